@@ -1,0 +1,1 @@
+"""Command-line interface: parse, build typed config, call one core function, map errors."""

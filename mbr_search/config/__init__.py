@@ -1,0 +1,1 @@
+"""Typed, frozen configuration read from YAML files (studies, search spaces, datasets)."""

@@ -1,0 +1,1 @@
+"""Readers for what labs have on disk: DeepLabCut pose and behaviour labels."""

@@ -1,0 +1,154 @@
+"""DeepLabCut pose readers: CSV (single- and multi-animal, pandas re-saved) and H5."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mbr_search.errors import DataError
+
+_HEADER_NAMES = ("scorer", "individuals", "bodyparts", "coords")
+
+
+@dataclass(frozen=True)
+class Pose:
+    """Keypoints of one video. Missing points are NaN in ``xy``."""
+
+    xy: np.ndarray  # (frames, animals, keypoints, 2) float32
+    likelihood: np.ndarray  # (frames, animals, keypoints) float32
+    individuals: tuple[str, ...]
+    keypoints: tuple[str, ...]
+    source: Path
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.xy.shape[0])
+
+    def select(self, keypoints: tuple[str, ...]) -> Pose:
+        """Keep only ``keypoints`` (in that order); unknown names are a DataError."""
+        missing = [k for k in keypoints if k not in self.keypoints]
+        if missing:
+            raise DataError(
+                f"{self.source}: keypoint(s) {missing} not in the pose file; available: "
+                f"{list(self.keypoints)}. Fix: use those names in the dataset's pose.keypoints."
+            )
+        idx = [self.keypoints.index(k) for k in keypoints]
+        return Pose(
+            self.xy[:, :, idx], self.likelihood[:, :, idx], self.individuals, keypoints, self.source
+        )
+
+
+def read_pose(path: Path) -> Pose:
+    """Read a DeepLabCut pose file (``.csv`` or ``.h5``) into a :class:`Pose`."""
+    if not path.is_file():
+        raise DataError(f"{path}: pose file not found. Fix: check the path in the dataset file.")
+    suffix = "".join(path.suffixes[-2:]).lower()
+    if path.suffix.lower() in (".h5", ".hdf5"):
+        return _from_frame(_read_h5(path), path)
+    if suffix.endswith(".csv") or suffix.endswith(".csv.gz"):
+        return _read_csv(path)
+    raise DataError(f"{path}: unknown pose file type. Fix: give a DeepLabCut .csv or .h5 file.")
+
+
+def _read_csv(path: Path) -> Pose:
+    opener = _open_text(path)
+    with opener as handle:
+        reader = csv.reader(handle)
+        head: list[list[str]] = []
+        for row in reader:
+            head.append(row)
+            if len(head) >= 6:
+                break
+    # Find the column holding the header names ('scorer', 'bodyparts', 'coords'): 0 for files
+    # written by DeepLabCut, 1 for copies re-saved by pandas with an extra index column.
+    label_col = None
+    rows: dict[str, int] = {}
+    for r, row in enumerate(head):
+        for c, cell in enumerate(row[:3]):
+            if cell.strip().lower() in _HEADER_NAMES:
+                rows[cell.strip().lower()] = r
+                label_col = c
+    if label_col is None or "bodyparts" not in rows or "coords" not in rows:
+        raise DataError(
+            f"{path}: not a DeepLabCut pose CSV (no 'bodyparts'/'coords' header rows). "
+            "Fix: export the pose with DeepLabCut's CSV writer."
+        )
+    n_header = rows["coords"] + 1
+    try:
+        values = pd.read_csv(
+            path, header=None, skiprows=n_header, dtype=np.float64, na_values=["", "nan", "NaN"]
+        )
+    except ValueError as exc:
+        raise DataError(
+            f"{path}: non-numeric pose values ({exc}). Fix: re-export the file."
+        ) from exc
+    data = values.to_numpy()[:, label_col + 1 :]
+    bodyparts = head[rows["bodyparts"]][label_col + 1 :]
+    coords = [c.strip().lower() for c in head[rows["coords"]][label_col + 1 :]]
+    if "individuals" in rows:
+        individuals = head[rows["individuals"]][label_col + 1 :]
+    else:
+        individuals = ["single"] * len(bodyparts)
+    columns = pd.MultiIndex.from_arrays([individuals, bodyparts, coords])
+    if data.shape[1] != len(columns):
+        raise DataError(
+            f"{path}: {data.shape[1]} value columns but {len(columns)} header columns. "
+            "Fix: the file is truncated or edited; re-export it."
+        )
+    frame = pd.DataFrame(data, columns=columns)
+    return _from_frame(frame, path)
+
+
+def _read_h5(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_hdf(path)
+    except (OSError, ValueError, KeyError, ImportError) as exc:
+        raise DataError(f"{path}: cannot read the DeepLabCut H5 file ({exc}).") from exc
+    if not isinstance(frame, pd.DataFrame) or frame.columns.nlevels not in (3, 4):
+        raise DataError(f"{path}: not a DeepLabCut H5 table. Fix: give the file DeepLabCut wrote.")
+    columns = frame.columns
+    if columns.nlevels == 4:
+        columns = columns.droplevel(0)  # type: ignore[arg-type]
+    else:
+        columns = pd.MultiIndex.from_arrays(
+            [["single"] * len(columns), columns.get_level_values(1), columns.get_level_values(2)]
+        )
+    out = pd.DataFrame(frame.to_numpy(dtype=np.float64), columns=columns)
+    return out
+
+
+def _from_frame(frame: pd.DataFrame, path: Path) -> Pose:
+    individuals = list(dict.fromkeys(frame.columns.get_level_values(0)))
+    keypoints = list(dict.fromkeys(frame.columns.get_level_values(1)))
+    n = len(frame)
+    xy = np.full((n, len(individuals), len(keypoints), 2), np.nan, dtype=np.float32)
+    lik = np.zeros((n, len(individuals), len(keypoints)), dtype=np.float32)
+    found_any = False
+    for a, ind in enumerate(individuals):
+        for k, kp in enumerate(keypoints):
+            for ci, coord in enumerate(("x", "y")):
+                key = (ind, kp, coord)
+                if key in frame.columns:
+                    xy[:, a, k, ci] = frame[key].to_numpy(dtype=np.float32)
+                    found_any = True
+            if (ind, kp, "likelihood") in frame.columns:
+                lik[:, a, k] = np.nan_to_num(
+                    frame[(ind, kp, "likelihood")].to_numpy(dtype=np.float32), nan=0.0
+                )
+            else:
+                lik[:, a, k] = np.where(np.isfinite(xy[:, a, k, 0]), 1.0, 0.0)
+    if not found_any or n == 0:
+        raise DataError(f"{path}: the pose file has no x/y values. Fix: check the export.")
+    return Pose(xy, lik, tuple(individuals), tuple(keypoints), path)
+
+
+def _open_text(path: Path):  # type: ignore[no-untyped-def]
+    if path.suffix.lower() == ".gz":
+        import gzip
+
+        return gzip.open(path, "rt", encoding="utf-8", newline="")
+    return path.open("r", encoding="utf-8", newline="")

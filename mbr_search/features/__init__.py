@@ -1,0 +1,1 @@
+"""Per-frame features: pose features computed from keypoints and the on-disk feature cache."""

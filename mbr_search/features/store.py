@@ -1,0 +1,173 @@
+"""Load a study's per-frame features and labels, aligned, from the cache.
+
+Pose features are computed and cached on first use; CNN embeddings must have been written
+by ``mbr-search embed`` (the error says exactly which command to run).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mbr_search.config.dataset import Dataset, PoseSettings, VideoEntry
+from mbr_search.config.study import StudyConfig
+from mbr_search.data.labels import Labels, read_labels
+from mbr_search.data.pose import read_pose
+from mbr_search.data.resample import frame_indices
+from mbr_search.errors import DataError, MissingFeaturesError
+from mbr_search.features import cache
+from mbr_search.features.pose_features import FEATURE_VERSION, pose_features
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class VideoData:
+    """One video's features (memory-mapped float16) and labels at the study's frame rate."""
+
+    id: str
+    split: str
+    features: np.ndarray  # (frames, dim) float16, read-only memmap
+    labels: np.ndarray  # (frames, behaviours) uint8; zeros when the video has no labels
+    has_labels: bool
+    per_rater: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.features.shape[0])
+
+
+def pose_cache_settings(pose: PoseSettings, source_fps: float, fps: float | None) -> dict:
+    return {
+        "kind": "pose",
+        "version": FEATURE_VERSION,
+        "keypoints": list(pose.keypoints) if pose.keypoints else None,
+        "likelihood_threshold": pose.likelihood_threshold,
+        "axis": list(pose.axis) if pose.axis else None,
+        "source_fps": source_fps,
+        "fps": fps,
+    }
+
+
+def pose_entry(
+    video: VideoEntry, pose_settings: PoseSettings, fps: float | None, cache_root: Path
+) -> cache.CacheEntry:
+    """The cached pose features of ``video``, computed and written when absent."""
+    if video.pose is None:
+        raise DataError(f"video '{video.id}' has no pose file but the study uses pose features.")
+    settings = pose_cache_settings(pose_settings, video.fps, fps)
+    entry = cache.find_entry(
+        cache_root, backbone="pose", video_id=video.id, settings=settings, inputs=[video.pose]
+    )
+    if entry is not None:
+        return entry
+    pose = read_pose(video.pose)
+    feats, dim = pose_features(pose, pose_settings, video.fps)
+    idx = frame_indices(len(feats), video.fps, fps)
+    with cache.FeatureWriter(
+        cache_root,
+        backbone="pose",
+        video_id=video.id,
+        settings=settings,
+        inputs=[video.pose],
+        n_frames=len(idx),
+        dim=dim,
+        extra={"source_frames": len(feats), "keypoints": list(pose.keypoints)},
+    ) as writer:
+        writer.write(0, feats[idx])
+        return writer.commit()
+
+
+def load_video(study: StudyConfig, video: VideoEntry, *, need_labels: bool = True) -> VideoData:
+    """Features and aligned labels of one video of ``study``'s dataset."""
+    if study.uses_pose_features:
+        entry = pose_entry(video, study.dataset.pose, study.fps, study.cache_dir)
+    else:
+        entry = _embedding_entry(study, video)
+    features = entry.load()
+    source_frames = int(entry.manifest.get("source_frames", 0)) or None
+    labels = np.zeros((len(features), len(study.behaviours)), dtype=np.uint8)
+    per_rater: dict[str, np.ndarray] = {}
+    has_labels = video.labels is not None
+    if video.labels is None:
+        if need_labels:
+            raise DataError(
+                f"{study.dataset.path}: video '{video.id}' has no labels but is in the "
+                f"'{video.split}' split. Fix: add its labels file, or remove it from the dataset."
+            )
+    else:
+        n_src = source_frames or len(features)
+        raw = read_labels(video.labels, study.behaviours, n_frames=n_src, fps=video.fps)
+        raw = _fit_length(raw, n_src, study.dataset, video)
+        idx = frame_indices(n_src, video.fps, study.fps)
+        if len(idx) != len(features):
+            raise DataError(
+                f"{entry.array_path}: {len(features)} cached frames but labels give {len(idx)} at "
+                f"{study.fps or video.fps} fps. Fix: delete the cache entry and re-run."
+            )
+        labels = raw.values[idx]
+        per_rater = {r: m[idx] for r, m in raw.per_rater.items()}
+    _check_finite(features, entry.array_path)
+    return VideoData(video.id, video.split, features, labels, has_labels, per_rater)
+
+
+def load_split(study: StudyConfig, split: str) -> list[VideoData]:
+    """All videos of one split (``train`` or ``test``)."""
+    return [load_video(study, v) for v in study.dataset.split(split)]
+
+
+def _fit_length(raw: Labels, n_src: int, dataset: Dataset, video: VideoEntry) -> Labels:
+    n_lab = len(raw.values)
+    if not raw.has_length or n_lab == n_src:
+        return raw
+    diff = n_lab - n_src
+    if abs(diff) > dataset.length_tolerance:
+        word = "longer" if diff > 0 else "shorter"
+        assert video.labels is not None
+        raise DataError(
+            f"{video.labels.path}: labels have {n_lab} frames, the pose/video has {n_src} "
+            f"(labels {word} by {abs(diff)}); tolerance is {dataset.length_tolerance} frames. "
+            f"Fix: check you paired the right files, or raise length_tolerance in {dataset.path}."
+        )
+    log.info("%s: labels %+d frames vs pose; padded/trimmed (tolerance)", video.id, diff)
+    values = np.zeros((n_src, raw.values.shape[1]), dtype=np.uint8)
+    n = min(n_src, n_lab)
+    values[:n] = raw.values[:n]
+    return Labels(values, raw.behaviours, raw.per_rater, raw.has_length)
+
+
+def _check_finite(features: np.ndarray, path: Path) -> None:
+    # Chunked so a large memmap is never loaded whole.
+    step = 4096
+    for start in range(0, len(features), step):
+        block = np.asarray(features[start : start + step], dtype=np.float32)
+        if not np.isfinite(block).all():
+            row = start + int(np.flatnonzero(~np.isfinite(block).all(axis=1))[0])
+            raise DataError(
+                f"{path}: NaN/inf in cached features at frame {row}. Fix: delete this file and "
+                "recompute it (mbr-search embed --force, or re-run for pose features)."
+            )
+
+
+def _embedding_entry(study: StudyConfig, video: VideoEntry) -> cache.CacheEntry:
+    from mbr_search.embed.settings import find_embedding
+
+    assert study.embed is not None
+    entry = find_embedding(study.cache_dir, video, study.embed)
+    if entry is not None:
+        return entry
+    emb = study.embed
+    parts = [
+        f"mbr-search embed {study.dataset.path} --backbone {emb.backbone} --weights {emb.weights}",
+        f"--fps {emb.fps}" if emb.fps else "",
+        f"--crop-size {emb.crop.size}",
+        f"--keypoints {','.join(emb.crop.keypoints)}" if emb.crop.keypoints else "",
+        f"--cache-dir {study.cache_dir}",
+    ]
+    raise MissingFeaturesError(
+        f"no cached {emb.backbone} embeddings for video '{video.id}' of {study.dataset.path}. "
+        f"Fix: run `{' '.join(p for p in parts if p)}` first."
+    )

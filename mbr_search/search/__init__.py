@@ -1,0 +1,1 @@
+"""The search: folds, sequences, models, the objective and the study runner."""

@@ -1,0 +1,116 @@
+"""Cut videos into fixed-length sequences, standardise, and weight frames (formula 4.1)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from mbr_search.features.store import VideoData
+
+
+@dataclass(frozen=True)
+class Batchable:
+    """Sequences ready for Keras: inputs, 0/1 targets and a mask of real (unpadded) frames."""
+
+    x: np.ndarray  # (n, seq_len, dim) float32
+    y: np.ndarray  # (n, seq_len, behaviours) uint8
+    mask: np.ndarray  # (n, seq_len) bool
+    owners: tuple[tuple[str, int], ...]  # (video id, first frame) of each sequence
+
+    def frames(self, column: int) -> tuple[np.ndarray, np.ndarray]:
+        """Unpadded (labels, mask-selected) view of one behaviour column, flattened."""
+        return self.y[..., column][self.mask], self.mask
+
+
+@dataclass(frozen=True)
+class Standardiser:
+    """Per-feature mean/std of the training videos of one fold."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    def apply(self, block: np.ndarray) -> np.ndarray:
+        return (np.asarray(block, dtype=np.float32) - self.mean) / self.std
+
+
+class MomentCache:
+    """Per-video sums for fast per-fold standardisation without re-reading all data."""
+
+    def __init__(self, videos: Sequence[VideoData]) -> None:
+        self._moments: dict[str, tuple[int, np.ndarray, np.ndarray]] = {}
+        for video in videos:
+            total = np.zeros(video.features.shape[1])
+            squares = np.zeros(video.features.shape[1])
+            for start in range(0, video.n_frames, 8192):
+                block = np.asarray(video.features[start : start + 8192], dtype=np.float64)
+                total += block.sum(axis=0)
+                squares += (block * block).sum(axis=0)
+            self._moments[video.id] = (video.n_frames, total, squares)
+
+    def standardiser(self, video_ids: Sequence[str]) -> Standardiser:
+        n = sum(self._moments[v][0] for v in video_ids)
+        total = np.sum([self._moments[v][1] for v in video_ids], axis=0)
+        squares = np.sum([self._moments[v][2] for v in video_ids], axis=0)
+        mean = total / n
+        var = np.maximum(squares / n - mean * mean, 0.0)
+        std = np.sqrt(var)
+        std[std < 1e-6] = 1.0  # constant features: leave them at zero instead of dividing by 0
+        return Standardiser(mean.astype(np.float32), std.astype(np.float32))
+
+
+def cut(videos: Sequence[VideoData], seq_len: int, scaler: Standardiser) -> Batchable:
+    """Cut each video into ``ceil(frames / seq_len)`` sequences; the tail is zero-padded
+    and masked out, never dropped."""
+    counts = [-(-v.n_frames // seq_len) for v in videos]
+    n = sum(counts)
+    dim = videos[0].features.shape[1]
+    n_beh = videos[0].labels.shape[1]
+    x = np.zeros((n, seq_len, dim), dtype=np.float32)
+    y = np.zeros((n, seq_len, n_beh), dtype=np.uint8)
+    mask = np.zeros((n, seq_len), dtype=bool)
+    owners: list[tuple[str, int]] = []
+    row = 0
+    for video, count in zip(videos, counts, strict=True):
+        feats = scaler.apply(video.features)
+        for s in range(count):
+            start = s * seq_len
+            stop = min(start + seq_len, video.n_frames)
+            length = stop - start
+            x[row, :length] = feats[start:stop]
+            y[row, :length] = video.labels[start:stop]
+            mask[row, :length] = True
+            owners.append((video.id, start))
+            row += 1
+    return Batchable(x, y, mask, tuple(owners))
+
+
+def class_weights(y: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Thesis formula 4.1 per behaviour, on unpadded frames of the training fold:
+    w_neg = N / (2 N_neg), w_pos = N / (2 N_pos). A class with no frames gets weight 0."""
+    labels = y[mask].astype(np.float64)  # (frames, behaviours)
+    total = labels.shape[0]
+    pos = labels.sum(axis=0)
+    neg = total - pos
+    with np.errstate(divide="ignore"):
+        w_pos = np.where(pos > 0, total / (2.0 * np.maximum(pos, 1)), 0.0)
+        w_neg = np.where(neg > 0, total / (2.0 * np.maximum(neg, 1)), 0.0)
+    return w_neg, w_pos
+
+
+def packed_targets(data: Batchable, columns: Sequence[int]) -> np.ndarray:
+    """Targets for the weighted loss: labels and per-frame weights side by side.
+
+    Shape (n, seq_len, 2 * len(columns)); padded frames have weight 0.
+    """
+    y = data.y[..., list(columns)].astype(np.float32)
+    w_neg, w_pos = class_weights(data.y[..., list(columns)], data.mask)
+    weights = np.where(y > 0, w_pos, w_neg) * data.mask[..., None]
+    return np.concatenate([y, weights.astype(np.float32)], axis=-1)
+
+
+def unpad(pred: np.ndarray, data: Batchable, video_id: str) -> np.ndarray:
+    """Per-frame predictions of one video, in frame order, padding removed."""
+    rows = [i for i, (vid, _) in enumerate(data.owners) if vid == video_id]
+    return np.concatenate([pred[i][data.mask[i]] for i in rows], axis=0)
