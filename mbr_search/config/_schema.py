@@ -6,6 +6,7 @@ keys nobody asked for (with the nearest valid key), so a typo never passes silen
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,7 +49,9 @@ class Section:
         value = self.data.get(name)
         if value is None:
             if default is _MISSING:
-                raise self.fail(name, "required key is missing. Fix: add it.")
+                near = difflib.get_close_matches(name, [str(k) for k in self.data], 1, 0.6)
+                hint = f" Found '{near[0]}': did you mean '{name}'?" if near else ""
+                raise self.fail(name, f"required key is missing.{hint} Fix: add it.")
             return default
         return value
 

@@ -91,7 +91,7 @@ def _to_binary(source: LabelSource, column: pd.Series, name: str) -> np.ndarray:
         first = int(np.flatnonzero(bad)[0])
         raise DataError(
             f"{source.path}: column '{name}' must hold 0/1 per frame; row {first} is "
-            f"{column.iloc[first]!r}. Fix: write 1 for the behaviour, 0 otherwise."
+            f"'{column.iloc[first]}'. Fix: write 1 for the behaviour, 0 otherwise."
         )
     return values.astype(np.uint8)
 

@@ -93,13 +93,17 @@ def _read_csv(path: Path) -> Pose:
         individuals = head[rows["individuals"]][label_col + 1 :]
     else:
         individuals = ["single"] * len(bodyparts)
-    columns = pd.MultiIndex.from_arrays([individuals, bodyparts, coords])
-    if data.shape[1] != len(columns):
+    if data.shape[1] != len(coords):
         raise DataError(
-            f"{path}: {data.shape[1]} value columns but {len(columns)} header columns. "
+            f"{path}: {data.shape[1]} value columns but {len(coords)} header columns. "
             "Fix: the file is truncated or edited; re-export it."
         )
-    frame = pd.DataFrame(data, columns=columns)
+    # Extra columns (e.g. behaviour labels stored beside the keypoints) are not pose.
+    keep = [i for i, c in enumerate(coords) if c in ("x", "y", "likelihood")]
+    columns = pd.MultiIndex.from_arrays(
+        [[individuals[i] for i in keep], [bodyparts[i] for i in keep], [coords[i] for i in keep]]
+    )
+    frame = pd.DataFrame(data[:, keep], columns=columns)
     return _from_frame(frame, path)
 
 

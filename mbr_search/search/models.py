@@ -111,6 +111,12 @@ class Resettable:
         self._initial = [np.array(w) for w in net.get_weights()]
 
     def reset(self) -> None:
+        """Initial weights back; optimizer slots and step counter zeroed, learning rate kept."""
         self.net.set_weights(self._initial)
-        for var in self.net.optimizer.variables:
+        optimizer = self.net.optimizer
+        # The learning rate is an optimizer variable too: zeroing it would freeze training.
+        keep = getattr(optimizer, "_learning_rate", None)
+        for var in optimizer.variables:
+            if var is keep or var.name == "learning_rate":
+                continue
             var.assign(ops.zeros(var.shape, dtype=var.dtype))
