@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import optuna
+import pytest
+
+from mbr_search.config.space import load_space
+from mbr_search.errors import ConfigError
+
+SPACES = Path(__file__).resolve().parents[1] / "search_spaces"
+
+
+def test_thesis_lstm_grid_has_81_configurations() -> None:
+    space = load_space(SPACES / "lstm.yaml")
+    assert space.is_grid
+    assert space.grid() == {
+        "seq_len": [300, 600, 1650],
+        "lstm_layers": [1, 2, 3],
+        "lstm_units": [64, 128, 256],
+        "batch_size": [8, 16, 32],
+    }
+    assert space.grid_size() == 81
+    assert dict(space.fixed) == {"dropout": 0.5, "learning_rate": 0.001, "multi_label": False}
+
+
+def test_thesis_tcn_grid_matches_thesis_choices() -> None:
+    space = load_space(SPACES / "tcn.yaml")
+    grid = space.grid()
+    assert grid["tcn_layers"] == [1, 2, 3]
+    assert grid["tcn_filters"] == [256, 512, 1024]
+    assert grid["tcn_kernel_size"] == [3, 5]
+    assert grid["tcn_norm"] == ["batch", "layer", "weight", "none"]
+    assert space.grid_size() == 3 * 3 * 2 * 4 * 3 * 3
+
+
+def test_grid_sampler_visits_every_lstm_configuration_once() -> None:
+    space = load_space(SPACES / "lstm.yaml")
+    study = optuna.create_study(sampler=optuna.samplers.GridSampler(space.grid(), seed=0))
+    seen = set()
+    study.optimize(
+        lambda t: len(seen.add(tuple(sorted(space.suggest(t).items()))) or []), n_trials=81
+    )
+    assert len(seen) == 81
+    expected = set(itertools.product([300, 600, 1650], [1, 2, 3], [64, 128, 256], [8, 16, 32]))
+    got = {
+        (d["seq_len"], d["lstm_layers"], d["lstm_units"], d["batch_size"]) for d in map(dict, seen)
+    }
+    assert got == expected
+
+
+@pytest.mark.parametrize("name", ["lstm_bayes", "tcn_bayes"])
+def test_bayesian_spaces_load_and_suggest(name: str) -> None:
+    space = load_space(SPACES / f"{name}.yaml")
+    assert not space.is_grid
+    trial = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1)).ask()
+    params = space.suggest(trial)
+    assert 1e-4 <= params["learning_rate"] <= 1e-2
+    assert params["seq_len"] in (150, 300, 600)
+
+
+def _space(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "space.yaml"
+    path.write_text(body)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        (
+            "model: lstm\nparams:\n  learning_rate: {type: float, low: 0.1, high: 0.01}\n",
+            "low (0.1) > high (0.01)",
+        ),
+        (
+            "model: lstm\nparams:\n  learning_rate: {type: float, low: 0, high: 0.1, log: true}\n",
+            "log scale needs low > 0",
+        ),
+        ("model: lstm\nparams:\n  seq_len: {type: categorical, choices: []}\n", "is empty"),
+        (
+            "model: lstm\nparams:\n  lstm_unit: {type: int, low: 1, high: 4}\n",
+            "did you mean 'lstm_units'",
+        ),
+        (
+            "model: lstm\nparams:\n  seq_len: {type: categorical, choice: [1]}\n",
+            "Found 'choice': did you mean 'choices'",
+        ),
+        (
+            "model: lstm\nparams:\n  lstm_units: {type: int, low: one, high: 4}\n",
+            "expected a number, got 'one'",
+        ),
+        (
+            "model: lstm\nparams:\n  lstm_units: {type: integer, low: 1, high: 4}\n",
+            "'integer' is not one of",
+        ),
+        ("model: gru\n", "'gru' is not one of ['lstm', 'tcn']"),
+        ("model: lstm\nfixed:\n  tcn_norm: batch\n", "unknown hyperparameter for a lstm space"),
+        ("model: tcn\nfixed:\n  tcn_norm: group\n", "tcn_norm: value 'group' is invalid"),
+        ("model: lstm\nparams: [1, 2\n", "YAML syntax error"),
+    ],
+)
+def test_bad_space_files_get_one_line_messages(tmp_path: Path, body: str, needle: str) -> None:
+    path = _space(tmp_path, body)
+    with pytest.raises(ConfigError) as err:
+        load_space(path)
+    message = str(err.value)
+    assert needle in message
+    assert str(path) in message
+    assert "\n" not in message
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    path = _space(tmp_path, "model: lstm\nparams:\n  seq_len: {type: categorical, choices: [1, 2\n")
+    with pytest.raises(ConfigError, match=r"space.yaml:\d+:\d+: YAML syntax error"):
+        load_space(path)
