@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, help="stop starting trials after SECONDS")
     parser.add_argument("--artifacts", type=Path, help="folder for trial artifacts")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--workers", type=int, default=1,
+        help="worker processes on this machine sharing the study (each gets cores/N threads)",
+    )  # fmt: skip
+    # Internal: set by the parent of --workers N for its child processes.
+    parser.add_argument("--worker-index", type=int, default=0, help=argparse.SUPPRESS)
     return parser
 
 
@@ -34,15 +41,40 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--trials {args.trials}: must be at least 1.")
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError(f"--timeout {args.timeout}: must be a positive number of seconds.")
-    quiet_tensorflow(args.debug)
+    if args.workers < 1:
+        raise UsageError(f"--workers {args.workers}: must be at least 1.")
     study = load_study_from_args(args, trials=args.trials, timeout=args.timeout)
+    workers = args.workers
+    children: list[subprocess.Popen[bytes]] = []
+    if workers > 1 and args.worker_index == 0:
+        from mbr_search.storage import load_or_create_study, open_storage, resolve_storage
+
+        # Create the schema and the study once, before the workers race to do it.
+        spec = resolve_storage(study.storage)
+        load_or_create_study(
+            open_storage(spec, heartbeat_interval=None), study_name=study.study_name,
+            sampler=None, pruner=None,
+        )  # fmt: skip
+        children = [_spawn_worker(args.argv, i) for i in range(1, workers)]
+    from mbr_search.storage import configure_threads
+
+    quiet_tensorflow(args.debug)
+    configure_threads(workers)
     from mbr_search.search.runner import run_study
 
     try:
         summary = run_study(
-            study, progress=not args.no_progress,
-            artifact_dir=args.artifacts,
+            study, progress=not args.no_progress and args.worker_index == 0,
+            artifact_dir=args.artifacts, worker_index=args.worker_index,
         )  # fmt: skip
+        for child in children:
+            child.wait()
+        if children:
+            summary = run_study(study, progress=False, artifact_dir=args.artifacts)
+    except BaseException:
+        for child in children:
+            child.terminate()
+        raise
     except KeyboardInterrupt:
         print(
             f"\nInterrupted: finished trials are kept in the study '{study.study_name}'; the "
@@ -50,8 +82,17 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         raise
-    print(format_summary(summary, study.name))
+    if args.worker_index == 0:
+        print(format_summary(summary, study.name))
     return 0
+
+
+def _spawn_worker(argv: list[str], index: int) -> subprocess.Popen[bytes]:
+    """Start worker ``index`` with this process's own arguments (its output is discarded:
+    progress and the summary come from worker 0, failures are in the study)."""
+    own = [a for a in argv if a != "--no-progress"]
+    cmd = [sys.executable, "-m", "mbr_search", *own, "--worker-index", str(index), "--no-progress"]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def format_summary(summary: Any, study_ref: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -59,6 +60,8 @@ def run_study(
     grace_period: int | None = None,
     artifact_dir: Path | None = None,
     seed_offset: int | None = None,
+    worker_index: int = 0,
+    poll_seconds: float = 5.0,
 ) -> RunSummary:
     """Create or resume the study and run trials until it has ``study_cfg.trials`` finished
     (complete + pruned) trials, the grid is exhausted, or the timeout passes."""
@@ -68,7 +71,7 @@ def run_study(
     from mbr_search.features.store import load_split
     from mbr_search.search.folds import make_folds
     from mbr_search.search.objective import Objective
-    from mbr_search.search.progress import ProgressBar, counts, finished
+    from mbr_search.search.progress import ProgressBar, counts
     from mbr_search.search.sampling import build_pruner, build_sampler
     from mbr_search.storage import (
         default_artifact_dir,
@@ -79,7 +82,8 @@ def run_study(
         storage_error,
     )
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # Optuna logs every failed trial with a traceback; we print one line per failure instead.
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     started = time.perf_counter()
     # Data first: a bad dataset should fail before anything is written to the storage.
@@ -92,7 +96,9 @@ def run_study(
     probe = load_or_create_study(
         storage, study_name=study_cfg.study_name, sampler=None, pruner=None
     )
+    # Workers joining a study (or a resumed run) must not replay the same random draws.
     offset = seed_offset if seed_offset is not None else len(probe.get_trials(deepcopy=False))
+    offset += 1000 * worker_index
     sampler = build_sampler(study_cfg, seed_offset=offset)
     study = load_or_create_study(
         storage, study_name=study_cfg.study_name, sampler=sampler, pruner=build_pruner(study_cfg)
@@ -109,10 +115,12 @@ def run_study(
     )
     deadline = started + study_cfg.timeout if study_cfg.timeout else None
     exhausted = False
+    waited_note = False
     try:
         while True:
             reap_stale_trials(study)
-            if finished(study) >= target:
+            c = counts(study)
+            if c["COMPLETE"] + c["PRUNED"] >= target:
                 break
             if isinstance(sampler, optuna.samplers.GridSampler) and sampler.is_exhausted(study):
                 exhausted = True
@@ -120,13 +128,22 @@ def run_study(
             remaining = None if deadline is None else deadline - time.perf_counter()
             if remaining is not None and remaining <= 0:
                 break
+            if c["COMPLETE"] + c["PRUNED"] + c["RUNNING"] >= target:
+                # Other workers' trials may reach the target; a dead worker's trial is failed
+                # by the heartbeat after its grace period and then re-queued for us to run.
+                if not waited_note:
+                    log.warning(
+                        "waiting for %d running trial(s) of other workers to finish", c["RUNNING"]
+                    )
+                    waited_note = True
+                time.sleep(poll_seconds)
+                continue
             try:
                 study.optimize(
                     objective, n_trials=1, timeout=remaining, catch=(TrialFailed,),
-                    callbacks=[bar], gc_after_trial=True, show_progress_bar=False,
+                    callbacks=[bar, report_failures], gc_after_trial=True,
+                    show_progress_bar=False,
                 )  # fmt: skip
-            except TrialFailed:
-                pass
             except (KeyboardInterrupt, SystemExit):
                 raise
             except Exception as exc:  # database trouble mid-run: one line, redacted
@@ -154,6 +171,15 @@ def run_study(
         summary.best_params = dict(best.user_attrs.get("resolved_params", best.params))
         summary.best_number = best.number
     return summary
+
+
+def report_failures(study: Any, trial: Any) -> None:
+    """One line on stderr for a failed trial: its number and reason, no traceback."""
+    import optuna
+
+    if trial.state == optuna.trial.TrialState.FAIL:
+        reason = trial.user_attrs.get("fail_reason", "see --debug")
+        print(f"trial {trial.number} failed: {reason}", file=sys.stderr)
 
 
 def _write_study_attrs(study: Any, cfg: StudyConfig, baseline: float | None) -> None:
