@@ -91,6 +91,12 @@ class StudyConfig:
         return self.backbone == POSE_BACKBONE
 
 
+def _demo_hint(dataset_path: Path) -> str:
+    if "synthetic" in dataset_path.parent.name:
+        return f", or make the synthetic one: mbr-search demo-data {dataset_path.parent}"
+    return ""
+
+
 def available_studies() -> list[str]:
     names: set[str] = set()
     for root in paths.search_roots("studies"):
@@ -157,7 +163,14 @@ def load_study(
     name = root.text("name", path.stem)
     description = root.text("description", "")
     dataset_ref = root.text("dataset")
-    dataset = load_dataset((path.parent / dataset_ref).resolve())
+    dataset_path = (path.parent / dataset_ref).resolve()
+    if not dataset_path.is_file():
+        raise root.fail(
+            "dataset",
+            f"file not found: {dataset_path}. Fix: point dataset: at your manifest (docs/usage.md)"
+            f"{_demo_hint(dataset_path)}.",
+        )
+    dataset = load_dataset(dataset_path)
     fps = root.number("fps", None, minimum=1e-6)
     behaviours = root.names("behaviours", None) or dataset.behaviours
     if not behaviours:
@@ -167,7 +180,8 @@ def load_study(
         if unknown:
             raise root.fail(
                 "behaviours",
-                f"{unknown} not in the dataset's behaviours {list(dataset.behaviours)}.",
+                f"{unknown} not in the dataset's behaviours {list(dataset.behaviours)}. "
+                "Fix: use those names (map file names with the dataset's labels.names).",
             )
     if not dataset.split("train"):
         raise ConfigError(f"{dataset.path}: no video has split: train. Fix: mark some as train.")
