@@ -71,16 +71,15 @@ def run(args: argparse.Namespace) -> int:
             child.wait()
         if children:
             summary = run_study(study, progress=False, artifact_dir=args.artifacts)
-    except BaseException:
+    except BaseException as exc:
         for child in children:
             child.terminate()
-        raise
-    except KeyboardInterrupt:
-        print(
-            f"\nInterrupted: finished trials are kept in the study '{study.study_name}'; the "
-            "running one is marked failed. Run the same command again to resume.",
-            file=sys.stderr,
-        )
+        if isinstance(exc, KeyboardInterrupt):
+            print(
+                f"\nInterrupted: finished trials are kept in the study '{study.study_name}'; "
+                "the running one is marked failed. Run the same command again to resume.",
+                file=sys.stderr,
+            )
         raise
     if args.worker_index == 0:
         print(format_summary(summary, study.name))
