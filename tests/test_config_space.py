@@ -50,7 +50,9 @@ def test_grid_sampler_visits_every_lstm_configuration_once() -> None:
     assert got == expected
 
 
-@pytest.mark.parametrize("name", ["lstm_bayes", "tcn_bayes"])
+@pytest.mark.parametrize(
+    "name", ["lstm_bayes", "tcn_bayes", "lstm_pose", "tcn_pose", "transformer_pose"]
+)
 def test_bayesian_spaces_load_and_suggest(name: str) -> None:
     space = load_space(SPACES / f"{name}.yaml")
     assert not space.is_grid
@@ -58,6 +60,7 @@ def test_bayesian_spaces_load_and_suggest(name: str) -> None:
     params = space.suggest(trial)
     assert 1e-4 <= params["learning_rate"] <= 1e-2
     assert params["seq_len"] in (150, 300, 600)
+    assert params["multi_label"] in (True, False)
 
 
 def _space(tmp_path: Path, body: str) -> Path:
@@ -94,7 +97,7 @@ def _space(tmp_path: Path, body: str) -> Path:
             "model: lstm\nparams:\n  lstm_units: {type: integer, low: 1, high: 4}\n",
             "'integer' is not one of",
         ),
-        ("model: gru\n", "'gru' is not one of ['lstm', 'tcn']"),
+        ("model: gru\n", "'gru' is not one of ['lstm', 'tcn', 'transformer']"),
         ("model: lstm\nfixed:\n  tcn_norm: batch\n", "unknown hyperparameter for a lstm space"),
         ("model: tcn\nfixed:\n  tcn_norm: group\n", "tcn_norm: value 'group' is invalid"),
         ("model: lstm\nparams: [1, 2\n", "YAML syntax error"),

@@ -99,3 +99,32 @@ def test_model_reset_between_folds_keeps_learning(tmp_path: Path) -> None:
     assert losses[0][0] == pytest.approx(losses[1][0], rel=0.05)  # reset really restores
     assert float(model.net.optimizer.learning_rate) == pytest.approx(0.05)
     keras.backend.clear_session()
+
+
+@pytest.mark.parametrize("model", ["lstm", "tcn", "transformer"])
+def test_every_model_type_builds_trains_and_ignores_padding(model: str, tmp_path: Path) -> None:
+    import keras
+
+    from mbr_search.config.space import KNOWN_PARAMS
+    from mbr_search.search.models import build_model
+
+    params = {k: v[0] for k, v in KNOWN_PARAMS.items() if model in v[1]}
+    params.update(lstm_units=8, tcn_filters=8, tcn_dilations=3, tcn_causal=True, transformer_dim=16)
+    net = build_model(params, model=model, n_features=4, n_outputs=2)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 40, 4)).astype("float32")
+    x[:, 30:] = 0.0
+    labels = (x[..., :2] > 0).astype("float32")
+    weights = np.ones_like(labels)
+    weights[:, 30:] = 0.0
+    history = net.fit(x, np.concatenate([labels, weights], -1), epochs=3, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    path = tmp_path / "m.keras"
+    net.save(path)
+    again = keras.saving.load_model(path, compile=False)
+    np.testing.assert_allclose(again.predict(x, verbose=0), net.predict(x, verbose=0), atol=1e-5)
+    if model in ("lstm", "transformer"):  # causal LSTM / masked attention: padding is inert
+        full = net.predict(x[:1], verbose=0)[:, :30]
+        cut_off = net.predict(x[:1, :30], verbose=0)
+        np.testing.assert_allclose(full, cut_off, atol=1e-5)
+    keras.backend.clear_session()

@@ -24,7 +24,7 @@ from mbr_search.config._schema import Section
 from mbr_search.config._yaml import load_yaml_mapping, nearest
 from mbr_search.errors import ConfigError
 
-MODELS = ("lstm", "tcn")
+MODELS = ("lstm", "tcn", "transformer")
 PARAM_TYPES = ("categorical", "int", "float")
 TCN_NORMS = ("batch", "layer", "weight", "none")
 
@@ -45,6 +45,10 @@ KNOWN_PARAMS: dict[str, tuple[Any, tuple[str, ...]]] = {
     "tcn_dilations": (6, ("tcn",)),
     "tcn_causal": (True, ("tcn",)),
     "tcn_dropout": (0.0, ("tcn",)),
+    "transformer_layers": (2, ("transformer",)),
+    "transformer_dim": (64, ("transformer",)),
+    "transformer_heads": (4, ("transformer",)),
+    "transformer_ff": (2, ("transformer",)),
 }
 
 
@@ -181,6 +185,10 @@ def _check_values(space: SearchSpace) -> None:
         "tcn_filters": ("an integer >= 1", lambda v: isinstance(v, int) and v >= 1),
         "tcn_kernel_size": ("an integer >= 2", lambda v: isinstance(v, int) and v >= 2),
         "tcn_dilations": ("1..12", lambda v: isinstance(v, int) and 1 <= v <= 12),
+        "transformer_layers": ("1..8", lambda v: isinstance(v, int) and 1 <= v <= 8),
+        "transformer_dim": ("an integer >= 4", lambda v: isinstance(v, int) and v >= 4),
+        "transformer_heads": ("1..16", lambda v: isinstance(v, int) and 1 <= v <= 16),
+        "transformer_ff": ("1..8", lambda v: isinstance(v, int) and 1 <= v <= 8),
         "tcn_norm": (f"one of {list(TCN_NORMS)}", lambda v: v in TCN_NORMS),
         "dropout": ("in [0, 1)", lambda v: isinstance(v, int | float) and 0 <= v < 1),
         "tcn_dropout": ("in [0, 1)", lambda v: isinstance(v, int | float) and 0 <= v < 1),

@@ -48,6 +48,8 @@ def build_model(params: Mapping[str, Any], *, model: str, n_features: int, n_out
             )
     elif model == "tcn":
         x = _tcn_stack(x, params)
+    elif model == "transformer":
+        x = _transformer_stack(inputs, x, params)
     else:
         raise ValueError(f"unknown model {model!r}")
     outputs = keras.layers.Dense(n_outputs, activation="sigmoid", name="behaviours")(x)
@@ -80,6 +82,44 @@ def _tcn_stack(x: Any, params: Mapping[str, Any]) -> Any:
             use_layer_norm=norm == "layer",
             name=f"tcn_{i}",
         )(x)
+    return x
+
+
+@keras.saving.register_keras_serializable(package="mbr_search")
+class SinusoidalPosition(keras.layers.Layer):
+    """Adds the sinusoidal position encoding of "Attention is all you need" (any length)."""
+
+    def call(self, x: Any) -> Any:
+        length = ops.shape(x)[1]
+        dim = x.shape[-1]
+        pos = ops.cast(ops.arange(length), "float32")[:, None]
+        i = ops.cast(ops.arange(dim), "float32")[None, :]
+        angle = pos / ops.power(10000.0, (2.0 * ops.floor(i / 2.0)) / float(dim))
+        even = ops.cast(ops.equal(ops.mod(ops.arange(dim), 2), 0), "float32")[None, :]
+        enc = even * ops.sin(angle) + (1.0 - even) * ops.cos(angle)
+        return x + ops.cast(enc[None], x.dtype)
+
+
+def _transformer_stack(inputs: Any, x: Any, params: Mapping[str, Any]) -> Any:
+    # The thesis' future work (§6.1): self-attention over the frames of a sequence. Padded
+    # frames (all-zero inputs) are masked out of attention.
+    dim = int(params["transformer_dim"])
+    heads = int(params["transformer_heads"])
+    rate = float(params["dropout"])
+    mask = ops.any(ops.not_equal(inputs, 0.0), axis=-1)
+    attention_mask = ops.logical_and(mask[:, :, None], mask[:, None, :])
+    x = keras.layers.Dense(dim, name="project")(x)
+    x = SinusoidalPosition(name="position")(x)
+    for i in range(int(params["transformer_layers"])):
+        attn = keras.layers.MultiHeadAttention(
+            heads, max(dim // heads, 1), dropout=rate, name=f"attention_{i}"
+        )(x, x, attention_mask=attention_mask)
+        x = keras.layers.LayerNormalization(name=f"norm_a{i}")(x + attn)
+        ff = keras.layers.Dense(
+            dim * int(params["transformer_ff"]), activation="gelu", name=f"ff_{i}"
+        )(x)
+        ff = keras.layers.Dense(dim, name=f"ff_out_{i}")(keras.layers.Dropout(rate)(ff))
+        x = keras.layers.LayerNormalization(name=f"norm_f{i}")(x + ff)
     return x
 
 
