@@ -190,3 +190,11 @@ def test_help_does_not_import_tensorflow() -> None:
         [sys.executable, "-c", HELP_PROBE], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip().splitlines()[-1] == "False False False"
+
+
+def test_studies_lists_files_and_stored_studies(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    optuna.create_study(study_name="stored_one", storage=f"sqlite:///{db}")
+    result = run_cli("studies", "--storage", f"sqlite:///{db}")
+    assert result.returncode == 0, result.stderr
+    assert "lstm_pose" in result.stdout and "stored_one" in result.stdout
