@@ -1,0 +1,201 @@
+"""Where studies live: SQLite (default), PostgreSQL/MySQL for many machines, or a journal file.
+
+Public API::
+
+    spec = resolve_storage(args.storage)            # StorageSpec(url, display, kind)
+    storage = open_storage(spec)                    # heartbeats, retry of dead workers' trials
+    study = load_or_create_study(storage, study_name=..., sampler=..., pruner=...)
+
+``spec.url`` may hold a password: print ``spec.display`` and pass any text that could
+contain a URL through :func:`redact_url`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from mbr_search import paths
+from mbr_search.errors import StorageError, UsageError
+from mbr_search.storage._rdb import open_rdb, retry_races, translate_error
+from mbr_search.storage._threads import configure_threads, cpu_count, threads_per_worker
+from mbr_search.storage._url import (
+    PASSWORD_ENV,
+    PASSWORD_FILE_ENV,
+    StorageSpec,
+    default_sqlite_path,
+    redact_url,
+    resolve_storage,
+)
+
+if TYPE_CHECKING:
+    import optuna
+
+__all__ = [
+    "GRACE_ENV",
+    "HEARTBEAT_ENV",
+    "PASSWORD_ENV",
+    "PASSWORD_FILE_ENV",
+    "StorageSpec",
+    "configure_threads",
+    "cpu_count",
+    "default_artifact_dir",
+    "default_sqlite_path",
+    "load_or_create_study",
+    "open_storage",
+    "reap_stale_trials",
+    "redact_url",
+    "resolve_storage",
+    "storage_error",
+    "threads_per_worker",
+]
+
+_log = logging.getLogger(__name__)
+
+HEARTBEAT_ENV = "MBR_SEARCH_HEARTBEAT_INTERVAL"
+GRACE_ENV = "MBR_SEARCH_GRACE_PERIOD"
+
+
+def open_storage(
+    spec: StorageSpec,
+    *,
+    heartbeat_interval: int | None = 60,
+    grace_period: int | None = None,
+    max_retry: int = 3,
+) -> optuna.storages.BaseStorage:
+    """Open the storage ``spec`` names, creating the schema if needed (race-safe).
+
+    RDB storages get a heartbeat every ``heartbeat_interval`` seconds; a trial whose
+    worker stopped beating for ``grace_period`` seconds (default: twice the interval) is
+    marked FAIL by the next worker that starts a trial, and its parameters are queued
+    again, at most ``max_retry`` times. ``heartbeat_interval=None`` turns this off
+    (read-only users such as the dashboard). Journal storages have no heartbeat.
+    ``$MBR_SEARCH_HEARTBEAT_INTERVAL`` / ``$MBR_SEARCH_GRACE_PERIOD`` (seconds) override
+    the two values when heartbeats are on.
+    Raises :class:`StorageError` with the redacted URL and the fix when it cannot open.
+    """
+    if heartbeat_interval is not None:
+        # Cluster admins tune liveness without touching every command line.
+        heartbeat_interval = _env_seconds(HEARTBEAT_ENV, heartbeat_interval)
+        grace_period = _env_seconds(GRACE_ENV, grace_period)
+    if spec.kind == "journal":
+        from mbr_search.storage._journal import open_journal
+
+        return open_journal(spec)
+    return open_rdb(
+        spec,
+        heartbeat_interval=heartbeat_interval,
+        grace_period=grace_period,
+        max_retry=max_retry,
+    )
+
+
+def load_or_create_study(
+    storage: optuna.storages.BaseStorage | str,
+    *,
+    study_name: str,
+    sampler: Any,
+    pruner: Any,
+    direction: str = "maximize",
+) -> optuna.Study:
+    """Load ``study_name`` from ``storage`` or create it; safe when workers race to create.
+
+    Raises :class:`StorageError` when the stored study optimises in the other direction
+    or the database cannot be reached.
+    """
+    import optuna
+
+    spec = _spec_of(storage)
+    goal: Literal["minimize", "maximize"]
+    if direction.lower() == "minimize":
+        goal = "minimize"
+    elif direction.lower() == "maximize":
+        goal = "maximize"
+    else:
+        raise StorageError(f"study direction '{direction}' is unknown: use maximize or minimize")
+
+    def create() -> optuna.Study:
+        return optuna.create_study(
+            storage=storage,
+            study_name=study_name,
+            sampler=sampler,
+            pruner=pruner,
+            direction=goal,
+            load_if_exists=True,
+        )
+
+    try:
+        study = retry_races(create, spec)
+        stored = [d.name.lower() for d in study.directions]
+    except StorageError:
+        raise
+    except Exception as exc:
+        raise translate_error(exc, spec) from None
+    if stored != [goal]:
+        raise StorageError(
+            f"study '{study_name}' in storage '{spec.display}' was created to "
+            f"{'/'.join(stored)}, not {direction}: use another --study-name"
+        )
+    return study
+
+
+def reap_stale_trials(study: optuna.Study) -> None:
+    """Fail trials whose worker stopped sending heartbeats and re-queue their parameters.
+
+    Optuna does this only when a worker starts a new trial; call it also before deciding
+    that a study is finished, so a trial of a worker killed near the end is not left
+    RUNNING forever.
+    """
+    import warnings
+
+    import optuna
+    from optuna.exceptions import ExperimentalWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+
+
+def default_artifact_dir(spec: StorageSpec) -> Path:
+    """Folder for Optuna artifacts (reports, plots) that the dashboard shows.
+
+    File storages keep them beside the database/journal file (``<file>.artifacts``) so a
+    study folder stays together; server storages use ``<data dir>/artifacts``.
+    """
+    path = spec.path
+    if path is not None:
+        return path.with_name(path.name + ".artifacts")
+    return paths.data_dir() / "artifacts"
+
+
+def storage_error(exc: BaseException, spec: StorageSpec) -> StorageError:
+    """A one-line, password-free :class:`StorageError` for a database error met mid-run."""
+    if isinstance(exc, StorageError):
+        return exc
+    return translate_error(exc, spec)
+
+
+def _env_seconds(name: str, default: int | None) -> int | None:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = int(value)
+    except ValueError:
+        seconds = 0
+    if seconds < 1:
+        raise UsageError(
+            f"${name}={value!r} is not a whole number of seconds >= 1: fix or unset it"
+        )
+    return seconds
+
+
+def _spec_of(storage: Any) -> StorageSpec:
+    # Only used to phrase errors; the URL is redacted before it can reach a message.
+    url = getattr(storage, "url", None) or getattr(getattr(storage, "_backend", None), "url", None)
+    if isinstance(url, str):
+        kind = url.split(":", 1)[0].split("+", 1)[0]
+        return StorageSpec(url=url, display=redact_url(url), kind=kind)
+    return StorageSpec(url="", display=type(storage).__name__, kind="journal")
