@@ -16,6 +16,10 @@ def add_study_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--storage", help="Optuna storage URL (default: a SQLite file in the user data folder)"
     )
+    parser.add_argument(
+        "--password-file", type=Path,
+        help="file holding the database password (or set MBR_SEARCH_DB_PASSWORD)",
+    )  # fmt: skip
     parser.add_argument("--study-name", help="Optuna study name (default: the study's name)")
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",

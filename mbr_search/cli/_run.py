@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         from mbr_search.storage import load_or_create_study, open_storage, resolve_storage
 
         # Create the schema and the study once, before the workers race to do it.
-        spec = resolve_storage(study.storage)
+        spec = resolve_storage(study.storage, password_file=args.password_file)
         load_or_create_study(
             open_storage(spec, heartbeat_interval=None), study_name=study.study_name,
             sampler=None, pruner=None,
@@ -66,11 +66,15 @@ def run(args: argparse.Namespace) -> int:
         summary = run_study(
             study, progress=not args.no_progress and args.worker_index == 0,
             artifact_dir=args.artifacts, worker_index=args.worker_index,
+            password_file=args.password_file,
         )  # fmt: skip
         for child in children:
             child.wait()
         if children:
-            summary = run_study(study, progress=False, artifact_dir=args.artifacts)
+            summary = run_study(
+                study, progress=False, artifact_dir=args.artifacts,
+                password_file=args.password_file,
+            )  # fmt: skip
     except BaseException as exc:
         for child in children:
             child.terminate()

@@ -62,6 +62,7 @@ def run_study(
     seed_offset: int | None = None,
     worker_index: int = 0,
     poll_seconds: float = 5.0,
+    password_file: Path | None = None,
 ) -> RunSummary:
     """Create or resume the study and run trials until it has ``study_cfg.trials`` finished
     (complete + pruned) trials, the grid is exhausted, or the timeout passes."""
@@ -86,12 +87,13 @@ def run_study(
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     started = time.perf_counter()
-    # Data first: a bad dataset should fail before anything is written to the storage.
+    # A malformed URL fails at once (no I/O); then the data, so a bad dataset fails before
+    # anything is written to the storage.
+    spec = resolve_storage(study_cfg.storage, password_file=password_file)
     videos = load_split(study_cfg, "train")
     folds = make_folds([v.id for v in videos], study_cfg.cv, study_cfg.seed)
     baseline = prevalence_baseline(study_cfg, videos, folds)
 
-    spec = resolve_storage(study_cfg.storage)
     storage = open_storage(spec, heartbeat_interval=heartbeat_interval, grace_period=grace_period)
     probe = load_or_create_study(
         storage, study_name=study_cfg.study_name, sampler=None, pruner=None
@@ -151,7 +153,10 @@ def run_study(
                     raise storage_error(exc, spec) from exc
                 raise
     finally:
-        bar.close()
+        try:
+            bar.close()
+        except Exception:  # the database may be down: never mask the real outcome
+            log.debug("progress bar could not refresh", exc_info=True)
     c = counts(study)
     summary = RunSummary(
         study_name=study.study_name,
