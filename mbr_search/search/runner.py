@@ -188,6 +188,8 @@ def report_failures(study: Any, trial: Any) -> None:
 
 
 def _write_study_attrs(study: Any, cfg: StudyConfig, baseline: float | None) -> None:
+    from mbr_search.storage import redact_url
+
     attrs = {
         "study_file": str(cfg.path),
         "dataset": str(cfg.dataset.path),
@@ -195,7 +197,8 @@ def _write_study_attrs(study: Any, cfg: StudyConfig, baseline: float | None) -> 
         "space": str(cfg.space.path),
         "behaviours": list(cfg.behaviours),
         "baseline_pr_auc": baseline,
-        "overrides": [[k, v] for k, v in cfg.overrides],
+        # --set values may hold a storage URL: never store a password in the study itself.
+        "overrides": [[k, redact_url(v) if isinstance(v, str) else v] for k, v in cfg.overrides],
     }
     current = study.user_attrs
     for key, value in attrs.items():

@@ -1,0 +1,175 @@
+"""Everything the report needs from the Optuna study, read once from the storage.
+
+The storage is opened read-only (no heartbeat), a missing SQLite/journal file is refused
+instead of being created empty, and every storage failure becomes a one-line,
+password-free error.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mbr_search.errors import NoCompleteTrialError, StorageError
+
+if TYPE_CHECKING:
+    import optuna
+    from optuna.trial import FrozenTrial
+
+    from mbr_search.config.study import StudyConfig
+    from mbr_search.storage import StorageSpec
+
+#: How many of the best complete trials get a fold-by-fold table.
+TOP_TRIALS = 5
+FOLD_TABLE_TRIALS = 3
+
+
+@dataclass(frozen=True)
+class StudyData:
+    """A study as read from the storage, complete trials ranked best first."""
+
+    study: optuna.Study
+    name: str
+    storage_display: str
+    attrs: dict[str, Any]
+    behaviours: tuple[str, ...]
+    trials: tuple[FrozenTrial, ...]
+    ranked: tuple[FrozenTrial, ...]
+    counts: dict[str, int]
+    baseline: float | None
+    #: fold index (as stored, a string) -> validation video ids
+    folds: dict[str, tuple[str, ...]]
+
+    @property
+    def best(self) -> FrozenTrial:
+        return self.ranked[0]
+
+    @property
+    def top(self) -> tuple[FrozenTrial, ...]:
+        return self.ranked[:TOP_TRIALS]
+
+    def searched_params(self) -> list[str]:
+        """Names of the parameters the sampler varied, in first-seen order."""
+        names: dict[str, None] = {}
+        for t in self.trials:
+            names.update(dict.fromkeys(t.params))
+        return list(names)
+
+    def train_seconds(self) -> float:
+        """Training time summed over every trial that recorded it (pruned ones too)."""
+        return float(sum(float(t.user_attrs.get("train_seconds") or 0.0) for t in self.trials))
+
+
+def load_study_data(study_cfg: StudyConfig, spec: StorageSpec) -> StudyData:
+    """Open ``spec`` read-only and collect the study ``study_cfg.study_name``.
+
+    Raises :class:`StorageError` when the storage file or the study does not exist (naming
+    the studies that do) and :class:`NoCompleteTrialError` when no trial completed.
+    """
+    import optuna
+
+    from mbr_search.storage import open_storage, storage_error
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    path = spec.path
+    # Opening a SQLite URL creates the file: a typo would look like "no such study".
+    if path is not None and not path.exists():
+        raise StorageError(
+            f"storage '{spec.display}' does not exist: run `mbr-search run "
+            f"{study_ref(study_cfg)}` first, or fix --storage"
+        )
+    storage = open_storage(spec, heartbeat_interval=None)
+    name = study_cfg.study_name
+    try:
+        names = sorted(s.study_name for s in storage.get_all_studies())
+        if name not in names:
+            shown = ", ".join(names[:10]) + (" ..." if len(names) > 10 else "") or "none"
+            raise StorageError(
+                f"study '{name}' is not in storage '{spec.display}' (studies there: {shown}): "
+                f"run `mbr-search run {study_ref(study_cfg)}` first, or fix --study-name/--storage"
+            )
+        study = optuna.load_study(study_name=name, storage=storage)
+        trials = tuple(study.get_trials(deepcopy=False))
+        attrs = dict(study.user_attrs)
+    except StorageError:
+        raise
+    except Exception as exc:
+        if type(exc).__module__.startswith(("sqlalchemy", "psycopg", "optuna.storages")):
+            raise storage_error(exc, spec) from None
+        raise
+    states = optuna.trial.TrialState
+    counts = {s.name: sum(t.state == s for t in trials) for s in states}
+    complete = [t for t in trials if t.state == states.COMPLETE and t.value is not None]
+    if not complete:
+        raise NoCompleteTrialError(
+            f"study '{name}' in '{spec.display}' has no complete trial yet "
+            f"({counts['PRUNED']} pruned, {counts['FAIL']} failed, {counts['RUNNING']} running): "
+            f"run `mbr-search run {study_ref(study_cfg)} --trials N` until one completes"
+        )
+    maximise = study.direction == optuna.study.StudyDirection.MAXIMIZE
+    ranked = sorted(
+        complete, key=lambda t: ((-1 if maximise else 1) * float(t.value or 0.0), t.number)
+    )
+    behaviours = tuple(attrs.get("behaviours") or study_cfg.behaviours)
+    baseline = attrs.get("baseline_pr_auc")
+    return StudyData(
+        study=study,
+        name=name,
+        storage_display=spec.display,
+        attrs=attrs,
+        behaviours=behaviours,
+        trials=trials,
+        ranked=tuple(ranked),
+        counts=counts,
+        baseline=float(baseline) if isinstance(baseline, int | float) else None,
+        folds=fold_videos(study_cfg),
+    )
+
+
+def fold_videos(study_cfg: StudyConfig) -> dict[str, tuple[str, ...]]:
+    """The validation videos of each fold, recomputed as the objective made them."""
+    from mbr_search.errors import MbrSearchError
+    from mbr_search.search.folds import make_folds
+
+    ids = [v.id for v in study_cfg.dataset.split("train")]
+    try:
+        folds = make_folds(ids, study_cfg.cv, study_cfg.seed)
+    except MbrSearchError:
+        return {}
+    return {str(f.index): f.validation for f in folds}
+
+
+def effective_overrides(study_cfg: StudyConfig, stored: Any) -> dict[str, Any]:
+    """The ``--set`` values the search ran with (study attr), under the report's own."""
+    merged: dict[str, Any] = {}
+    if isinstance(stored, list):
+        for item in stored:
+            if isinstance(item, list | tuple) and len(item) == 2:
+                merged[str(item[0])] = item[1]
+    merged.update(dict(study_cfg.overrides))
+    return merged
+
+
+def mean_scores(trial: FrozenTrial, behaviours: tuple[str, ...]) -> dict[str, float | None]:
+    """Each behaviour's PR-AUC averaged over the folds where it was defined."""
+    folds = trial.user_attrs.get("fold_scores") or {}
+    out: dict[str, float | None] = {}
+    for b in behaviours:
+        values = [s[b] for s in folds.values() if isinstance(s.get(b), int | float)]
+        out[b] = sum(values) / len(values) if values else None
+    return out
+
+
+def study_ref(cfg: StudyConfig) -> str:
+    """How the user names this study on the command line (its name when that resolves)."""
+    from mbr_search.config.study import resolve_study_path
+    from mbr_search.errors import MbrSearchError
+
+    try:
+        if resolve_study_path(cfg.name).resolve() == cfg.path.resolve():
+            return cfg.name
+    except MbrSearchError:
+        pass
+    return str(cfg.path)
