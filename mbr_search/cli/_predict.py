@@ -1,0 +1,56 @@
+"""``mbr-search predict MODEL_DIR INPUT... --out DIR``: label new recordings."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from mbr_search.cli._common import quiet_tensorflow
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "predict",
+        help="label new pose files or videos with a model folder written by evaluate",
+        description=(
+            "Compute the model's features for each INPUT (DeepLabCut pose files for pose "
+            "models, videos for CNN models), predict every frame, apply the model's "
+            "thresholds and post-processing, and write per input: <name>_frames.csv "
+            "(probabilities and 0/1 labels), <name>_bouts.csv and <name>_boris.xlsx "
+            "(bouts as events BORIS imports: Observations > Import observations)."
+        ),
+    )
+    parser.add_argument("model_dir", type=Path, help="a model folder, e.g. reports/STUDY/model")
+    parser.add_argument("inputs", type=Path, nargs="+", metavar="INPUT", help="files to label")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument(
+        "--fps", type=float,
+        help="frame rate of the input recordings (default: the training videos')",
+    )  # fmt: skip
+    parser.add_argument(
+        "--pose", type=Path, action="append", default=[],
+        help="DeepLabCut pose file of each video INPUT, in order (CNN models)",
+    )  # fmt: skip
+    parser.add_argument("--cache-dir", type=Path, help="feature cache folder")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from mbr_search.evaluate import model_dir
+    from mbr_search.predict import predict_files
+    from mbr_search.predict.inputs import validate
+
+    # Cheap checks first, so a wrong input fails before TensorFlow is imported.
+    model = model_dir.load(args.model_dir)
+    validate(model, [p.expanduser() for p in args.inputs], args.pose or None)
+    quiet_tensorflow(args.debug)
+    written = predict_files(
+        args.model_dir, args.inputs, args.out, source_fps=args.fps, poses=args.pose or None,
+        cache_dir=args.cache_dir, echo=lambda msg: print(msg, file=sys.stderr, flush=True),
+    )  # fmt: skip
+    for w in written:
+        print(f"{w.source}: {w.n_frames} frames, {w.n_bouts} bouts")
+        print(f"  {w.frames_csv}\n  {w.bouts_csv}\n  {w.boris_xlsx}")
+    return 0

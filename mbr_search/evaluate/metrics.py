@@ -1,0 +1,165 @@
+"""Frame- and bout-level scores per behaviour, per video and pooled (thesis Tables 5.1-5.3).
+
+Every number a report shows comes from here. Undefined values (0/0: precision without a
+predicted positive, PR-AUC without a positive frame) are ``None``, never 0 or NaN, so a
+table can print "n/a" instead of a misleading number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mbr_search.evaluate.bouts import bouts, segmental_prf, segmental_scores
+
+#: Default intersection over union a predicted bout needs with a true bout to count as found.
+SEGMENT_OVERLAP = 0.5
+_PR_CURVE_POINTS = 200
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One video's aligned per-frame arrays, all (frames, behaviours)."""
+
+    labels: np.ndarray  # 0/1
+    probs: np.ndarray  # probabilities in [0, 1]
+    preds: np.ndarray  # 0/1 decisions
+
+
+def f1_score(tp: int, fp: int, fn: int) -> float | None:
+    """Frame F1 from counts; None when there is neither a true nor a predicted positive."""
+    denom = 2 * tp + fp + fn
+    return 2 * tp / denom if denom else None
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return num / den if den else None
+
+
+def pr_auc(labels: np.ndarray, probs: np.ndarray) -> float | None:
+    """Average precision (area under the PR curve); None without a positive frame."""
+    from sklearn.metrics import average_precision_score
+
+    y = np.asarray(labels).ravel()
+    if y.size == 0 or not np.any(y):
+        return None
+    return float(average_precision_score(y, np.asarray(probs, dtype=np.float64).ravel()))
+
+
+def entry(
+    labels: np.ndarray,
+    probs: np.ndarray,
+    preds: np.ndarray,
+    fps: float,
+    overlap: float = SEGMENT_OVERLAP,
+    *,
+    ap: float | str | None = "compute",
+) -> dict[str, Any]:
+    """All scores of one behaviour on one stretch of frames (1-D arrays)."""
+    y = np.asarray(labels).astype(bool).ravel()
+    p = np.asarray(preds).astype(bool).ravel()
+    tp = int(np.sum(y & p))
+    fp = int(np.sum(~y & p))
+    fn = int(np.sum(y & ~p))
+    tn = int(np.sum(~y & ~p))
+    hits, n_true, n_pred = segmental_scores(y, p, overlap)
+    seg_p, seg_r, seg_f = segmental_prf(hits, n_true, n_pred)
+    return {
+        "accuracy": _ratio(tp + tn, y.size),
+        "precision": _ratio(tp, tp + fp),
+        "recall": _ratio(tp, tp + fn),
+        "f1": f1_score(tp, fp, fn),
+        "pr_auc": pr_auc(y, probs) if ap == "compute" else ap,
+        "confusion": [[tn, fp], [fn, tp]],
+        "frames": int(y.size),
+        "positives": tp + fn,
+        "segmental_precision": seg_p,
+        "segmental_recall": seg_r,
+        "segmental_f1": seg_f,
+        "segment_hits": hits,
+        "bouts_true": n_true,
+        "bouts_pred": n_pred,
+        "seconds_true": (tp + fn) / fps,
+        "seconds_pred": (tp + fp) / fps,
+    }
+
+
+def _pool(entries: Sequence[dict[str, Any]], fps: float, ap: float | None) -> dict[str, Any]:
+    """Pooled entry from per-video entries: counts add up, bouts never cross videos."""
+    tn = sum(e["confusion"][0][0] for e in entries)
+    fp = sum(e["confusion"][0][1] for e in entries)
+    fn = sum(e["confusion"][1][0] for e in entries)
+    tp = sum(e["confusion"][1][1] for e in entries)
+    hits = sum(e["segment_hits"] for e in entries)
+    n_true = sum(e["bouts_true"] for e in entries)
+    n_pred = sum(e["bouts_pred"] for e in entries)
+    seg_p, seg_r, seg_f = segmental_prf(hits, n_true, n_pred)
+    frames = tn + fp + fn + tp
+    return {
+        "accuracy": _ratio(tp + tn, frames),
+        "precision": _ratio(tp, tp + fp),
+        "recall": _ratio(tp, tp + fn),
+        "f1": f1_score(tp, fp, fn),
+        "pr_auc": ap,
+        "confusion": [[tn, fp], [fn, tp]],
+        "frames": frames,
+        "positives": tp + fn,
+        "segmental_precision": seg_p,
+        "segmental_recall": seg_r,
+        "segmental_f1": seg_f,
+        "segment_hits": hits,
+        "bouts_true": n_true,
+        "bouts_pred": n_pred,
+        "seconds_true": (tp + fn) / fps,
+        "seconds_pred": (tp + fp) / fps,
+    }
+
+
+def score(
+    videos: Mapping[str, Scored],
+    behaviours: Sequence[str],
+    fps: float,
+    overlap: float = SEGMENT_OVERLAP,
+) -> dict[str, Any]:
+    """METRICS (see docs/usage.md): ``{"pooled": {b: entry}, "per_video": {v: {b: entry}}}``."""
+    per_video: dict[str, dict[str, Any]] = {}
+    for vid, s in videos.items():
+        per_video[vid] = {
+            b: entry(s.labels[:, c], s.probs[:, c], s.preds[:, c], fps, overlap)
+            for c, b in enumerate(behaviours)
+        }
+    pooled: dict[str, Any] = {}
+    for c, b in enumerate(behaviours):
+        labels = [s.labels[:, c] for s in videos.values()]
+        probs = [s.probs[:, c] for s in videos.values()]
+        ap = pr_auc(np.concatenate(labels), np.concatenate(probs)) if videos else None
+        pooled[b] = _pool([per_video[v][b] for v in videos], fps, ap)
+    return {"pooled": pooled, "per_video": per_video}
+
+
+def pr_curves(videos: Mapping[str, Scored], behaviours: Sequence[str]) -> dict[str, Any]:
+    """Pooled precision-recall curves per behaviour, thinned to about 200 points."""
+    from sklearn.metrics import precision_recall_curve
+
+    out: dict[str, Any] = {}
+    for c, b in enumerate(behaviours):
+        y = np.concatenate([s.labels[:, c] for s in videos.values()])
+        p = np.concatenate([s.probs[:, c] for s in videos.values()]).astype(np.float64)
+        if not np.any(y):
+            continue
+        precision, recall, thresholds = precision_recall_curve(y, p)
+        keep = np.unique(np.linspace(0, len(thresholds) - 1, _PR_CURVE_POINTS).astype(int))
+        out[b] = {
+            "precision": [round(float(v), 5) for v in precision[keep]] + [1.0],
+            "recall": [round(float(v), 5) for v in recall[keep]] + [0.0],
+            "thresholds": [round(float(v), 5) for v in thresholds[keep]],
+        }
+    return out
+
+
+def bout_count(binary: np.ndarray) -> int:
+    """Number of bouts (runs of 1s)."""
+    return len(bouts(binary))

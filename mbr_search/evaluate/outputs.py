@@ -1,0 +1,67 @@
+"""Files ``evaluate`` writes besides the models: per-frame CSVs and the results.json header."""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SCHEMA_VERSION = 1
+_PACKAGES = (
+    "mbr-search", "numpy", "scipy", "scikit-learn", "pandas", "optuna", "tensorflow", "keras",
+    "keras-tcn",
+)  # fmt: skip
+
+
+def versions() -> dict[str, str]:
+    """Python and the versions of the packages that shape the numbers."""
+    out = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def write_frames_csv(
+    path: Path,
+    behaviours: Sequence[str],
+    fps: float,
+    probs: np.ndarray,
+    raw: np.ndarray,
+    post: np.ndarray,
+    labels: np.ndarray | None = None,
+    source_frames: np.ndarray | None = None,
+) -> Path:
+    """One row per frame: ``frame, time_s[, source_frame]`` then per behaviour
+    ``b_true`` (when labels are known), ``b_prob``, ``b_pred_raw``, ``b_pred``."""
+    import pandas as pd
+
+    n = len(probs)
+    columns: dict[str, Any] = {"frame": np.arange(n), "time_s": np.round(np.arange(n) / fps, 4)}
+    if source_frames is not None:
+        columns["source_frame"] = source_frames
+    for c, b in enumerate(behaviours):
+        if labels is not None:
+            columns[f"{b}_true"] = labels[:, c].astype(np.uint8)
+        columns[f"{b}_prob"] = np.round(probs[:, c].astype(np.float64), 5)
+        columns[f"{b}_pred_raw"] = raw[:, c].astype(np.uint8)
+        columns[f"{b}_pred"] = post[:, c].astype(np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(columns).to_csv(path, index=False)
+    return path
+
+
+def relative(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` in POSIX form (results.json paths)."""
+    return path.resolve().relative_to(root.resolve()).as_posix()

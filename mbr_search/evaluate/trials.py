@@ -1,0 +1,68 @@
+"""Which trials ``evaluate`` takes, checked before anything heavy is imported.
+
+Nothing here imports TensorFlow, so a study that cannot be evaluated (no test video, not in
+the storage, no complete trial) fails in about a second.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mbr_search.config.study import StudyConfig
+from mbr_search.errors import NoCompleteTrialError, StorageError, UsageError
+
+
+def check_test_videos(study_cfg: StudyConfig, cv_only: bool) -> None:
+    """Refuse a dataset without test videos unless cross-validation results are asked for."""
+    if not study_cfg.dataset.split("test") and not cv_only:
+        raise UsageError(
+            f"{study_cfg.dataset.path}: no video has split: test, so nothing can be tested. "
+            "Fix: mark some videos split: test, or pass --cv-only for cross-validation results "
+            "(out-of-fold scores, human ceiling, saved models) without a test set."
+        )
+
+
+def load_trials(study_cfg: StudyConfig, spec: Any) -> tuple[Any, list[Any]]:
+    """The stored study and its complete trials, best first (ties: lower number first)."""
+    import optuna
+
+    from mbr_search.storage import open_storage
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    path = getattr(spec, "path", None)
+    if path is not None and not Path(path).exists():
+        raise StorageError(
+            f"storage '{spec.display}' does not exist: no study has been run there. Fix: run "
+            f"`mbr-search run {study_cfg.name}` first, or give the right --storage."
+        )
+    storage = open_storage(spec, heartbeat_interval=None)
+    try:
+        study = optuna.load_study(study_name=study_cfg.study_name, storage=storage)
+    except KeyError:
+        names = sorted(s.study_name for s in storage.get_all_studies())
+        raise StorageError(
+            f"study '{study_cfg.study_name}' is not in storage '{spec.display}' (studies there: "
+            f"{', '.join(names) or 'none'}). Fix: run `mbr-search run {study_cfg.name}` first, "
+            "or pass --storage / --study-name of the search."
+        ) from None
+    stored = study.user_attrs.get("behaviours")
+    if stored is not None and list(stored) != list(study_cfg.behaviours):
+        raise UsageError(
+            f"{study_cfg.path}: behaviours {list(study_cfg.behaviours)} differ from the ones "
+            f"study '{study.study_name}' was searched with ({list(stored)}). Fix: restore them "
+            "in the study file or pass --set behaviours=[...]."
+        )
+    state = optuna.trial.TrialState
+    trials = study.get_trials(deepcopy=False)
+    complete = [t for t in trials if t.state == state.COMPLETE and t.value is not None]
+    if not complete:
+        counts = {s.name.lower(): sum(t.state == s for t in trials) for s in state}
+        summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no trial"
+        raise NoCompleteTrialError(
+            f"study '{study.study_name}' in storage '{spec.display}' has no complete trial "
+            f"({summary}). Fix: run `mbr-search run {study_cfg.name} --trials N` until one "
+            "completes."
+        )
+    complete.sort(key=lambda t: (-float(t.value or 0.0), t.number))
+    return study, complete

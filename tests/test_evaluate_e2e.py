@@ -1,0 +1,159 @@
+"""`run` -> `evaluate` on bundled real data with real Keras training, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+from _evaluated import Evaluated, evaluated_study
+from conftest import RAT_MINI, STURMAN_MINI, run_cli, write_tiny_study
+
+BEHAVIOURS = ["social", "nonsocial", "aggression"]
+
+
+@pytest.fixture
+def evaluated(tmp_path_factory: pytest.TempPathFactory) -> Evaluated:
+    return evaluated_study(tmp_path_factory.getbasetemp() / "evaluated")
+
+
+@pytest.mark.slow
+def test_evaluate_writes_thesis_tables_models_and_frame_csvs(evaluated: Evaluated) -> None:
+    r = evaluated.results
+    assert r["behaviours"] == BEHAVIOURS and r["fps"] == 10.0 and not r["cv_only"]
+    assert r["dataset"]["test_videos"] == ["rat08", "rat20"]
+    assert [t["rank"] for t in r["trials"]] == [1, 2]
+    assert r["trials"][0]["cv_value"] >= r["trials"][1]["cv_value"]
+    for trial in r["trials"]:
+        assert trial["train_seconds"] > 0 and trial["predict_seconds"] > 0
+        assert trial["predict_frames"] == 3000  # 2 test videos x 150 s x 10 fps
+        assert set(trial["epochs"]) == {"all"} and trial["epochs"]["all"] == 1
+        assert (evaluated.out / trial["model_dir"] / "model.json").is_file()
+        for stage in ("raw", "post"):
+            pooled = trial["test"][stage]["pooled"]
+            assert set(pooled) == set(BEHAVIOURS)
+            for b in BEHAVIOURS:
+                (tn, fp), (fn, tp) = pooled[b]["confusion"]
+                assert tn + fp + fn + tp == 3000
+                assert set(trial["test"][stage]["per_video"]) == {"rat08", "rat20"}
+        # the numbers in results.json are the numbers in the per-frame CSVs
+        frames = pd.concat(pd.read_csv(evaluated.out / f) for f in trial["test"]["files"].values())
+        for b in BEHAVIOURS:
+            y, p = frames[f"{b}_true"].to_numpy(), frames[f"{b}_pred"].to_numpy()
+            cm = [[int(((y == t) & (p == q)).sum()) for q in (0, 1)] for t in (0, 1)]
+            assert trial["test"]["post"]["pooled"][b]["confusion"] == cm
+            raw = (frames[f"{b}_prob"].to_numpy() >= trial["thresholds"][b] - 1e-5).astype(int)
+            assert np.mean(raw == frames[f"{b}_pred_raw"].to_numpy()) > 0.999
+        assert set(trial["oof"]["videos"]) <= {"rat01", "rat02", "rat05", "rat10", "rat11", "rat12"}
+    ens = r["ensemble"]
+    assert ens["members"] == [t["number"] for t in r["trials"]]
+    assert (evaluated.out / ens["model_dir"] / "model.json").is_file()
+    manifest = json.loads((evaluated.out / "model_ensemble" / "model.json").read_text())
+    assert len(manifest["members"]) == 2
+    assert set(ens["test"]["post"]["pooled"]) == set(BEHAVIOURS)
+    best = json.loads((evaluated.out / "model" / "model.json").read_text())
+    assert best["info"]["trial"] == r["trials"][0]["number"]
+    assert best["features"]["keypoints"] == ["top", "body", "tail", "tail-m", "tail-e"]
+    assert r["human_ceiling"] is None  # single-rater Caltech labels
+    assert "Results:" in evaluated.stdout and "ensemble" in evaluated.stdout
+
+
+def _scrambled_dataset(folder: Path) -> Path:
+    """The rat dataset with random labels for its test videos (train videos untouched)."""
+    import yaml
+
+    raw = yaml.safe_load(RAT_MINI.read_text())
+    rng = np.random.default_rng(7)
+    for video in raw["videos"]:
+        video["pose"] = str(RAT_MINI.parent / video["pose"])
+        video["labels"] = str(RAT_MINI.parent / video["labels"])
+        if video["split"] == "test":
+            frame = pd.DataFrame((rng.random((4500, 3)) < 0.3).astype(int), columns=BEHAVIOURS)
+            frame.to_csv(folder / f"{video['id']}.csv", index=False)
+            video["labels"] = {"format": "frame_csv", "file": str(folder / f"{video['id']}.csv")}
+    path = folder / "dataset.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+@pytest.mark.slow
+def test_test_labels_never_reach_thresholds_or_post_processing(
+    evaluated: Evaluated, tmp_path: Path
+) -> None:
+    scrambled = write_tiny_study(tmp_path / "s", dataset=_scrambled_dataset(tmp_path))
+    out = tmp_path / "out"
+    res = run_cli(
+        "evaluate", str(scrambled), "--top", "1", "--no-ensemble", "--storage",
+        evaluated.storage, "--out", str(out), env=evaluated.env,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    before = evaluated.results["trials"][0]
+    after = json.loads((out / "results.json").read_text())["trials"][0]
+    assert after["number"] == before["number"]
+    assert after["thresholds"] == before["thresholds"]
+    assert after["postprocess"] == before["postprocess"]
+    assert after["oof"]["post"] == before["oof"]["post"]
+    assert after["test"]["post"]["pooled"] != before["test"]["post"]["pooled"]
+
+
+@pytest.mark.slow
+def test_cv_only_on_the_sturman_excerpt_shows_the_human_ceiling(tmp_path: Path) -> None:
+    space = tmp_path / "tiny_space.yaml"
+    write_tiny_study(tmp_path)  # writes tiny_space.yaml
+    study = tmp_path / "sturman.yaml"
+    study.write_text(
+        f"name: sturman\ndataset: {STURMAN_MINI}\nbehaviours: [wall_rearing, mid_rearing]\n"
+        f"fps: 10\nfeatures: {{backbone: pose}}\nspace: {space}\n"
+        "cv: {scheme: leave_one_video_out}\nsampler: {name: random}\npruner: {name: none}\n"
+        "training: {max_epochs: 1, patience: 1}\nseed: 0\n"
+    )
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    ran = run_cli("run", str(study), "--trials", "1", "--storage", storage, "--no-progress")
+    assert ran.returncode == 0, ran.stderr
+    out = tmp_path / "out"
+    refused = run_cli("evaluate", str(study), "--storage", storage, "--out", str(out))
+    assert refused.returncode == 2
+    assert "no video has split: test" in refused.stderr and "--cv-only" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1 and not out.exists()
+    res = run_cli("evaluate", str(study), "--storage", storage, "--out", str(out), "--cv-only")
+    assert res.returncode == 0, res.stderr
+    r = json.loads((out / "results.json").read_text())
+    assert r["cv_only"] and r["trials"][0]["test"] is None and r["ensemble"] is None
+    assert set(r["trials"][0]["oof"]["videos"]) == {"OFT_38", "OFT_44"}
+    ceiling = r["human_ceiling"]
+    assert ceiling["split"] == "train" and ceiling["raters"] == ["Jin", "Furkan", "Oliver"]
+    assert ceiling["behaviours"]["wall_rearing"]["mean_f1"] > 0.8
+    assert ceiling["model"]["source"] == "oof"
+    assert set(ceiling["model"]["behaviours"]["wall_rearing"]["vs_raters"]) == {
+        "Jin", "Furkan", "Oliver",
+    }  # fmt: skip
+    assert (out / "model" / "model.json").is_file()
+    assert "raters" in res.stdout
+
+
+@pytest.mark.slow
+def test_evaluate_refuses_a_missing_study_and_a_study_without_complete_trial(
+    tmp_path: Path,
+) -> None:
+    study = write_tiny_study(tmp_path)
+    db = tmp_path / "s.db"
+    storage = f"sqlite:///{db}"
+    missing = run_cli("evaluate", str(study), "--storage", storage, "--out", str(tmp_path / "o"))
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    other = optuna.create_study(study_name="other", storage=storage, direction="maximize")
+    absent = run_cli("evaluate", str(study), "--storage", storage, "--out", str(tmp_path / "o"))
+    assert absent.returncode == 2
+    assert "study 'tiny' is not in storage" in absent.stderr and "other" in absent.stderr
+    tiny = optuna.create_study(study_name="tiny", storage=storage, direction="maximize")
+    tiny.add_trial(
+        optuna.trial.create_trial(state=optuna.trial.TrialState.PRUNED, params={}, distributions={})
+    )
+    del other
+    none = run_cli("evaluate", str(study), "--storage", storage, "--out", str(tmp_path / "o"))
+    assert none.returncode == 2
+    assert "has no complete trial (1 pruned)" in none.stderr
+    assert len(none.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
