@@ -1,0 +1,1 @@
+"""A synthetic open field for tests, demos and benchmarks (``mbr-search demo-data``)."""
