@@ -51,7 +51,7 @@ def test_demo_data_writes_a_loadable_synthetic_dataset(tmp_path: Path) -> None:
     video = dataset.videos[0]
     assert video.video is not None and video.pose is not None and video.labels is not None
     info = probe_video(video.video)
-    assert (info.n_frames, info.width, info.height, info.fps) == (600, 160, 160, 10.0)
+    assert (info.n_frames, info.width, info.height, info.fps) == (600, 256, 256, 10.0)
     pose = read_pose(video.pose)
     assert pose.n_frames == 600
     assert {"nose", "midbody", "tailbase"} <= set(pose.keypoints)
@@ -61,7 +61,7 @@ def test_demo_data_writes_a_loadable_synthetic_dataset(tmp_path: Path) -> None:
 
 def test_the_drawn_behaviours_look_like_their_names(tmp_path: Path) -> None:
     """Rearing shortens the body, wall rearing faces a wall, grooming stays in place."""
-    manifest = make_demo_dataset(tmp_path / "d", videos=1, frames=2000, seed=1)
+    manifest = make_demo_dataset(tmp_path / "d", videos=1, frames=2000, seed=1, size=160)
     video = load_dataset(manifest).videos[0]
     assert video.pose is not None and video.labels is not None
     pose = read_pose(video.pose)

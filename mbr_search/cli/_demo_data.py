@@ -29,7 +29,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--frames", type=int, default=6600, help="frames per video")
     parser.add_argument("--fps", type=float, default=10.0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--size", type=int, default=160, help="frame side in pixels")
+    parser.add_argument(
+        "--size",
+        type=int,
+        default=256,
+        help="frame side in pixels (the thesis studies crop 200 px around the animal)",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing set")
     return parser
 

@@ -46,7 +46,7 @@ def make_demo_dataset(
     frames: int = 6600,
     fps: float = 10.0,
     seed: int = 0,
-    size: int = 160,
+    size: int = 256,
     overwrite: bool = False,
 ) -> Path:
     """Render ``videos`` synthetic open-field recordings into ``out``; returns the manifest."""
