@@ -93,3 +93,24 @@ def test_nan_rows_and_unwritable_folder_are_refused(tmp_path: Path) -> None:
             n_frames=1,
             dim=1,
         )
+
+
+def test_disk_full_is_a_clean_error_and_leaves_nothing(tmp_path: Path) -> None:
+    import subprocess
+
+    small = tmp_path / "small"
+    small.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a 1 MB tmpfs here (needs root) to fill a disk")
+    try:
+        src = small / "pose.csv"
+        src.write_text("x")
+        with pytest.raises(DataError, match="no room for 10000x2048 cached features"):
+            FeatureWriter(small / "c", backbone="b", video_id="v", settings={}, inputs=[src],
+                          n_frames=10000, dim=2048)  # fmt: skip
+        assert list((small / "c" / "b").iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(small)], check=False)

@@ -91,7 +91,10 @@ def settings_from_args(args: argparse.Namespace) -> EmbedSettings:
 def run(args: argparse.Namespace) -> int:
     """Embed the dataset or the single video; print where each entry is."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from mbr_search.cli._common import quiet_tensorflow
     from mbr_search.embed.pipeline import embed_dataset, embed_video
+
+    quiet_tensorflow(args.debug)
     from mbr_search.paths import cache_dir
 
     if args.batch_size < 1:

@@ -182,7 +182,22 @@ class FeatureWriter:
         self._array: np.memmap | None = np.lib.format.open_memmap(
             self._tmp, mode="w+", dtype=np.float16, shape=(n_frames, dim)
         )
+        self._reserve(folder)
         self._written = np.zeros(n_frames, dtype=bool)
+
+    def _reserve(self, folder: Path) -> None:
+        # The memmap file is sparse: a full disk would surface later as SIGBUS on a page
+        # write. Reserving every block now turns it into a clean error before any work.
+        try:
+            with self._tmp.open("r+b") as handle:
+                os.posix_fallocate(handle.fileno(), 0, self._tmp.stat().st_size)
+        except OSError as exc:
+            self._array = None
+            self._tmp.unlink(missing_ok=True)
+            raise DataError(
+                f"{folder}: no room for {self.n_frames}x{self.dim} cached features "
+                f"({exc.strerror}). Fix: free disk space or choose another --cache-dir."
+            ) from exc
 
     def __enter__(self) -> FeatureWriter:
         return self

@@ -153,21 +153,14 @@ def _check_finite(features: np.ndarray, path: Path) -> None:
 
 
 def _embedding_entry(study: StudyConfig, video: VideoEntry) -> cache.CacheEntry:
-    from mbr_search.embed.settings import find_embedding
+    from mbr_search.embed.settings import embed_command, find_embedding
 
     assert study.embed is not None
     entry = find_embedding(study.cache_dir, video, study.embed)
     if entry is not None:
         return entry
-    emb = study.embed
-    parts = [
-        f"mbr-search embed {study.dataset.path} --backbone {emb.backbone} --weights {emb.weights}",
-        f"--fps {emb.fps}" if emb.fps else "",
-        f"--crop-size {emb.crop.size}",
-        f"--keypoints {','.join(emb.crop.keypoints)}" if emb.crop.keypoints else "",
-        f"--cache-dir {study.cache_dir}",
-    ]
+    command = embed_command(study.dataset.path, study.embed, study.cache_dir)
     raise MissingFeaturesError(
-        f"no cached {emb.backbone} embeddings for video '{video.id}' of {study.dataset.path}. "
-        f"Fix: run `{' '.join(p for p in parts if p)}` first."
+        f"no cached {study.embed.backbone} embeddings for video '{video.id}' of "
+        f"{study.dataset.path}. Fix: run `{command}` first."
     )
