@@ -15,6 +15,20 @@ RAT_MINI = BUNDLED / "rat_social_mini" / "dataset.yaml"
 STURMAN_MINI = BUNDLED / "sturman_oft_excerpts" / "dataset.yaml"
 SHARED_DATA = REPO.parent / "shared" / "data"
 
+#: Debian's Chromium, driven by Playwright in the browser tests (never `playwright install`);
+#: the flags keep it off the network, which this machine does not have.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 

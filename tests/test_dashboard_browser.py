@@ -14,21 +14,11 @@ from pathlib import Path
 
 import optuna
 import pytest
+from conftest import CHROMIUM, CHROMIUM_ARGS
 
 from mbr_search.storage import default_artifact_dir, open_storage, resolve_storage
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 N_TRIALS = 6
 
 

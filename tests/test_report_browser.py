@@ -17,21 +17,10 @@ from typing import Any
 
 import optuna
 import pytest
-from conftest import STURMAN_MINI, run_cli, write_tiny_study
+from conftest import CHROMIUM, CHROMIUM_ARGS, STURMAN_MINI, run_cli, write_tiny_study
 
 from mbr_search.report.document import slug
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 RAT_TRIALS = 4
 
 pytestmark = [
