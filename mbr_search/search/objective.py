@@ -169,6 +169,9 @@ class Objective:
                     all_scores.append(ap)
             for vid in fold.validation:
                 oof[vid] = unpad(pred, val, vid).astype(np.float16)
+            # Free this fold's arrays before the next fold cuts its own: two folds' worth
+            # of sequences alive at once was the peak of a thesis-scale search.
+            del train, val, pred
             fold_scores[str(fold.index)] = scores
             defined = [s for s in scores.values() if s is not None]
             fold_means.append(float(np.mean(defined)) if defined else float("nan"))

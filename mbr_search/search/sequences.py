@@ -14,7 +14,7 @@ from mbr_search.features.store import VideoData
 class Batchable:
     """Sequences ready for Keras: inputs, 0/1 targets and a mask of real (unpadded) frames."""
 
-    x: np.ndarray  # (n, seq_len, dim) float32
+    x: np.ndarray  # (n, seq_len, dim) float16 (the model computes in float32)
     y: np.ndarray  # (n, seq_len, behaviours) uint8
     mask: np.ndarray  # (n, seq_len) bool
     owners: tuple[tuple[str, int], ...]  # (video id, first frame) of each sequence
@@ -62,23 +62,27 @@ class MomentCache:
 
 def cut(videos: Sequence[VideoData], seq_len: int, scaler: Standardiser) -> Batchable:
     """Cut each video into ``ceil(frames / seq_len)`` sequences; the tail is zero-padded
-    and masked out, never dropped."""
+    and masked out, never dropped.
+
+    Standardised values are stored as float16, like the cache: a thesis-scale fold is
+    then half the memory, and Keras's own copy of it too; the model casts each batch to
+    float32.
+    """
     counts = [-(-v.n_frames // seq_len) for v in videos]
     n = sum(counts)
     dim = videos[0].features.shape[1]
     n_beh = videos[0].labels.shape[1]
-    x = np.zeros((n, seq_len, dim), dtype=np.float32)
+    x = np.zeros((n, seq_len, dim), dtype=np.float16)
     y = np.zeros((n, seq_len, n_beh), dtype=np.uint8)
     mask = np.zeros((n, seq_len), dtype=bool)
     owners: list[tuple[str, int]] = []
     row = 0
     for video, count in zip(videos, counts, strict=True):
-        feats = scaler.apply(video.features)
         for s in range(count):
             start = s * seq_len
             stop = min(start + seq_len, video.n_frames)
             length = stop - start
-            x[row, :length] = feats[start:stop]
+            x[row, :length] = scaler.apply(video.features[start:stop])
             y[row, :length] = video.labels[start:stop]
             mask[row, :length] = True
             owners.append((video.id, start))
