@@ -68,6 +68,7 @@ def retrain(
     import keras
 
     from mbr_search.search.models import build_model
+    from mbr_search.search.training import fit_epoch
 
     keras.utils.set_random_seed(trial_seed(study, trial_number))
     groups = output_groups(study.behaviours, bool(params["multi_label"]))
@@ -81,12 +82,11 @@ def retrain(
     data = cut(videos, int(params["seq_len"]), scaler)
     started = time.perf_counter()
     nets: list[tuple[str, tuple[int, ...], Any]] = []
+    rng = np.random.default_rng(trial_seed(study, trial_number))
     for g, net in zip(groups, built, strict=True):
-        history = net.fit(
-            data.x, packed_targets(data, g.columns),
-            batch_size=int(params["batch_size"]), epochs=epochs[g.name],
-            shuffle=True, verbose=0,
-        )  # fmt: skip
+        targets = packed_targets(data, g.columns)
+        for _ in range(epochs[g.name]):  # one shuffled pass per epoch, as in the search
+            history = fit_epoch(net, data.x, targets, int(params["batch_size"]), rng)
         loss = float(history.history["loss"][-1])
         if not math.isfinite(loss):
             raise TrialFailed(

@@ -154,6 +154,7 @@ class Objective:
                     max_epochs=study.training.max_epochs,
                     patience=study.training.patience,
                     deadline=deadline,
+                    seed=seed + 7919 * fold.index,
                 )  # fmt: skip
                 best_epochs[str(fold.index)][g.name] = result.best_epoch
                 for out, col in enumerate(g.columns):
