@@ -65,6 +65,24 @@ def load_array(path: Path) -> np.ndarray:
         ) from exc
 
 
+def release_pages(array: np.ndarray) -> None:
+    """Drop this process's resident pages of a read-only memory-mapped array.
+
+    Reading a memmap maps the file's pages into the process, and they count in its RSS
+    until unmapped; the data stays in the OS page cache and later reads fault it back in
+    cheaply. Called after a whole pass over a video (checks, moments, cutting) so a
+    thesis-scale search does not hold the whole cache resident.
+    """
+    mm = getattr(array, "_mmap", None)  # np.memmap keeps its mmap.mmap here
+    if mm is not None and hasattr(mm, "madvise"):
+        import contextlib
+        import mmap
+
+        # Unsupported here: nothing is lost but the RSS accounting.
+        with contextlib.suppress(OSError, ValueError):
+            mm.madvise(mmap.MADV_DONTNEED)
+
+
 def file_fingerprint(path: Path) -> str:
     """sha256 of a file's size and content; for files over 64 MiB, of the first and last 16 MiB.
 

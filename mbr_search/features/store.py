@@ -111,6 +111,7 @@ def load_video(study: StudyConfig, video: VideoEntry, *, need_labels: bool = Tru
         labels = raw.values[idx]
         per_rater = {r: m[idx] for r, m in raw.per_rater.items()}
     _check_finite(features, entry.array_path)
+    cache.release_pages(features)
     return VideoData(video.id, video.split, features, labels, has_labels, per_rater)
 
 

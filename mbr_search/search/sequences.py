@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mbr_search.features.cache import release_pages
 from mbr_search.features.store import VideoData
 
 
@@ -48,6 +49,7 @@ class MomentCache:
                 total += block.sum(axis=0)
                 squares += (block * block).sum(axis=0)
             self._moments[video.id] = (video.n_frames, total, squares)
+            release_pages(video.features)
 
     def standardiser(self, video_ids: Sequence[str]) -> Standardiser:
         n = sum(self._moments[v][0] for v in video_ids)
@@ -87,6 +89,7 @@ def cut(videos: Sequence[VideoData], seq_len: int, scaler: Standardiser) -> Batc
             mask[row, :length] = True
             owners.append((video.id, start))
             row += 1
+        release_pages(video.features)
     return Batchable(x, y, mask, tuple(owners))
 
 
