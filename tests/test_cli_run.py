@@ -198,3 +198,22 @@ def test_studies_lists_files_and_stored_studies(tmp_path: Path) -> None:
     result = run_cli("studies", "--storage", f"sqlite:///{db}")
     assert result.returncode == 0, result.stderr
     assert "lstm_pose" in result.stdout and "stored_one" in result.stdout
+
+
+@pytest.mark.slow
+def test_recycling_the_process_keeps_the_study_going(tmp_path: Path) -> None:
+    path = write_tiny_study(tmp_path)
+    db = tmp_path / "s.db"
+    result = run_cli(
+        "run", str(path), "--trials", "3", "--recycle-after", "1", "--storage", f"sqlite:///{db}",
+        "--no-progress", "--set", "cv.max_folds=1",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("Best trial #") == 1 and "3/3 finished trials" in result.stdout
+    states = [t.state for t in _study(db).trials]
+    assert (
+        states.count(optuna.trial.TrialState.COMPLETE)
+        + states.count(optuna.trial.TrialState.PRUNED)
+        == 3
+        and len(states) == 3
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -29,8 +30,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--workers", type=int, default=1,
         help="worker processes on this machine sharing the study (each gets cores/N threads)",
     )  # fmt: skip
+    parser.add_argument(
+        "--recycle-after", type=int, default=50, metavar="N",
+        help="continue in a fresh process after N trials (bounds Keras' per-trial memory "
+        "growth; 0 = never)",
+    )  # fmt: skip
     # Internal: set by the parent of --workers N for its child processes.
     parser.add_argument("--worker-index", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--no-spawn", action="store_true", help=argparse.SUPPRESS)
     return parser
 
 
@@ -43,10 +50,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--timeout {args.timeout}: must be a positive number of seconds.")
     if args.workers < 1:
         raise UsageError(f"--workers {args.workers}: must be at least 1.")
+    if args.recycle_after < 0:
+        raise UsageError(f"--recycle-after {args.recycle_after}: must be 0 (never) or more.")
     study = load_study_from_args(args, trials=args.trials, timeout=args.timeout)
     workers = args.workers
     children: list[subprocess.Popen[bytes]] = []
-    if workers > 1 and args.worker_index == 0:
+    if workers > 1 and args.worker_index == 0 and not args.no_spawn:
         from mbr_search.storage import load_or_create_study, open_storage, resolve_storage
 
         # Create the schema and the study once, before the workers race to do it.
@@ -66,8 +75,10 @@ def run(args: argparse.Namespace) -> int:
         summary = run_study(
             study, progress=not args.no_progress and args.worker_index == 0,
             artifact_dir=args.artifacts, worker_index=args.worker_index,
-            password_file=args.password_file,
+            password_file=args.password_file, recycle_after=args.recycle_after or None,
         )  # fmt: skip
+        if summary.recycle:
+            _replace_process(args.argv, children)
         for child in children:
             child.wait()
         if children:
@@ -88,6 +99,20 @@ def run(args: argparse.Namespace) -> int:
     if args.worker_index == 0:
         print(format_summary(summary, study.name))
     return 0
+
+
+def _replace_process(argv: list[str], children: list[subprocess.Popen[bytes]]) -> None:
+    """Continue the same command in a fresh process (same PID, memory back to baseline).
+
+    The study resumes from its storage, so nothing is lost; worker 0 keeps its children
+    (they recycle themselves) and does not spawn new ones.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    again = list(argv)
+    if children and "--worker-index" not in again:
+        again += ["--worker-index", "0", "--no-spawn"]
+    os.execv(sys.executable, [sys.executable, "-m", "mbr_search", *again])
 
 
 def _spawn_worker(argv: list[str], index: int) -> subprocess.Popen[bytes]:

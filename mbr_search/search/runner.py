@@ -36,6 +36,8 @@ class RunSummary:
     baseline: float | None = None
     seconds: float = 0.0
     grid_exhausted: bool = False
+    #: the process ran its share of trials and should be replaced by a fresh one
+    recycle: bool = False
 
 
 def prevalence_baseline(study: StudyConfig, videos: list[Any], folds: list[Any]) -> float | None:
@@ -63,9 +65,15 @@ def run_study(
     worker_index: int = 0,
     poll_seconds: float = 5.0,
     password_file: Path | None = None,
+    recycle_after: int | None = None,
 ) -> RunSummary:
     """Create or resume the study and run trials until it has ``study_cfg.trials`` finished
-    (complete + pruned) trials, the grid is exhausted, or the timeout passes."""
+    (complete + pruned) trials, the grid is exhausted, or the timeout passes.
+
+    ``recycle_after``: stop after this many trials in this process (``summary.recycle``)
+    so the caller can continue in a fresh process; Keras + TensorFlow leak ~12 MiB per
+    trial in one process despite ``clear_session`` (benchmarks/long_run_memory.py).
+    """
     import optuna
     from optuna.artifacts import FileSystemArtifactStore
 
@@ -118,6 +126,8 @@ def run_study(
     deadline = started + study_cfg.timeout if study_cfg.timeout else None
     exhausted = False
     waited_note = False
+    ran = 0
+    recycle = False
     try:
         while True:
             reap_stale_trials(study)
@@ -129,6 +139,9 @@ def run_study(
                 break
             remaining = None if deadline is None else deadline - time.perf_counter()
             if remaining is not None and remaining <= 0:
+                break
+            if recycle_after is not None and ran >= recycle_after:
+                recycle = True
                 break
             if c["COMPLETE"] + c["PRUNED"] + c["RUNNING"] >= target:
                 # Other workers' trials may reach the target; a dead worker's trial is failed
@@ -146,6 +159,7 @@ def run_study(
                     callbacks=[bar, report_failures], gc_after_trial=True,
                     show_progress_bar=False,
                 )  # fmt: skip
+                ran += 1
             except (KeyboardInterrupt, SystemExit):
                 raise
             except Exception as exc:  # database trouble mid-run: one line, redacted
@@ -168,6 +182,7 @@ def run_study(
         baseline=baseline,
         seconds=time.perf_counter() - started,
         grid_exhausted=exhausted,
+        recycle=recycle,
     )
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if complete:
