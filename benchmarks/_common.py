@@ -267,20 +267,13 @@ def count_epochs(meter: Meter) -> Iterator[Meter]:
 
 
 def quiet_tensorflow() -> None:
-    """Import TensorFlow without its start-up chatter on stderr."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+    """Import TensorFlow without its start-up chatter on stderr (as the CLI does)."""
     import logging
     import warnings
 
+    from mbr_search.cli._common import quiet_tensorflow as quiet_import
+
+    quiet_import()
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
 
