@@ -381,7 +381,11 @@ again; the float16 memory map is not what makes it faster. Where the score goes:
 multi-label model scored lower than three binary models on both data sets here, so the
 speed comes at a price in score with these settings; `multi_label` is a searched choice in
 the Bayesian spaces (`lstm_bayes`, `tcn_bayes`), which lets the search pay for binary models
-only where they win. Per-fold, per-behaviour scores of every arm are in the JSON. The thesis
+only where they win. How much of a score difference is noise: the "binary, reused" arm has
+the thesis' model structure and differs from the thesis arm only in initial weights (one
+draw per trial, reset each fold, instead of a fresh draw per fold), float16 instead of
+float32 inputs and batch order, so the gap between those two arms is roughly the noise of
+a single trial's score. Per-fold, per-behaviour scores of every arm are in the JSON. The thesis
 arm keeps float32 sequences (its own `cut_float32`); since commit 0bd259e the lead's `cut`
 stores float16 sequences, which the two mbr-search arms use.
 
