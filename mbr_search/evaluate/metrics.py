@@ -66,25 +66,8 @@ def entry(
     fn = int(np.sum(y & ~p))
     tn = int(np.sum(~y & ~p))
     hits, n_true, n_pred = segmental_scores(y, p, overlap)
-    seg_p, seg_r, seg_f = segmental_prf(hits, n_true, n_pred)
-    return {
-        "accuracy": _ratio(tp + tn, y.size),
-        "precision": _ratio(tp, tp + fp),
-        "recall": _ratio(tp, tp + fn),
-        "f1": f1_score(tp, fp, fn),
-        "pr_auc": pr_auc(y, probs) if ap == "compute" else ap,
-        "confusion": [[tn, fp], [fn, tp]],
-        "frames": int(y.size),
-        "positives": tp + fn,
-        "segmental_precision": seg_p,
-        "segmental_recall": seg_r,
-        "segmental_f1": seg_f,
-        "segment_hits": hits,
-        "bouts_true": n_true,
-        "bouts_pred": n_pred,
-        "seconds_true": (tp + fn) / fps,
-        "seconds_pred": (tp + fp) / fps,
-    }
+    pr = pr_auc(y, probs) if ap == "compute" else ap
+    return _from_counts(tn, fp, fn, tp, hits, n_true, n_pred, fps, pr)
 
 
 def _pool(entries: Sequence[dict[str, Any]], fps: float, ap: float | None) -> dict[str, Any]:
@@ -96,6 +79,14 @@ def _pool(entries: Sequence[dict[str, Any]], fps: float, ap: float | None) -> di
     hits = sum(e["segment_hits"] for e in entries)
     n_true = sum(e["bouts_true"] for e in entries)
     n_pred = sum(e["bouts_pred"] for e in entries)
+    return _from_counts(tn, fp, fn, tp, hits, n_true, n_pred, fps, ap)
+
+
+def _from_counts(
+    tn: int, fp: int, fn: int, tp: int, hits: int, n_true: int, n_pred: int,
+    fps: float, pr: Any,
+) -> dict[str, Any]:  # fmt: skip
+    """The entry for one behaviour from frame counts and bout matches (per video or pooled)."""
     seg_p, seg_r, seg_f = segmental_prf(hits, n_true, n_pred)
     frames = tn + fp + fn + tp
     return {
@@ -103,7 +94,7 @@ def _pool(entries: Sequence[dict[str, Any]], fps: float, ap: float | None) -> di
         "precision": _ratio(tp, tp + fp),
         "recall": _ratio(tp, tp + fn),
         "f1": f1_score(tp, fp, fn),
-        "pr_auc": ap,
+        "pr_auc": pr,
         "confusion": [[tn, fp], [fn, tp]],
         "frames": frames,
         "positives": tp + fn,
