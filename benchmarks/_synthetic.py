@@ -81,8 +81,9 @@ def write_dataset(
 ) -> Path:
     """Write ``out/dataset.yaml`` (+ labels and placeholder videos) and the features into
     ``cache_dir``; returns the manifest path."""
-    from mbr_search.embed.settings import EmbedSettings, entry_inputs, entry_settings
+    from mbr_search.config.embed import EmbedSettings
     from mbr_search.features.cache import FeatureWriter
+    from mbr_search.features.embeddings import entry_inputs, entry_settings
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "labels").mkdir(exist_ok=True)

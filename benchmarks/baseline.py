@@ -79,7 +79,7 @@ def hgb_folds(
     from sklearn.ensemble import HistGradientBoostingClassifier
     from threadpoolctl import threadpool_limits
 
-    from mbr_search.search.training import pr_auc
+    from mbr_search.training.scores import pr_auc
 
     wall0, cpu0 = time.perf_counter(), time.process_time()
     feats = {v.id: window_features(v.features) for v in videos}

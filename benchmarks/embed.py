@@ -33,12 +33,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from mbr_search.config.embed import CropSettings, EmbedSettings  # noqa: E402
 from mbr_search.data.pose import read_pose  # noqa: E402
 from mbr_search.data.resample import frame_indices  # noqa: E402
-from mbr_search.embed.crop import crop_centres, crop_square, resize_to  # noqa: E402
-from mbr_search.embed.pipeline import embed_video, load_backbone  # noqa: E402
-from mbr_search.embed.settings import CropSettings, EmbedSettings  # noqa: E402
-from mbr_search.embed.video import probe_video, read_frames  # noqa: E402
+from mbr_search.features.embed.crop import crop_centres, crop_square, resize_to  # noqa: E402
+from mbr_search.features.embed.pipeline import embed_video, load_backbone  # noqa: E402
+from mbr_search.features.embed.video import probe_video, read_frames  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "openfield_video"
 VIDEO = DATA / "m3v1mp4.mp4"

@@ -74,7 +74,7 @@ QUICK = {
 def cut_float32(videos: Sequence[Any], seq_len: int, scaler: Any) -> Any:
     """The thesis' in-memory layout: standardised float32 sequences (the lead's ``cut``
     stores float16 since commit 0bd259e; the thesis kept float32 arrays)."""
-    from mbr_search.search.sequences import Batchable
+    from mbr_search.training.sequences import Batchable
 
     counts = [-(-v.n_frames // seq_len) for v in videos]
     n, dim, n_beh = sum(counts), videos[0].features.shape[1], videos[0].labels.shape[1]
@@ -106,9 +106,10 @@ def thesis_trial(
     binary model is built and compiled, trained and scored."""
     import keras
 
-    from mbr_search.search.models import Resettable, build_model
-    from mbr_search.search.sequences import MomentCache
-    from mbr_search.search.training import fit_fold, pr_auc
+    from mbr_search.models.build import Resettable, build_model
+    from mbr_search.training.sequences import MomentCache
+    from mbr_search.training.fit import fit_fold
+    from mbr_search.training.scores import pr_auc
 
     params = {**CONFIG, "multi_label": False}
     cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -194,7 +195,7 @@ def warm_up(dim: int) -> None:
     """Initialise TensorFlow once so neither side pays its start-up."""
     import keras
 
-    from mbr_search.search.models import build_model
+    from mbr_search.models.build import build_model
 
     net = build_model(
         {**CONFIG, "lstm_layers": 1, "multi_label": True}, model="lstm", n_features=dim, n_outputs=1

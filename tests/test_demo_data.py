@@ -14,7 +14,7 @@ from mbr_search.data.labels import read_labels
 from mbr_search.data.pose import read_pose
 from mbr_search.demo.dataset import make_demo_dataset
 from mbr_search.demo.script import BEHAVIOURS, Geometry, make_script
-from mbr_search.embed.video import probe_video
+from mbr_search.features.embed.video import probe_video
 
 
 def _bouts(column: np.ndarray) -> np.ndarray:

@@ -14,14 +14,15 @@ import pytest
 
 from mbr_search.cli.main import main
 from mbr_search.config.dataset import load_dataset
+from mbr_search.config.embed import CropSettings, EmbedSettings, embed_command
 from mbr_search.data.pose import read_pose
 from mbr_search.data.resample import frame_indices
-from mbr_search.embed.backbones import BACKBONES, build_model
-from mbr_search.embed.crop import crop_centres, crop_square, resize_to
-from mbr_search.embed.pipeline import embed_dataset, embed_video, load_backbone
-from mbr_search.embed.settings import CropSettings, EmbedSettings, embed_command, find_embedding
-from mbr_search.embed.video import read_frames
 from mbr_search.errors import DataError
+from mbr_search.features.embed.backbones import BACKBONES, build_model
+from mbr_search.features.embed.crop import crop_centres, crop_square, resize_to
+from mbr_search.features.embed.pipeline import embed_dataset, embed_video, load_backbone
+from mbr_search.features.embed.video import read_frames
+from mbr_search.features.embeddings import find_embedding
 
 pytestmark = pytest.mark.slow
 

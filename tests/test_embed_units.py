@@ -11,18 +11,14 @@ import pytest
 import yaml
 
 from mbr_search.config._schema import Section
+from mbr_search.config.embed import CropSettings, EmbedSettings, embed_command, parse_embed_settings
 from mbr_search.data.pose import Pose
 from mbr_search.data.resample import frame_indices
-from mbr_search.embed.backbones import BACKBONES, get_backbone
-from mbr_search.embed.crop import crop_centres, crop_square, full_square, resize_to
-from mbr_search.embed.settings import (
-    CropSettings,
-    EmbedSettings,
-    embed_command,
-    parse_embed_settings,
-)
-from mbr_search.embed.video import count_frames, probe_video, read_frames
 from mbr_search.errors import ConfigError, DataError, UsageError
+from mbr_search.features.embed.backbones import BACKBONES, get_backbone
+from mbr_search.features.embed.crop import crop_centres, crop_square, full_square, resize_to
+from mbr_search.features.embed.video import count_frames, probe_video, read_frames
+from mbr_search.features.embeddings import cache_settings
 
 
 def _pose(xy: np.ndarray, likelihood: np.ndarray, names: tuple[str, ...]) -> Pose:
@@ -191,15 +187,15 @@ def test_settings_key_ignores_where_the_weights_file_is(tmp_path: Path) -> None:
     moved = tmp_path / "b" / "other_name.weights.h5"
     moved.parent.mkdir()
     shutil.copy(weights, moved)
-    a = EmbedSettings("resnet50v2", str(weights)).cache_settings()
-    b = EmbedSettings("resnet50v2", str(moved)).cache_settings()
+    a = cache_settings(EmbedSettings("resnet50v2", str(weights)))
+    b = cache_settings(EmbedSettings("resnet50v2", str(moved)))
     assert a == b and a["weights"].startswith("file:sha256:")
     moved.write_bytes(b"different")
-    assert EmbedSettings("resnet50v2", str(moved)).cache_settings() != a
+    assert cache_settings(EmbedSettings("resnet50v2", str(moved))) != a
     assert EmbedSettings("resnet50v2", "None").weights == "none"
-    base = EmbedSettings("resnet50v2", "none").cache_settings()
-    assert EmbedSettings("resnet50v2", "none", CropSettings(size=150)).cache_settings() != base
-    assert EmbedSettings("resnet50v2", "none", fps=5.0).cache_settings() != base
+    base = cache_settings(EmbedSettings("resnet50v2", "none"))
+    assert cache_settings(EmbedSettings("resnet50v2", "none", CropSettings(size=150))) != base
+    assert cache_settings(EmbedSettings("resnet50v2", "none", fps=5.0)) != base
 
 
 def test_settings_refuse_bad_values() -> None:

@@ -7,11 +7,13 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import STURMAN_MINI
 
 from mbr_search.evaluate.ceiling import model_vs_raters, pairwise_f1
-from mbr_search.evaluate.core import decide
+from mbr_search.evaluate.decisions import decide, score_set
+from mbr_search.evaluate.postprocess import PostProcess
 from mbr_search.evaluate.retrain import retrain_epochs
 from mbr_search.evaluate.thresholds import DEFAULT_THRESHOLD, choose_thresholds, max_f1_threshold
 from mbr_search.predict.boris import boris_events, bout_rows, write_boris_xlsx
@@ -34,13 +36,53 @@ def test_thresholds_pool_the_out_of_fold_videos() -> None:
 
 def test_decisions_depend_only_on_out_of_fold_data() -> None:
     rng = np.random.default_rng(1)
-    labels = {v: (rng.random((300, 2)) < 0.2).astype(np.uint8) for v in ("a", "b")}
+    behaviours = ["x", "y"]
+    oof_ids, test_ids = ("a", "b"), ("t1", "t2")
+    # One labels mapping for every video, train and test, as a caller holding the dataset has.
+    labels = {v: (rng.random((300, 2)) < 0.2).astype(np.uint8) for v in oof_ids + test_ids}
     probs = {v: np.clip(labels[v] * 0.5 + rng.random((300, 2)) * 0.6, 0, 1) for v in labels}
-    first = decide(labels, probs, ["x", "y"], fps=10.0)
-    again = decide({k: v.copy() for k, v in labels.items()}, probs, ["x", "y"], fps=10.0)
+    oof = {v: probs[v] for v in oof_ids}
+    test = {v: probs[v] for v in test_ids}
+    first = decide(labels, oof, behaviours, fps=10.0)
+    again = decide({k: v.copy() for k, v in labels.items()}, oof, behaviours, fps=10.0)
     assert first == again
+    # Scrambled test labels and test probabilities change nothing that is decided ...
+    scrambled = {
+        **labels,
+        "t1": 1 - labels["t1"],
+        "t2": rng.permutation(labels["t2"]).astype(np.uint8),
+    }
+    scrambled_test = {v: rng.random((300, 2)) for v in test_ids}
+    after = decide(scrambled, oof, behaviours, fps=10.0)
+    assert after.thresholds == first.thresholds and after.postprocess == first.postprocess
+    # ... while they do reach the test scores (so the scrambling was not a no-op).
+    scored = score_set({v: labels[v] for v in test_ids}, test, first, behaviours, fps=10.0)
+    rescored = score_set(
+        {v: scrambled[v] for v in test_ids}, scrambled_test, after, behaviours, fps=10.0
+    )
+    assert scored.post != rescored.post and scored.raw != rescored.raw
+    # Out-of-fold labels do decide: the thresholds ...
     flipped = {k: 1 - v for k, v in labels.items()}
-    assert decide(flipped, probs, ["x", "y"], fps=10.0).thresholds != first.thresholds
+    assert decide(flipped, oof, behaviours, fps=10.0).thresholds != first.thresholds
+
+
+def test_post_processing_follows_the_out_of_fold_labels() -> None:
+    """Same out-of-fold probabilities (holes every 4th frame inside 3 s bouts), two label
+    sets: whole bouts call for a closing, the holey bouts themselves for none."""
+    whole = np.zeros(300, dtype=np.uint8)
+    for start in range(10, 270, 60):
+        whole[start : start + 30] = 1
+    holey = whole.copy()
+    holey[::4] = 0
+    p = np.where(holey == 1, 0.9, 0.1)
+    oof = {v: np.stack([p, p], axis=1) for v in ("a", "b")}
+    as_bouts = decide({v: np.stack([whole, whole], 1) for v in oof}, oof, ["x", "y"], fps=10.0)
+    as_holes = decide({v: np.stack([holey, holey], 1) for v in oof}, oof, ["x", "y"], fps=10.0)
+    assert as_bouts.thresholds == as_holes.thresholds == {"x": 0.9, "y": 0.9}
+    assert as_bouts.postprocess["x"].closing >= 2 and as_bouts.postprocess == {
+        "x": as_bouts.postprocess["x"], "y": as_bouts.postprocess["x"]
+    }  # fmt: skip
+    assert as_holes.postprocess == {"x": PostProcess(), "y": PostProcess()}
 
 
 def test_retrain_epochs_take_the_median_best_epoch_per_model() -> None:
@@ -114,11 +156,8 @@ def test_boris_spreadsheet_has_the_import_header_and_a_start_stop_pair_per_bout(
     assert [(float(r["A"] or "nan"), r["C"]) for r in table[1:]] == [
         (t, c) for t, _s, c, _m, _x in events
     ]
-    try:  # BORIS reads the sheet with pandas + openpyxl: do the same where it is installed
-        import pandas as pd
-
-        frame = pd.read_excel(path, sheet_name=0, engine="openpyxl")
-    except ImportError:
-        return
+    # BORIS reads the sheet with pandas + openpyxl (a dev dependency): do the same.
+    frame = pd.read_excel(path, sheet_name=0, engine="openpyxl")
+    assert len(frame) == len(events)
     assert [c.upper() for c in frame.columns] == ["TIME", "SUBJECT", "CODE", "MODIFIER", "COMMENT"]
     assert frame["time"].tolist() == [t for t, *_ in events]

@@ -11,8 +11,12 @@ from conftest import write_tiny_study
 
 from mbr_search.config.study import load_study
 from mbr_search.features.store import load_split
+from mbr_search.models import get_family
+from mbr_search.models.build import build_model
 from mbr_search.search.folds import make_folds
-from mbr_search.search.objective import ATTR_FOLD_SCORES, ATTR_SKIPPED, Objective
+from mbr_search.search.objective import Objective
+from mbr_search.search.record import FOLD_SCORES as ATTR_FOLD_SCORES
+from mbr_search.search.record import SKIPPED as ATTR_SKIPPED
 
 pytestmark = pytest.mark.slow
 
@@ -76,7 +80,7 @@ def test_fold_without_positives_is_skipped_and_recorded(tmp_path: Path) -> None:
 def test_model_reset_between_folds_keeps_learning(tmp_path: Path) -> None:
     import keras
 
-    from mbr_search.search.models import Resettable, build_model
+    from mbr_search.models.build import Resettable, build_model
 
     params = {
         "dropout": 0.0,
@@ -85,7 +89,8 @@ def test_model_reset_between_folds_keeps_learning(tmp_path: Path) -> None:
         "bidirectional": False,
         "learning_rate": 0.05,
     }
-    model = Resettable(build_model(params, model="lstm", n_features=2, n_outputs=1))
+    typed = get_family("lstm").params.from_dict(params)
+    model = Resettable(build_model(typed, n_features=2, n_outputs=1))
     rng = np.random.default_rng(0)
     x = rng.normal(size=(16, 20, 2)).astype("float32")
     y = np.concatenate([(x[..., :1] > 0), np.ones((16, 20, 1))], axis=-1).astype("float32")
@@ -105,12 +110,12 @@ def test_model_reset_between_folds_keeps_learning(tmp_path: Path) -> None:
 def test_every_model_type_builds_trains_and_ignores_padding(model: str, tmp_path: Path) -> None:
     import keras
 
-    from mbr_search.config.space import KNOWN_PARAMS
-    from mbr_search.search.models import build_model
+    from mbr_search.models.build import build_model
 
-    params = {k: v[0] for k, v in KNOWN_PARAMS.items() if model in v[1]}
-    params.update(lstm_units=8, tcn_filters=8, tcn_dilations=3, tcn_causal=True, transformer_dim=16)
-    net = build_model(params, model=model, n_features=4, n_outputs=2)
+    small = {"lstm_units": 8, "tcn_filters": 8, "tcn_dilations": 3, "transformer_dim": 16}
+    family = get_family(model)
+    params = family.params.from_dict({k: v for k, v in small.items() if k in family.params.rules()})
+    net = build_model(params, n_features=4, n_outputs=2)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(8, 40, 4)).astype("float32")
     x[:, 30:] = 0.0
@@ -127,4 +132,43 @@ def test_every_model_type_builds_trains_and_ignores_padding(model: str, tmp_path
         full = net.predict(x[:1], verbose=0)[:, :30]
         cut_off = net.predict(x[:1, :30], verbose=0)
         np.testing.assert_allclose(full, cut_off, atol=1e-5)
+    keras.backend.clear_session()
+
+
+class PaddingLeak(AssertionError):
+    """Predictions on real frames changed with the zero padding after them."""
+
+
+def test_bidirectional_lstm_ignores_padding() -> None:
+    """The one LSTM where tail padding can matter: its backward pass starts at the padding.
+
+    ``cut`` pads every video's last sequence with zero frames (weight 0 in the loss) in
+    training, validation, evaluate and predict alike; their predictions must not depend on
+    how many padded frames follow them."""
+    import keras
+
+    family = get_family("lstm")
+    params = family.params.from_dict({"lstm_units": 8, "bidirectional": True, "dropout": 0.0})
+    net = build_model(params, n_features=4, n_outputs=2)
+    assert [layer.name for layer in net.layers if "lstm" in layer.name] == ["bilstm_0"]
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 40, 4)).astype("float32")
+    x[:, 30:] = 0.0
+    labels = (x[..., :2] > 0).astype("float32")
+    weights = np.ones_like(labels)
+    weights[:, 30:] = 0.0
+    net.fit(x, np.concatenate([labels, weights], -1), epochs=3, verbose=0)
+    real = x[:1, :30]
+    cut_off = net.predict(real, verbose=0)
+    # The model does read later frames (so padding read as input would show) ...
+    later = real.copy()
+    later[:, 20:] += 3.0
+    assert np.abs(net.predict(later, verbose=0)[:, :20] - cut_off[:, :20]).max() > 1e-3
+    # ... and 10 or 120 padded frames after the same 30 real ones change nothing.
+    for pad in (10, 120):
+        padded = np.concatenate([real, np.zeros((1, pad, 4), "float32")], axis=1)
+        gap = float(np.abs(net.predict(padded, verbose=0)[:, :30] - cut_off).max())
+        if gap > 1e-5:
+            keras.backend.clear_session()
+            raise PaddingLeak(f"{pad} padded frames moved real-frame predictions by {gap:.2e}")
     keras.backend.clear_session()

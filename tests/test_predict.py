@@ -73,7 +73,7 @@ def test_predict_refuses_a_video_for_a_pose_model_and_other_keypoints(
 def test_a_model_directory_round_trips_without_pickle(tmp_path: Path) -> None:
     from mbr_search.evaluate import model_dir
     from mbr_search.evaluate.postprocess import PostProcess
-    from mbr_search.search.sequences import Standardiser
+    from mbr_search.training.sequences import Standardiser
 
     (tmp_path / "m0_all.keras").write_bytes(b"placeholder: only the manifest is read here")
     saved = model_dir.ModelDir(

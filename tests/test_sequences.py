@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mbr_search.features.store import VideoData
-from mbr_search.search.sequences import MomentCache, class_weights, cut, packed_targets, unpad
+from mbr_search.training.sequences import MomentCache, class_weights, cut, packed_targets, unpad
 
 
 def _video(vid: str, n: int, dim: int = 3, seed: int = 0) -> VideoData:

@@ -31,13 +31,7 @@ HEARTBEAT, GRACE = 1, 3
 RUN = [sys.executable, "-m", "mbr_search", "run"]
 _ = postgres_server  # a fixture used by name below
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not (REPO / "mbr_search" / "search" / "runner.py").exists(),
-        reason="mbr_search.search.runner is not in this build",
-    ),
-]
+pytestmark = [pytest.mark.slow, pytest.mark.needs_postgres]
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -123,7 +117,7 @@ def test_three_workers_survive_kill_9(postgres_server: PostgresServer, tmp_path:
     finished = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
     assert len(finished) == target, states  # the count is reached, nothing counted twice
     assert TrialState.RUNNING not in states and TrialState.WAITING not in states, states
-    from mbr_search.search.objective import ATTR_FAIL_REASON
+    from mbr_search.search.record import FAIL_REASON as ATTR_FAIL_REASON
 
     # The killed worker's trial is the one FAIL the objective did not explain itself.
     stale = [
@@ -211,11 +205,17 @@ def test_password_never_leaks(postgres_server: PostgresServer, tmp_path: Path) -
         assert result.returncode == 2, (name, result.stderr[-2000:])
         record(name, result)
         assert PASSWORD[::-1] not in result.stderr + result.stdout
-    for name in ("_report", "_evaluate", "_studies"):
-        if (REPO / "mbr_search" / "cli" / f"{name}.py").exists():
-            command = name.strip("_")
-            extra = [] if command == "studies" else [STUDY]
-            record(command, _cli(tmp_path, command, *extra, "--storage", url))
+    # Every command that reads the study: each must succeed (a failing one prints less).
+    for command, extra in {
+        "report": [STUDY, *TINY],
+        "evaluate": [STUDY, "--top", "1", *TINY],
+        "studies": [],
+    }.items():
+        result = _cli(tmp_path, command, *extra, "--storage", url)
+        assert result.returncode == 0, (command, result.stderr[-2000:])
+        record(command, result)
+    assert "lstm_pose" in texts["studies.stdout"]
+    assert (tmp_path / "reports" / STUDY / "results.json").is_file()
 
     dashboard = subprocess.Popen(
         [sys.executable, "-m", "mbr_search", "dashboard", STUDY, "--storage", url, "--port", "0"],

@@ -13,11 +13,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mbr_search.embed.backbones import BACKBONES
 from mbr_search.errors import UsageError
+from mbr_search.features.embed.backbones import BACKBONES
 
 if TYPE_CHECKING:
-    from mbr_search.embed.settings import EmbedSettings
+    from mbr_search.config.embed import EmbedSettings
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -73,7 +73,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def settings_from_args(args: argparse.Namespace) -> EmbedSettings:
     """The embed settings the command line asks for (validated)."""
-    from mbr_search.embed.settings import CropSettings, EmbedSettings
+    from mbr_search.config.embed import CropSettings, EmbedSettings
 
     keypoints = None
     if args.keypoints is not None:
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     """Embed the dataset or the single video; print where each entry is."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from mbr_search.cli._common import quiet_tensorflow
-    from mbr_search.embed.pipeline import embed_dataset, embed_video
+    from mbr_search.features.embed.pipeline import embed_dataset, embed_video
 
     quiet_tensorflow(args.debug)
     from mbr_search.paths import cache_dir

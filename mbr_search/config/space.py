@@ -2,7 +2,7 @@
 
 One schema for grids and Bayesian ranges::
 
-    model: lstm                   # lstm | tcn
+    model: lstm                   # a family of mbr_search.models: lstm | tcn | transformer
     params:                       # searched
       seq_len: {type: categorical, choices: [300, 600, 1650]}
       learning_rate: {type: float, low: 1.0e-4, high: 1.0e-2, log: true}
@@ -23,33 +23,9 @@ from typing import Any
 from mbr_search.config._schema import Section
 from mbr_search.config._yaml import load_yaml_mapping, nearest
 from mbr_search.errors import ConfigError
+from mbr_search.models import FAMILIES, family_of_param, get_family
 
-MODELS = ("lstm", "tcn", "transformer")
 PARAM_TYPES = ("categorical", "int", "float")
-TCN_NORMS = ("batch", "layer", "weight", "none")
-
-#: Every hyperparameter the trainer understands, with its default and the models it applies to.
-KNOWN_PARAMS: dict[str, tuple[Any, tuple[str, ...]]] = {
-    "seq_len": (300, MODELS),
-    "batch_size": (16, MODELS),
-    "learning_rate": (1e-3, MODELS),
-    "dropout": (0.5, MODELS),
-    "multi_label": (False, MODELS),
-    "lstm_layers": (1, ("lstm",)),
-    "lstm_units": (64, ("lstm",)),
-    "bidirectional": (False, ("lstm",)),
-    "tcn_layers": (1, ("tcn",)),
-    "tcn_filters": (256, ("tcn",)),
-    "tcn_kernel_size": (3, ("tcn",)),
-    "tcn_norm": ("none", ("tcn",)),
-    "tcn_dilations": (6, ("tcn",)),
-    "tcn_causal": (True, ("tcn",)),
-    "tcn_dropout": (0.0, ("tcn",)),
-    "transformer_layers": (2, ("transformer",)),
-    "transformer_dim": (64, ("transformer",)),
-    "transformer_heads": (4, ("transformer",)),
-    "transformer_ff": (2, ("transformer",)),
-}
 
 
 @dataclass(frozen=True)
@@ -101,7 +77,7 @@ class SearchSpace:
 
     def suggest(self, trial: Any) -> dict[str, Any]:
         """All hyperparameters for one trial: defaults < fixed < suggested."""
-        values = {k: v[0] for k, v in KNOWN_PARAMS.items() if self.model in v[1]}
+        values = {k: r.default for k, r in get_family(self.model).params.rules().items()}
         values.update(dict(self.fixed))
         for p in self.params:
             values[p.name] = p.suggest(trial)
@@ -113,8 +89,8 @@ def load_space(path: Path) -> SearchSpace:
     root = Section(load_yaml_mapping(path, "search space"), path)
     name = root.text("name", path.stem)
     root.text("description", "")
-    model = root.text("model", choices=MODELS)
-    valid = [k for k, (_, models) in KNOWN_PARAMS.items() if model in models]
+    model = root.text("model", choices=sorted(FAMILIES))
+    valid = sorted(get_family(model).params.rules())
     params_sec = root.section("params")
     params: list[Param] = []
     for pname in list(params_sec.data):
@@ -136,11 +112,18 @@ def load_space(path: Path) -> SearchSpace:
 
 
 def _check_name(sec: Section, pname: str, valid: list[str], model: str) -> None:
-    if pname not in valid:
+    if pname in valid:
+        return
+    owners = family_of_param(pname)
+    if owners:
         raise sec.fail(
             pname,
-            f"unknown hyperparameter for a {model} space; {nearest(pname, valid)}valid: {valid}.",
+            f"belongs to the {' / '.join(owners)} family, not to {model}. Fix: remove it, "
+            f"or set model: {owners[0]}; {model} takes {valid}.",
         )
+    raise sec.fail(
+        pname, f"unknown hyperparameter for a {model} space; {nearest(pname, valid)}valid: {valid}."
+    )
 
 
 def _param(sec: Section, name: str) -> Param:
@@ -176,27 +159,7 @@ def _param(sec: Section, name: str) -> Param:
 
 def _check_values(space: SearchSpace) -> None:
     """Values that would only fail deep inside training are refused here."""
-    checks: dict[str, tuple[str, Any]] = {
-        "seq_len": ("an integer >= 2", lambda v: isinstance(v, int) and v >= 2),
-        "batch_size": ("an integer >= 1", lambda v: isinstance(v, int) and v >= 1),
-        "lstm_layers": ("1..5", lambda v: isinstance(v, int) and 1 <= v <= 5),
-        "tcn_layers": ("1..5", lambda v: isinstance(v, int) and 1 <= v <= 5),
-        "lstm_units": ("an integer >= 2", lambda v: isinstance(v, int) and v >= 2),
-        "tcn_filters": ("an integer >= 1", lambda v: isinstance(v, int) and v >= 1),
-        "tcn_kernel_size": ("an integer >= 2", lambda v: isinstance(v, int) and v >= 2),
-        "tcn_dilations": ("1..12", lambda v: isinstance(v, int) and 1 <= v <= 12),
-        "transformer_layers": ("1..8", lambda v: isinstance(v, int) and 1 <= v <= 8),
-        "transformer_dim": ("an integer >= 4", lambda v: isinstance(v, int) and v >= 4),
-        "transformer_heads": ("1..16", lambda v: isinstance(v, int) and 1 <= v <= 16),
-        "transformer_ff": ("1..8", lambda v: isinstance(v, int) and 1 <= v <= 8),
-        "tcn_norm": (f"one of {list(TCN_NORMS)}", lambda v: v in TCN_NORMS),
-        "dropout": ("in [0, 1)", lambda v: isinstance(v, int | float) and 0 <= v < 1),
-        "tcn_dropout": ("in [0, 1)", lambda v: isinstance(v, int | float) and 0 <= v < 1),
-        "learning_rate": ("> 0", lambda v: isinstance(v, int | float) and v > 0),
-        "multi_label": ("true or false", lambda v: isinstance(v, bool)),
-        "bidirectional": ("true or false", lambda v: isinstance(v, bool)),
-        "tcn_causal": ("true or false", lambda v: isinstance(v, bool)),
-    }
+    rules = get_family(space.model).params.rules()
     values: list[tuple[str, Any]] = list(space.fixed)
     for p in space.params:
         if p.type == "categorical":
@@ -205,8 +168,8 @@ def _check_values(space: SearchSpace) -> None:
             for bound in (p.low, p.high):
                 values.append((p.name, bound if p.type == "float" else int(bound or 0)))
     for name, value in values:
-        desc, ok = checks[name]
-        if not ok(value):
+        rule = rules[name]
+        if not rule.check(value):
             raise ConfigError(
-                f"{space.path}: {name}: value {value!r} is invalid; it must be {desc}."
+                f"{space.path}: {name}: value {value!r} is invalid; it must be {rule.rule}."
             )

@@ -10,17 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mbr_search import paths
 from mbr_search.config._schema import Section
 from mbr_search.config._yaml import apply_overrides, load_yaml_mapping, nearest
 from mbr_search.config.dataset import Dataset, load_dataset
+from mbr_search.config.embed import EmbedSettings, parse_embed_settings
 from mbr_search.config.space import SearchSpace, load_space
 from mbr_search.errors import ConfigError
-
-if TYPE_CHECKING:
-    from mbr_search.embed.settings import EmbedSettings
 
 CV_SCHEMES = ("leave_one_video_out", "group_kfold")
 SAMPLERS = ("auto", "grid", "tpe", "random")
@@ -191,8 +189,6 @@ def load_study(
     if backbone == POSE_BACKBONE:
         feat.finish()
     else:
-        from mbr_search.embed.settings import parse_embed_settings
-
         embed = parse_embed_settings(feat, fps)
     space = load_space(resolve_space_path(root.text("space"), path))
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from mbr_search.evaluate.model_dir import Member
 from mbr_search.features.store import VideoData
-from mbr_search.search.sequences import Standardiser, cut, unpad
+from mbr_search.training.sequences import Standardiser, cut, unpad
 
 
 def predict_member(

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from mbr_search.evaluate.bouts import bouts, segmental_prf, segmental_scores
+from mbr_search.training.scores import pr_auc
 
 #: Default intersection over union a predicted bout needs with a true bout to count as found.
 SEGMENT_OVERLAP = 0.5
@@ -37,16 +38,6 @@ def f1_score(tp: int, fp: int, fn: int) -> float | None:
 
 def _ratio(num: int, den: int) -> float | None:
     return num / den if den else None
-
-
-def pr_auc(labels: np.ndarray, probs: np.ndarray) -> float | None:
-    """Average precision (area under the PR curve); None without a positive frame."""
-    from sklearn.metrics import average_precision_score
-
-    y = np.asarray(labels).ravel()
-    if y.size == 0 or not np.any(y):
-        return None
-    return float(average_precision_score(y, np.asarray(probs, dtype=np.float64).ravel()))
 
 
 def entry(

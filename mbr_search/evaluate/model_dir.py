@@ -27,7 +27,7 @@ import numpy as np
 from mbr_search.errors import DataError
 from mbr_search.evaluate.postprocess import PostProcess
 from mbr_search.features.cache import write_text_atomic
-from mbr_search.search.sequences import Standardiser
+from mbr_search.training.sequences import Standardiser
 
 MANIFEST = "model.json"
 STANDARDISER = "standardiser.npz"
@@ -195,7 +195,8 @@ def load_nets(model: ModelDir) -> list[list[Any]]:
     """The Keras models, ``[member][group]``, loaded for inference only (not compiled)."""
     import keras
 
-    import mbr_search.search.models  # noqa: F401  (registers the weighted loss)
+    import mbr_search.models.layers
+    import mbr_search.models.losses  # noqa: F401  (registers the weighted loss)
 
     custom: dict[str, Any] = {}
     try:

@@ -1,7 +1,8 @@
 """Retrain one trial's configuration on all training videos (thesis §3.3, evaluation phase).
 
 Epochs per model = the median over folds of the best epoch the search's early stopping
-found for that model; seeds as in the objective, so a trial retrains the same way twice.
+found for that model; models, seeds and the epoch loop are the search's own
+(:mod:`mbr_search.training`), so a trial retrains the same way twice.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import numpy as np
 from mbr_search.config.study import StudyConfig
 from mbr_search.errors import TrialFailed
 from mbr_search.features.store import VideoData
-from mbr_search.search.objective import output_groups
-from mbr_search.search.sequences import Standardiser, cut, packed_targets
+from mbr_search.models import Params
+from mbr_search.training.fit import fit_epochs
+from mbr_search.training.seeds import build_group_models, output_groups, trial_seed
+from mbr_search.training.sequences import Standardiser, cut
 
 
 @dataclass
@@ -26,7 +29,7 @@ class Retrained:
     """A trial's models fitted on all training videos."""
 
     trial: int
-    params: dict[str, Any]
+    params: Params
     epochs: dict[str, int]
     #: (group name, behaviour columns, compiled Keras model), in output-group order
     nets: list[tuple[str, tuple[int, ...], Any]]
@@ -51,47 +54,33 @@ def retrain_epochs(
     return out
 
 
-def trial_seed(study: StudyConfig, trial_number: int) -> int:
-    """The Keras seed the objective used for this trial (see ``search/objective.py``)."""
-    return study.seed * 100_003 + trial_number
-
-
 def retrain(
     study: StudyConfig,
     trial_number: int,
-    params: Mapping[str, Any],
+    params: Params,
     best_epochs: Mapping[str, Mapping[str, int]],
     videos: Sequence[VideoData],
     scaler: Standardiser,
 ) -> Retrained:
     """Build, seed and fit the trial's model(s) on ``videos`` for the median best epochs."""
-    import keras
-
-    from mbr_search.search.models import build_model
-    from mbr_search.search.training import fit_epoch
-
-    keras.utils.set_random_seed(trial_seed(study, trial_number))
-    groups = output_groups(study.behaviours, bool(params["multi_label"]))
+    seed = trial_seed(study.seed, trial_number)
+    groups = output_groups(study.behaviours, params.multi_label)
     dim = int(videos[0].features.shape[1])
-    # Built in the same order as the objective builds them, so the initial weights match.
-    built = [
-        build_model(params, model=study.space.model, n_features=dim, n_outputs=len(g.columns))
-        for g in groups
-    ]
+    built = build_group_models(params, groups, dim, seed)
     epochs = retrain_epochs(best_epochs, [g.name for g in groups], study.training.max_epochs)
-    data = cut(videos, int(params["seq_len"]), scaler)
+    data = cut(videos, params.seq_len, scaler)
     started = time.perf_counter()
     nets: list[tuple[str, tuple[int, ...], Any]] = []
-    rng = np.random.default_rng(trial_seed(study, trial_number))
-    for g, net in zip(groups, built, strict=True):
-        targets = packed_targets(data, g.columns)
-        for _ in range(epochs[g.name]):  # one shuffled pass per epoch, as in the search
-            history = fit_epoch(net, data.x, targets, int(params["batch_size"]), rng)
-        loss = float(history.history["loss"][-1])
-        if not math.isfinite(loss):
+    for g in groups:
+        try:
+            fit_epochs(
+                built[g.name], data, g.columns,
+                batch_size=params.batch_size, epochs=epochs[g.name], seed=seed,
+            )  # fmt: skip
+        except TrialFailed as exc:
             raise TrialFailed(
-                f"trial {trial_number}: retraining loss became {loss} for model '{g.name}'. "
+                f"trial {trial_number}: retraining model '{g.name}': {exc}. "
                 "Fix: evaluate other trials (--top) or lower the learning rate."
-            )
-        nets.append((g.name, g.columns, net))
-    return Retrained(trial_number, dict(params), epochs, nets, time.perf_counter() - started)
+            ) from None
+        nets.append((g.name, g.columns, built[g.name]))
+    return Retrained(trial_number, params, epochs, nets, time.perf_counter() - started)

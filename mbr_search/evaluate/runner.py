@@ -15,16 +15,12 @@ import numpy as np
 from mbr_search.config.study import StudyConfig
 from mbr_search.errors import DataError
 from mbr_search.evaluate import metrics
+from mbr_search.evaluate.decisions import decide, score_set
 from mbr_search.evaluate.features_info import feature_settings, source_fps, study_fps
 from mbr_search.evaluate.model_dir import Group, Member, ModelDir, save
 from mbr_search.evaluate.outputs import relative, write_frames_csv
-from mbr_search.search.objective import (
-    ATTR_BEST_EPOCHS,
-    ATTR_FOLD_SCORES,
-    ATTR_OOF,
-    ATTR_PARAMS,
-    ATTR_TRAIN_SECONDS,
-)
+from mbr_search.models import get_family
+from mbr_search.search.record import OOF, TrialRecord
 
 
 @dataclass
@@ -54,8 +50,8 @@ class TrialRunner:
         from optuna.artifacts import FileSystemArtifactStore
 
         from mbr_search.features.store import load_split
-        from mbr_search.search.sequences import MomentCache
         from mbr_search.storage import default_artifact_dir
+        from mbr_search.training.sequences import MomentCache
 
         self.study = study_cfg
         self.say = say
@@ -78,10 +74,10 @@ class TrialRunner:
         from optuna.artifacts import download_artifact
         from optuna.artifacts.exceptions import ArtifactNotFound
 
-        artifact_id = trial.user_attrs.get(ATTR_OOF)
+        artifact_id = TrialRecord.from_trial(trial).oof_artifact_id
         if not artifact_id:
             raise DataError(
-                f"trial #{trial.number} has no out-of-fold predictions ({ATTR_OOF} missing), "
+                f"trial #{trial.number} has no out-of-fold predictions ({OOF} missing), "
                 "so thresholds cannot be chosen without the test videos. Fix: re-run the "
                 "search with this version of mbr-search."
             )
@@ -113,8 +109,6 @@ class TrialRunner:
         self, probs: dict[str, np.ndarray], decisions: Any, folder: Path, *, is_test: bool
     ) -> tuple[dict[str, Any], Any]:
         """results.json block (oof or test) for ``probs``, writing one CSV per video."""
-        from mbr_search.evaluate.core import score_set
-
         videos = self.test if is_test else self.train
         labels = {v.id: v.labels for v in videos if v.id in probs}
         scoring = score_set(labels, probs, decisions, self.behaviours, self.fps)
@@ -139,11 +133,12 @@ class TrialRunner:
         """Decide on OOF, retrain, predict and score the test videos, save the model dir."""
         import keras
 
-        from mbr_search.evaluate.core import decide
         from mbr_search.evaluate.inference import predict_videos
         from mbr_search.evaluate.retrain import retrain
 
-        params = dict(trial.user_attrs.get(ATTR_PARAMS) or trial.params)
+        trial_record = TrialRecord.from_trial(trial)
+        params = trial_record.params
+        typed = get_family(self.study.space.model).params.from_dict(params)
         folder = self.out_dir / "trials" / f"trial_{trial.number}"
         if folder.exists():
             shutil.rmtree(folder)
@@ -156,7 +151,7 @@ class TrialRunner:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fitted = retrain(
-                self.study, trial.number, params, trial.user_attrs.get(ATTR_BEST_EPOCHS, {}),
+                self.study, trial.number, typed, trial_record.best_epochs,
                 self.train, self.scaler,
             )  # fmt: skip
         member = Member(
@@ -167,10 +162,10 @@ class TrialRunner:
             "number": trial.number,
             "rank": rank,
             "cv_value": float(trial.value),
-            "fold_scores": trial.user_attrs.get(ATTR_FOLD_SCORES, {}),
+            "fold_scores": trial_record.fold_scores,
             "params": params,
             "epochs": fitted.epochs,
-            "search_seconds": trial.user_attrs.get(ATTR_TRAIN_SECONDS),
+            "search_seconds": trial_record.train_seconds,
             "train_seconds": round(fitted.seconds, 3),
             "predict_seconds": None,
             "predict_frames": 0,

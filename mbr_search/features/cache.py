@@ -27,7 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from mbr_search.errors import DataError
+from mbr_search._atomic import write_text_atomic
+from mbr_search.errors import DataError, OutputError
+
+__all__ = ["CacheEntry", "FeatureWriter", "find_entry", "load_array", "write_text_atomic"]
 
 FORMAT_VERSION = 1
 _VERSIONED_PACKAGES = ("mbr-search", "numpy", "tensorflow", "keras", "opencv-python-headless")
@@ -266,10 +269,17 @@ class FeatureWriter:
                 "versions": package_versions(),
                 **self.extra,
             }
-            write_text_atomic(self.manifest_path, json.dumps(manifest, indent=2, default=str))
+            write_text_atomic(
+                self.manifest_path,
+                json.dumps(manifest, indent=2, default=str),
+                fix="free disk space or choose another --cache-dir",
+            )
+        except OutputError:
+            # The manifest could not land: the renamed array must not outlive it.
+            self._discard()
+            raise
         except OSError as exc:
-            self._tmp.unlink(missing_ok=True)
-            self.array_path.unlink(missing_ok=True)
+            self._discard()
             raise DataError(
                 f"{self.array_path.parent}: writing the feature cache failed ({exc.strerror}); "
                 "nothing partial was kept. Fix: free disk space or choose another --cache-dir."
@@ -279,35 +289,15 @@ class FeatureWriter:
             raise DataError(f"{self.array_path}: cache entry vanished after writing.")
         return entry
 
+    def _discard(self) -> None:
+        self._tmp.unlink(missing_ok=True)
+        self.array_path.unlink(missing_ok=True)
+
     def abort(self) -> None:
         """Drop the temp file (a no-op after commit)."""
         if self._array is not None:
             self._array = None
         self._tmp.unlink(missing_ok=True)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temp file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp makes 0600 files; reports and manifests are meant to be shared like any
-        # other file the user writes, so apply the usual umask instead.
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
 
 
 def package_versions() -> dict[str, str]:

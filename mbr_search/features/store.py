@@ -13,12 +13,14 @@ from pathlib import Path
 import numpy as np
 
 from mbr_search.config.dataset import Dataset, PoseSettings, VideoEntry
+from mbr_search.config.embed import embed_command
 from mbr_search.config.study import StudyConfig
 from mbr_search.data.labels import Labels, read_labels
 from mbr_search.data.pose import read_pose
 from mbr_search.data.resample import frame_indices
 from mbr_search.errors import DataError, MissingFeaturesError
 from mbr_search.features import cache
+from mbr_search.features.embeddings import find_embedding
 from mbr_search.features.pose_features import FEATURE_VERSION, pose_features
 
 log = logging.getLogger(__name__)
@@ -154,8 +156,6 @@ def _check_finite(features: np.ndarray, path: Path) -> None:
 
 
 def _embedding_entry(study: StudyConfig, video: VideoEntry) -> cache.CacheEntry:
-    from mbr_search.embed.settings import embed_command, find_embedding
-
     assert study.embed is not None
     entry = find_embedding(study.cache_dir, video, study.embed)
     if entry is not None:

@@ -176,8 +176,8 @@ def _pose_entry(
 def _video_entry(
     model: ModelDir, path: Path, pose: Path | None, source_fps: float | None, cache_root: Path
 ) -> tuple[CacheEntry, float | None]:
-    from mbr_search.embed.pipeline import embed_video
-    from mbr_search.embed.settings import CropSettings, EmbedSettings
+    from mbr_search.config.embed import CropSettings, EmbedSettings
+    from mbr_search.features.embed.pipeline import embed_video
 
     feats = model.features
     crop = feats.get("crop") or {}

@@ -36,10 +36,10 @@ class BestConfig:
 
 def winning_params(trial: FrozenTrial, cfg: StudyConfig) -> dict[str, Any]:
     """Every hyperparameter of ``trial``: defaults < the space's fixed < sampled < resolved."""
-    from mbr_search.config.space import KNOWN_PARAMS
+    from mbr_search.models import get_family
 
-    model = cfg.space.model
-    params: dict[str, Any] = {k: v[0] for k, v in KNOWN_PARAMS.items() if model in v[1]}
+    rules = get_family(cfg.space.model).params.rules()
+    params: dict[str, Any] = {k: r.default for k, r in rules.items()}
     params.update(dict(cfg.space.fixed))
     params.update(trial.params)
     params.update(trial.user_attrs.get("resolved_params") or {})

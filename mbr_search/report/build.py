@@ -16,11 +16,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import mbr_search.report.results_figures as rfig
+import mbr_search.report.results_tables as rtab
+import mbr_search.report.study_sections as ss
 from mbr_search.errors import MbrSearchError
 from mbr_search.features.cache import write_text_atomic
-from mbr_search.report import results_figures as rfig
-from mbr_search.report import results_tables as rtab
-from mbr_search.report import study_sections as ss
 from mbr_search.report.best_config import write_best_config
 from mbr_search.report.document import Block, Document, Section, Text, row, table, txt
 from mbr_search.report.render import render_html, render_markdown

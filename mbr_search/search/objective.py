@@ -13,7 +13,7 @@ import logging
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,35 +23,43 @@ import optuna
 from mbr_search.config.study import StudyConfig
 from mbr_search.errors import TrialFailed
 from mbr_search.features.store import VideoData
+from mbr_search.models import Params, get_family
+from mbr_search.search import record
 from mbr_search.search.folds import Fold
-from mbr_search.search.sequences import MomentCache, cut, unpad
-from mbr_search.search.training import fit_fold, pr_auc
+from mbr_search.search.record import Skip, TrialRecord
+from mbr_search.training.fit import EpochCallback, fit_fold
+from mbr_search.training.scores import pr_auc
+from mbr_search.training.seeds import (
+    OutputGroup,
+    build_group_models,
+    fold_seed,
+    output_groups,
+    trial_seed,
+)
+from mbr_search.training.sequences import MomentCache, cut, unpad
 
 log = logging.getLogger(__name__)
 
-#: What a finished trial leaves in its user attrs (read by evaluate and report).
-ATTR_FOLD_SCORES = "fold_scores"  # {fold: {behaviour: ap | None}}
-ATTR_BEST_EPOCHS = "best_epochs"  # {fold: {group: epoch}}
-ATTR_TRAIN_SECONDS = "train_seconds"
-ATTR_SKIPPED = "skipped"  # [[fold, behaviour, reason], ...]
-ATTR_PARAMS = "resolved_params"  # every hyperparameter, searched or fixed
-ATTR_OOF = "oof_artifact_id"
-ATTR_FAIL_REASON = "fail_reason"
 
+@dataclass
+class _Progress:
+    """What a trial has gathered so far, fold by fold."""
 
-@dataclass(frozen=True)
-class OutputGroup:
-    """One model and the behaviour columns it predicts."""
+    started: float
+    fold_scores: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    best_epochs: dict[str, dict[str, int]] = field(default_factory=dict)
+    skipped: list[Skip] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+    oof: dict[str, np.ndarray] = field(default_factory=dict)
 
-    name: str
-    columns: tuple[int, ...]
+    def is_skipped(self, fold: int, behaviour: str) -> bool:
+        return any(s.fold == fold and s.behaviour == behaviour for s in self.skipped)
 
-
-def output_groups(behaviours: Sequence[str], multi_label: bool) -> list[OutputGroup]:
-    """One multi-label model, or one binary model per behaviour (the thesis)."""
-    if multi_label:
-        return [OutputGroup("all", tuple(range(len(behaviours))))]
-    return [OutputGroup(b, (i,)) for i, b in enumerate(behaviours)]
+    def as_record(self, number: int, params: Params) -> TrialRecord:
+        return TrialRecord(
+            number, params.to_dict(), self.fold_scores, self.best_epochs, tuple(self.skipped),
+            round(time.perf_counter() - self.started, 3),
+        )  # fmt: skip
 
 
 class Objective:
@@ -66,6 +74,7 @@ class Objective:
         artifact_store: Any | None = None,
         target_trials: int | None = None,
         on_fold: Callable[[int, int], None] | None = None,
+        on_epoch: EpochCallback | None = None,
     ) -> None:
         self.study = study
         self.videos = {v.id: v for v in videos}
@@ -74,19 +83,21 @@ class Objective:
         self.artifact_store = artifact_store
         self.target_trials = target_trials
         self.on_fold = on_fold
+        self.on_epoch = on_epoch
+        self.family = get_family(study.space.model)
 
     def __call__(self, trial: optuna.Trial) -> float:
         self._refuse_surplus(trial)
-        params = self.study.space.suggest(trial)
-        trial.set_user_attr(ATTR_PARAMS, params)
+        params = self.family.params.from_dict(self.study.space.suggest(trial))
+        trial.set_user_attr(record.PARAMS, params.to_dict())
         try:
             return self._run(trial, params)
         except TrialFailed as exc:
-            trial.set_user_attr(ATTR_FAIL_REASON, str(exc))
+            trial.set_user_attr(record.FAIL_REASON, str(exc))
             raise
         except Exception as exc:
             if _is_oom(exc):
-                trial.set_user_attr(ATTR_FAIL_REASON, f"out of memory: {str(exc)[:200]}")
+                trial.set_user_attr(record.FAIL_REASON, f"out of memory: {str(exc)[:200]}")
                 raise TrialFailed(f"out of memory: {str(exc)[:200]}") from exc
             raise
         finally:
@@ -107,106 +118,105 @@ class Objective:
             and (t.state in states or t.state == optuna.trial.TrialState.RUNNING)
         ]  # fmt: skip
         if len(ahead) >= self.target_trials:
-            trial.set_user_attr(ATTR_FAIL_REASON, "surplus: target reached by other workers")
+            trial.set_user_attr(record.FAIL_REASON, "surplus: target reached by other workers")
             raise TrialFailed("surplus trial: the study already has its requested trials")
 
-    def _run(self, trial: optuna.Trial, params: dict[str, Any]) -> float:
-        import keras
+    def _run(self, trial: optuna.Trial, params: Params) -> float:
+        from mbr_search.models.build import Resettable
 
-        from mbr_search.search.models import Resettable, build_model
-
-        study = self.study
-        seed = study.seed * 100_003 + trial.number
-        keras.utils.set_random_seed(seed)
-        behaviours = study.behaviours
-        groups = output_groups(behaviours, bool(params["multi_label"]))
+        seed = trial_seed(self.study.seed, trial.number)
+        groups = output_groups(self.study.behaviours, params.multi_label)
         dim = next(iter(self.videos.values())).features.shape[1]
-        models = {
-            g.name: Resettable(build_model(
-                params, model=study.space.model, n_features=dim, n_outputs=len(g.columns)
-            ))
-            for g in groups
-        }  # fmt: skip
-        deadline_s = study.training.fold_timeout
-        fold_scores: dict[str, dict[str, float | None]] = {}
-        best_epochs: dict[str, dict[str, int]] = {}
-        skipped: list[list[Any]] = []
-        all_scores: list[float] = []
-        fold_means: list[float] = []
-        oof: dict[str, np.ndarray] = {}
-        started = time.perf_counter()
+        built = build_group_models(params, groups, dim, seed)
+        models = {name: Resettable(net) for name, net in built.items()}
+        progress = _Progress(time.perf_counter())
         for fold in self.folds:
-            scaler = self.moments.standardiser(fold.train)
-            train = cut([self.videos[v] for v in fold.train], int(params["seq_len"]), scaler)
-            val = cut([self.videos[v] for v in fold.validation], int(params["seq_len"]), scaler)
-            pred = np.zeros(val.y.shape, dtype=np.float32)
-            best_epochs[str(fold.index)] = {}
-            deadline = time.perf_counter() + deadline_s if deadline_s else None
-            for g in groups:
-                columns = [c for c in g.columns if train.y[..., c][train.mask].any()]
-                for c in set(g.columns) - set(columns):
-                    skipped.append([fold.index, behaviours[c], "no positive frame in training"])
-                if not columns:
-                    continue
-                result = fit_fold(
-                    models[g.name], train, val, g.columns,
-                    batch_size=int(params["batch_size"]),
-                    max_epochs=study.training.max_epochs,
-                    patience=study.training.patience,
-                    deadline=deadline,
-                    seed=seed + 7919 * fold.index,
-                )  # fmt: skip
-                best_epochs[str(fold.index)][g.name] = result.best_epoch
-                for out, col in enumerate(g.columns):
-                    pred[..., col] = result.val_pred[..., out]
-            scores: dict[str, float | None] = {}
-            for c, name in enumerate(behaviours):
-                trained = not any(s[0] == fold.index and s[1] == name for s in skipped)
-                ap = pr_auc(val.y[..., c][val.mask], pred[..., c][val.mask]) if trained else None
-                if ap is None and trained:
-                    skipped.append([fold.index, name, "no positive frame in validation"])
-                scores[name] = ap
-                if ap is not None:
-                    all_scores.append(ap)
-            for vid in fold.validation:
-                oof[vid] = unpad(pred, val, vid).astype(np.float16)
-            # Free this fold's arrays before the next fold cuts its own: two folds' worth
-            # of sequences alive at once was the peak of a thesis-scale search.
-            del train, val, pred
-            fold_scores[str(fold.index)] = scores
-            defined = [s for s in scores.values() if s is not None]
-            fold_means.append(float(np.mean(defined)) if defined else float("nan"))
-            self._record(trial, fold_scores, best_epochs, skipped, started)
+            fold_scores = self._fold(trial.number, fold, params, groups, models, progress)
+            for key, value in progress.as_record(trial.number, params).progress_json().items():
+                trial.set_user_attr(key, value)
             if self.on_fold is not None:
                 self.on_fold(fold.index, len(self.folds))
-            if not all_scores:
-                continue
-            if study.pruner.name == "wilcoxon":
-                if defined:
-                    trial.report(fold_means[-1], step=fold.index)
-            else:
-                trial.report(float(np.mean(all_scores)), step=fold.index)
-            if trial.should_prune():
-                raise optuna.TrialPruned(f"pruned after fold {fold.index}")
-        if not all_scores:
+            self._report(trial, fold, fold_scores, progress)
+        if not progress.scores:
             raise TrialFailed(
                 "no fold had a positive frame of any behaviour in its validation videos"
             )
-        self._save_oof(trial, oof)
-        return float(np.mean(all_scores))
+        self._save_oof(trial, progress.oof)
+        return float(np.mean(progress.scores))
 
-    def _record(
+    def _fold(
+        self,
+        number: int,
+        fold: Fold,
+        params: Params,
+        groups: Sequence[OutputGroup],
+        models: dict[str, Any],
+        progress: _Progress,
+    ) -> dict[str, float | None]:
+        """Fit every output group on one fold; score and keep its validation predictions."""
+        behaviours = self.study.behaviours
+        scaler = self.moments.standardiser(fold.train)
+        train = cut([self.videos[v] for v in fold.train], params.seq_len, scaler)
+        val = cut([self.videos[v] for v in fold.validation], params.seq_len, scaler)
+        pred = np.zeros(val.y.shape, dtype=np.float32)
+        epochs = progress.best_epochs.setdefault(str(fold.index), {})
+        limit = self.study.training.fold_timeout
+        deadline = time.perf_counter() + limit if limit else None
+        for g in groups:
+            trained = [c for c in g.columns if train.y[..., c][train.mask].any()]
+            for c in sorted(set(g.columns) - set(trained)):
+                progress.skipped.append(
+                    Skip(fold.index, behaviours[c], "no positive frame in training")
+                )
+            if not trained:
+                continue
+            result = fit_fold(
+                models[g.name], train, val, g.columns,
+                batch_size=params.batch_size,
+                max_epochs=self.study.training.max_epochs,
+                patience=self.study.training.patience,
+                deadline=deadline,
+                seed=fold_seed(self.study.seed, number, fold.index),
+                on_epoch=self.on_epoch,
+            )  # fmt: skip
+            epochs[g.name] = result.best_epoch
+            for out, col in enumerate(g.columns):
+                pred[..., col] = result.val_pred[..., out]
+        scores: dict[str, float | None] = {}
+        for c, name in enumerate(behaviours):
+            trained_here = not progress.is_skipped(fold.index, name)
+            ap = pr_auc(val.y[..., c][val.mask], pred[..., c][val.mask]) if trained_here else None
+            if ap is None and trained_here:
+                progress.skipped.append(Skip(fold.index, name, "no positive frame in validation"))
+            scores[name] = ap
+            if ap is not None:
+                progress.scores.append(ap)
+        for vid in fold.validation:
+            progress.oof[vid] = unpad(pred, val, vid).astype(np.float16)
+        progress.fold_scores[str(fold.index)] = scores
+        # This fold's arrays go before the next fold cuts its own: two folds' worth of
+        # sequences alive at once was the peak of a thesis-scale search.
+        del train, val, pred
+        return scores
+
+    def _report(
         self,
         trial: optuna.Trial,
-        fold_scores: dict[str, dict[str, float | None]],
-        best_epochs: dict[str, dict[str, int]],
-        skipped: list[list[Any]],
-        started: float,
+        fold: Fold,
+        scores: dict[str, float | None],
+        progress: _Progress,
     ) -> None:
-        trial.set_user_attr(ATTR_FOLD_SCORES, fold_scores)
-        trial.set_user_attr(ATTR_BEST_EPOCHS, best_epochs)
-        trial.set_user_attr(ATTR_SKIPPED, skipped)
-        trial.set_user_attr(ATTR_TRAIN_SECONDS, round(time.perf_counter() - started, 3))
+        """Tell the pruner how the trial stands after ``fold``; raise if it should stop."""
+        if not progress.scores:
+            return
+        defined = [s for s in scores.values() if s is not None]
+        if self.study.pruner.name == "wilcoxon":
+            if defined:
+                trial.report(float(np.mean(defined)), step=fold.index)
+        else:
+            trial.report(float(np.mean(progress.scores)), step=fold.index)
+        if trial.should_prune():
+            raise optuna.TrialPruned(f"pruned after fold {fold.index}")
 
     def _save_oof(self, trial: optuna.Trial, oof: dict[str, np.ndarray]) -> None:
         """Out-of-fold validation probabilities, for thresholds and post-processing later."""
@@ -220,7 +230,7 @@ class Objective:
             artifact_id = upload_artifact(
                 artifact_store=self.artifact_store, file_path=str(path), study_or_trial=trial
             )
-        trial.set_user_attr(ATTR_OOF, artifact_id)
+        trial.set_user_attr(record.OOF, artifact_id)
 
 
 def _is_oom(exc: BaseException) -> bool:

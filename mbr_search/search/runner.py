@@ -14,6 +14,7 @@ import numpy as np
 
 from mbr_search.config.study import StudyConfig
 from mbr_search.errors import TrialFailed
+from mbr_search.search.record import TrialRecord
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +189,7 @@ def run_study(
     if complete:
         best = max(complete, key=lambda t: t.value if t.value is not None else -np.inf)
         summary.best_value = best.value
-        summary.best_params = dict(best.user_attrs.get("resolved_params", best.params))
+        summary.best_params = TrialRecord.from_trial(best).params
         summary.best_number = best.number
     return summary
 
@@ -198,7 +199,7 @@ def report_failures(study: Any, trial: Any) -> None:
     import optuna
 
     if trial.state == optuna.trial.TrialState.FAIL:
-        reason = trial.user_attrs.get("fail_reason", "see --debug")
+        reason = TrialRecord.from_trial(trial).fail_reason or "see --debug"
         print(f"trial {trial.number} failed: {reason}", file=sys.stderr)
 
 

@@ -1,19 +1,26 @@
-"""Train one model on one fold with early stopping on validation PR-AUC."""
+"""Fitting a model: on one fold with early stopping (search), or for fixed epochs (retrain).
+
+An optional ``on_epoch(epoch, score)`` callback sees every epoch of a fold; benchmarks count
+epochs with it and the pruner can be fed from it.
+"""
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import average_precision_score
 
 from mbr_search.errors import TrialFailed
-from mbr_search.search.models import Resettable
-from mbr_search.search.sequences import Batchable, packed_targets
+from mbr_search.models.build import Resettable
+from mbr_search.training.scores import val_score
+from mbr_search.training.sequences import Batchable, packed_targets
+
+#: Called after every epoch of a fold with (epoch, validation score or None).
+EpochCallback = Callable[[int, float | None], None]
 
 #: Above this many bytes of float16 training sequences, batches are streamed (see
 #: ``fit_epoch``); below, Keras's in-memory pipeline is ~25 % faster per epoch and the
@@ -65,23 +72,6 @@ class FitResult:
     val_pred: np.ndarray
 
 
-def pr_auc(y: np.ndarray, p: np.ndarray) -> float | None:
-    """Average precision (area under the PR curve); None when ``y`` has no positive."""
-    if y.size == 0 or not np.any(y):
-        return None
-    return float(average_precision_score(y, p))
-
-
-def val_score(pred: np.ndarray, val: Batchable, columns: Sequence[int]) -> float | None:
-    """Mean PR-AUC over the columns that have positives in the validation data."""
-    scores = []
-    for out, col in enumerate(columns):
-        ap = pr_auc(val.y[..., col][val.mask], pred[..., out][val.mask])
-        if ap is not None:
-            scores.append(ap)
-    return float(np.mean(scores)) if scores else None
-
-
 def fit_fold(
     model: Resettable,
     train: Batchable,
@@ -93,6 +83,7 @@ def fit_fold(
     patience: int,
     deadline: float | None = None,
     seed: int = 0,
+    on_epoch: EpochCallback | None = None,
 ) -> FitResult:
     """Reset ``model`` and fit it on ``train`` for ``columns``; stop on validation PR-AUC.
 
@@ -118,6 +109,8 @@ def fit_fold(
             raise TrialFailed(f"training loss became {loss} at epoch {epoch}")
         pred = net.predict(val.x, batch_size=max(batch_size, 32), verbose=0)
         score = val_score(pred, val, columns)
+        if on_epoch is not None:
+            on_epoch(epoch, score)
         if score is None:
             score = -float(net.evaluate(val.x, y_val, batch_size=max(batch_size, 32), verbose=0))
         if score > best_score + 1e-4:
@@ -134,3 +127,30 @@ def fit_fold(
         net.set_weights(best_weights)
     assert best_pred is not None
     return FitResult(best_epoch, epoch, time.perf_counter() - start, best_pred)
+
+
+def fit_epochs(
+    net: Any,
+    data: Batchable,
+    columns: Sequence[int],
+    *,
+    batch_size: int,
+    epochs: int,
+    seed: int,
+    on_epoch: EpochCallback | None = None,
+) -> float:
+    """Fit ``net`` for exactly ``epochs`` shuffled passes; returns the last training loss.
+
+    NaN loss raises :class:`TrialFailed`, as in :func:`fit_fold`.
+    """
+    targets = packed_targets(data, columns)
+    rng = np.random.default_rng(seed)
+    loss = math.nan
+    for epoch in range(1, epochs + 1):
+        history = fit_epoch(net, data.x, targets, batch_size, rng)
+        loss = float(history.history["loss"][-1])
+        if not math.isfinite(loss):
+            raise TrialFailed(f"training loss became {loss} at epoch {epoch}")
+        if on_epoch is not None:
+            on_epoch(epoch, None)
+    return loss

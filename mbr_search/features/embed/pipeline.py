@@ -20,14 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mbr_search.embed.backbones import Backbone, build_model, has_gpu
-from mbr_search.embed.crop import crop_square, full_square, resize_to
-from mbr_search.embed.plan import Job, Plan, describe, prepare
-from mbr_search.embed.progress import Progress
-from mbr_search.embed.settings import EmbedSettings, entry_inputs, entry_settings
-from mbr_search.embed.video import read_frames
+from mbr_search.config.embed import EmbedSettings
 from mbr_search.errors import DataError
 from mbr_search.features.cache import CacheEntry, FeatureWriter, find_entry
+from mbr_search.features.embed.backbones import Backbone, build_model, has_gpu
+from mbr_search.features.embed.crop import crop_square, full_square, resize_to
+from mbr_search.features.embed.plan import Job, Plan, describe, prepare
+from mbr_search.features.embed.progress import Progress
+from mbr_search.features.embed.video import read_frames
+from mbr_search.features.embeddings import entry_inputs, entry_settings
 
 if TYPE_CHECKING:
     from mbr_search.config.dataset import Dataset

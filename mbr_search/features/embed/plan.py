@@ -12,13 +12,14 @@ from typing import Any
 
 import numpy as np
 
+from mbr_search.config.embed import EmbedSettings
 from mbr_search.data.pose import read_pose
 from mbr_search.data.resample import frame_indices
-from mbr_search.embed.backbones import has_gpu
-from mbr_search.embed.crop import crop_centres
-from mbr_search.embed.settings import EmbedSettings, entry_settings
-from mbr_search.embed.video import VideoInfo, probe_video
 from mbr_search.errors import DataError
+from mbr_search.features.embed.backbones import has_gpu
+from mbr_search.features.embed.crop import crop_centres
+from mbr_search.features.embed.video import VideoInfo, probe_video
+from mbr_search.features.embeddings import entry_settings
 
 log = logging.getLogger(__name__)
 

@@ -1,41 +1,32 @@
-"""What a CNN embedding is made of (backbone, weights, crop, frame rate) and where it is cached.
+"""What a CNN embedding is made of: backbone, weights, crop, frame rate (a study's
+``features`` section, or ``mbr-search embed``'s flags).
 
-:class:`EmbedSettings` is the single description shared by ``mbr-search embed`` (which writes
-the cache) and the search core (which reads it through :func:`find_embedding`), so both
-always agree on the cache key.
+:class:`EmbedSettings` is the one description shared by ``mbr-search embed`` (which writes
+the cache) and the search (which reads it through
+:func:`mbr_search.features.embeddings.find_embedding`), so both agree on the cache key.
 """
 
 from __future__ import annotations
 
-import functools
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mbr_search.embed.backbones import BACKBONES, Backbone, get_backbone
+from mbr_search.config.backbones import BACKBONES, Backbone, get_backbone
 from mbr_search.errors import UsageError
-from mbr_search.features.cache import CacheEntry, file_fingerprint, find_entry
 
 if TYPE_CHECKING:
     from mbr_search.config._schema import Section
-    from mbr_search.config.dataset import VideoEntry
 
 __all__ = [
-    "BACKBONES",
     "MISSING_CHOICES",
-    "PIPELINE_VERSION",
+    "PAD_VALUE",
     "CropSettings",
     "EmbedSettings",
     "embed_command",
-    "entry_settings",
-    "find_embedding",
     "parse_embed_settings",
 ]
-
-#: Bumped whenever decoding/cropping changes what the same settings produce, so old cache
-#: entries stop matching instead of being mixed with new ones.
-PIPELINE_VERSION = 1
 
 #: What frames get when no position can be derived from the pose (the video has no pose
 #: file, or no keypoint ever passes the likelihood threshold). Gaps between trusted frames
@@ -125,64 +116,6 @@ class EmbedSettings:
     @property
     def weights_file(self) -> Path | None:
         return Path(self.weights) if self.weights_kind == "file" else None
-
-    def cache_settings(self) -> dict[str, Any]:
-        """The settings that key the cache. A weights file enters by content, not path."""
-        if self.weights_file is not None:
-            weights = f"file:sha256:{_weights_fingerprint(self.weights_file)}"
-        else:
-            weights = self.weights
-        return {
-            "kind": "cnn_embedding",
-            "pipeline": PIPELINE_VERSION,
-            "backbone": self.backbone,
-            "input_size": self.spec.input_size,
-            "dim": self.spec.dim,
-            "weights": weights,
-            "crop": self.crop.as_dict(),
-            "fps": self.fps,
-        }
-
-
-def _weights_fingerprint(path: Path) -> str:
-    try:
-        stat = path.stat()
-    except OSError:
-        raise UsageError(f"{path}: weights file not found. Fix: check the weights path.") from None
-    return _fingerprint_cached(str(path), stat.st_size, stat.st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=16)
-def _fingerprint_cached(path: str, size: int, mtime_ns: int) -> str:
-    # size and mtime are part of the cache key so an edited file is hashed again
-    return file_fingerprint(Path(path))
-
-
-def entry_settings(settings: EmbedSettings, source_fps: float) -> dict[str, Any]:
-    """Cache-key settings for one video: the embed settings plus the video's own rate."""
-    return {**settings.cache_settings(), "source_fps": float(source_fps)}
-
-
-def entry_inputs(video: Path, pose: Path | None) -> list[Path]:
-    """The files whose content keys an entry (video, then pose when there is one)."""
-    return [video] if pose is None else [video, pose]
-
-
-def find_embedding(
-    cache_root: Path, video: VideoEntry, settings: EmbedSettings
-) -> CacheEntry | None:
-    """The valid cached embedding of ``video`` for ``settings``, or None (absent/partial)."""
-    if video.video is None or not video.video.is_file():
-        return None
-    if video.pose is not None and not video.pose.is_file():
-        return None
-    return find_entry(
-        cache_root,
-        backbone=settings.backbone,
-        video_id=video.id,
-        settings=entry_settings(settings, video.fps),
-        inputs=entry_inputs(video.video, video.pose),
-    )
 
 
 def parse_embed_settings(sec: Section, fps: float | None) -> EmbedSettings:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from mbr_search.config.embed import PAD_VALUE, CropSettings
 from mbr_search.data.pose import Pose
-from mbr_search.embed.settings import PAD_VALUE, CropSettings
 from mbr_search.errors import DataError
 
 

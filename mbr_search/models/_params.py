@@ -1,0 +1,114 @@
+"""Typed hyperparameters: one frozen dataclass per model family, checked in one place.
+
+A field declares its default and its rule with :func:`param`; the search space loader reads
+the rules to refuse a bad value when the YAML is loaded, and :meth:`Params.from_dict` turns
+the flat mapping a trial records into the typed object the builders use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
+
+from mbr_search.errors import ConfigError
+
+Check = Callable[[Any], bool]
+
+
+@dataclass(frozen=True)
+class ParamRule:
+    """What values one hyperparameter accepts, in words and as a predicate."""
+
+    name: str
+    default: Any
+    rule: str
+    check: Check
+
+
+def param(default: Any, rule: str, check: Check) -> Any:
+    """A dataclass field with a default and a validation rule."""
+    return dataclasses.field(default=default, metadata={"rule": rule, "check": check})
+
+
+def integer(low: int, high: int | None = None) -> tuple[str, Check]:
+    """The rule text and predicate of an integer in ``[low, high]``."""
+    text = f"an integer >= {low}" if high is None else f"an integer in {low}..{high}"
+
+    def ok(v: Any) -> bool:
+        return (
+            isinstance(v, int)
+            and not isinstance(v, bool)
+            and v >= low
+            and (high is None or v <= high)
+        )
+
+    return text, ok
+
+
+def fraction() -> tuple[str, Check]:
+    return "a number in [0, 1)", lambda v: _is_number(v) and 0 <= v < 1
+
+
+def positive() -> tuple[str, Check]:
+    return "a number > 0", lambda v: _is_number(v) and v > 0
+
+
+def boolean() -> tuple[str, Check]:
+    return "true or false", lambda v: isinstance(v, bool)
+
+
+def one_of(*choices: str) -> tuple[str, Check]:
+    return f"one of {list(choices)}", lambda v: v in choices
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+@dataclass(frozen=True)
+class Params:
+    """Hyperparameters every Keras sequence family shares (thesis §3.3)."""
+
+    family: ClassVar[str] = ""
+
+    seq_len: int = param(300, *integer(2))
+    batch_size: int = param(16, *integer(1))
+    learning_rate: float = param(1e-3, *positive())
+    dropout: float = param(0.5, *fraction())
+    #: one multi-label model instead of one binary model per behaviour (the thesis)
+    multi_label: bool = param(False, *boolean())
+
+    @classmethod
+    def rules(cls) -> dict[str, ParamRule]:
+        """Every hyperparameter of the family with its default and rule."""
+        return {
+            f.name: ParamRule(f.name, f.default, f.metadata["rule"], f.metadata["check"])
+            for f in dataclasses.fields(cls)
+        }
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> Self:
+        """Defaults < ``values``; an unknown name or a value breaking its rule is refused."""
+        rules = cls.rules()
+        unknown = sorted(set(values) - set(rules))
+        if unknown:
+            raise ConfigError(
+                f"{unknown} are not {cls.family} hyperparameters; valid: {sorted(rules)}."
+            )
+        for name, value in values.items():
+            rule = rules[name]
+            if not rule.check(value):
+                raise ConfigError(f"{name}: value {value!r} is invalid; it must be {rule.rule}.")
+        return cls(**{k: _as_declared(rules[k].default, v) for k, v in values.items()})
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _as_declared(default: Any, value: Any) -> Any:
+    # YAML and Optuna give 1 for a float field now and then; keep the declared type.
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value

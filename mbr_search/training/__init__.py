@@ -1,0 +1,6 @@
+"""Training: cutting videos into sequences, and the only code that fits a model.
+
+:func:`fit.fit_fold` trains on one fold with early stopping (the search);
+:func:`fit.fit_epochs` trains for a fixed number of epochs (retraining on all training
+videos). Both draw batches the same way and share the seeds of :mod:`training.seeds`.
+"""
