@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mbr_search.config._yaml import parse_scalar
 from mbr_search.errors import UsageError
+
+if TYPE_CHECKING:
+    from mbr_search.config.study import StudyConfig
+    from mbr_search.storage import StorageSpec
 
 
 def add_study_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +43,49 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
             )
         out[key.strip()] = parse_scalar(value)
     return out
+
+
+def study_and_storage(
+    args: argparse.Namespace, *, read_only: bool = False, **extra: Any
+) -> tuple[StudyConfig, StorageSpec]:
+    """The frozen study and its resolved storage: the one place a command builds them.
+
+    ``--password-file`` applies to every command that takes a study; ``read_only``
+    commands create no folder or database file.
+    """
+    from mbr_search.storage import resolve_storage
+
+    study = load_study_from_args(args, **extra)
+    spec = resolve_storage(study.storage, password_file=args.password_file, read_only=read_only)
+    return study, spec
+
+
+def move_password_out_of_argv(args: argparse.Namespace) -> None:
+    """A password in ``--storage`` is visible to every user in ``ps``: warn, then continue
+    in a fresh process that reads it from ``$MBR_SEARCH_DB_PASSWORD`` instead.
+
+    The variable is readable only by the same user (``/proc/PID/environ``), and children
+    (``--workers``) inherit it rather than seeing it in their arguments.
+    """
+    from mbr_search.storage import PASSWORD_ENV, split_password
+
+    url: str | None = getattr(args, "storage", None)
+    if not url:
+        return
+    bare, password = split_password(url)
+    if password is None or split_password(bare)[1] is not None:
+        return
+    print(
+        f"warning: the --storage URL holds a password, visible to every user in `ps`; "
+        f"continuing with it in ${PASSWORD_ENV} instead. Next time set ${PASSWORD_ENV} or "
+        "pass --password-file FILE and leave it out of the URL.",
+        file=sys.stderr,
+        flush=True,
+    )
+    argv = [bare if a == url else a for a in args.argv]
+    argv = [f"--storage={bare}" if a == f"--storage={url}" else a for a in argv]
+    os.environ[PASSWORD_ENV] = password
+    os.execv(sys.executable, [sys.executable, "-m", "mbr_search", *argv])
 
 
 def load_study_from_args(args: argparse.Namespace, **extra: Any) -> Any:

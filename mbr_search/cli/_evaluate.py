@@ -7,7 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mbr_search.cli._common import add_study_arguments, load_study_from_args, quiet_tensorflow
+from mbr_search.cli._common import (
+    add_study_arguments,
+    move_password_out_of_argv,
+    quiet_tensorflow,
+    study_and_storage,
+)
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -45,10 +50,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.top < 1:
         raise UsageError(f"--top {args.top}: must be at least 1.")
-    study = load_study_from_args(args)
-    from mbr_search.storage import resolve_storage
-
-    spec = resolve_storage(study.storage)
+    move_password_out_of_argv(args)
+    study, spec = study_and_storage(args, read_only=True)
     out = args.out if args.out is not None else Path("reports") / study.name
     from mbr_search.evaluate.trials import check_test_videos, load_trials
 

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from mbr_search.cli._common import add_study_arguments, load_study_from_args
+from mbr_search.cli._common import add_study_arguments, study_and_storage
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -35,10 +35,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Build the report; prints where it is and what to do next."""
     from mbr_search.report import build_report
-    from mbr_search.storage import resolve_storage
 
-    study = load_study_from_args(args)
-    spec = resolve_storage(study.storage)
+    # Read-only: the report works on an archived, read-only database and creates none.
+    study, spec = study_and_storage(args, read_only=True)
     out = args.out if args.out is not None else Path("reports") / study.name
     paths = build_report(study, storage_spec=spec, out_dir=out)
     base = f"; prevalence baseline {paths.baseline:.4f}" if paths.baseline is not None else ""

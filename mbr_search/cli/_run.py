@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from mbr_search.cli._common import add_study_arguments, load_study_from_args, quiet_tensorflow
+from mbr_search.cli._common import (
+    add_study_arguments,
+    move_password_out_of_argv,
+    quiet_tensorflow,
+    study_and_storage,
+)
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -42,6 +45,39 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    _check_numbers(args)
+    move_password_out_of_argv(args)
+    study, spec = study_and_storage(args, trials=args.trials, timeout=args.timeout)
+    from mbr_search.storage import configure_threads
+
+    quiet_tensorflow(args.debug)
+    configure_threads(args.workers)
+    from mbr_search.search.runner import RunOptions
+    from mbr_search.search.workers import run_workers
+
+    options = RunOptions(
+        progress=not args.no_progress and args.worker_index == 0,
+        artifact_dir=args.artifacts,
+        worker_index=args.worker_index,
+        recycle_after=args.recycle_after or None,
+    )
+    try:
+        summary = run_workers(
+            study, spec, options, workers=args.workers, argv=args.argv, spawn=not args.no_spawn
+        )
+    except KeyboardInterrupt:
+        print(
+            f"\nInterrupted: finished trials are kept in the study '{study.study_name}'; "
+            "the running one is marked failed. Run the same command again to resume.",
+            file=sys.stderr,
+        )
+        raise
+    if args.worker_index == 0:
+        print(format_summary(summary, study.name))
+    return 0
+
+
+def _check_numbers(args: argparse.Namespace) -> None:
     from mbr_search.errors import UsageError
 
     if args.trials is not None and args.trials < 1:
@@ -52,75 +88,6 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--workers {args.workers}: must be at least 1.")
     if args.recycle_after < 0:
         raise UsageError(f"--recycle-after {args.recycle_after}: must be 0 (never) or more.")
-    study = load_study_from_args(args, trials=args.trials, timeout=args.timeout)
-    workers = args.workers
-    children: list[subprocess.Popen[bytes]] = []
-    if workers > 1 and args.worker_index == 0 and not args.no_spawn:
-        from mbr_search.storage import load_or_create_study, open_storage, resolve_storage
-
-        # Create the schema and the study once, before the workers race to do it.
-        spec = resolve_storage(study.storage, password_file=args.password_file)
-        load_or_create_study(
-            open_storage(spec, heartbeat_interval=None), study_name=study.study_name,
-            sampler=None, pruner=None,
-        )  # fmt: skip
-        children = [_spawn_worker(args.argv, i) for i in range(1, workers)]
-    from mbr_search.storage import configure_threads
-
-    quiet_tensorflow(args.debug)
-    configure_threads(workers)
-    from mbr_search.search.runner import run_study
-
-    try:
-        summary = run_study(
-            study, progress=not args.no_progress and args.worker_index == 0,
-            artifact_dir=args.artifacts, worker_index=args.worker_index,
-            password_file=args.password_file, recycle_after=args.recycle_after or None,
-        )  # fmt: skip
-        if summary.recycle:
-            _replace_process(args.argv, children)
-        for child in children:
-            child.wait()
-        if children:
-            summary = run_study(
-                study, progress=False, artifact_dir=args.artifacts,
-                password_file=args.password_file,
-            )  # fmt: skip
-    except BaseException as exc:
-        for child in children:
-            child.terminate()
-        if isinstance(exc, KeyboardInterrupt):
-            print(
-                f"\nInterrupted: finished trials are kept in the study '{study.study_name}'; "
-                "the running one is marked failed. Run the same command again to resume.",
-                file=sys.stderr,
-            )
-        raise
-    if args.worker_index == 0:
-        print(format_summary(summary, study.name))
-    return 0
-
-
-def _replace_process(argv: list[str], children: list[subprocess.Popen[bytes]]) -> None:
-    """Continue the same command in a fresh process (same PID, memory back to baseline).
-
-    The study resumes from its storage, so nothing is lost; worker 0 keeps its children
-    (they recycle themselves) and does not spawn new ones.
-    """
-    sys.stdout.flush()
-    sys.stderr.flush()
-    again = list(argv)
-    if children and "--worker-index" not in again:
-        again += ["--worker-index", "0", "--no-spawn"]
-    os.execv(sys.executable, [sys.executable, "-m", "mbr_search", *again])
-
-
-def _spawn_worker(argv: list[str], index: int) -> subprocess.Popen[bytes]:
-    """Start worker ``index`` with this process's own arguments (its output is discarded:
-    progress and the summary come from worker 0, failures are in the study)."""
-    own = [a for a in argv if a != "--no-progress"]
-    cmd = [sys.executable, "-m", "mbr_search", *own, "--worker-index", str(index), "--no-progress"]
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def format_summary(summary: Any, study_ref: str) -> str:

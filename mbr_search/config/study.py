@@ -160,8 +160,38 @@ def load_study(
     root = Section(raw, path)
     name = root.text("name", path.stem)
     description = root.text("description", "")
-    dataset_ref = root.text("dataset")
-    dataset_path = (path.parent / dataset_ref).resolve()
+    dataset = _dataset(root, path)
+    fps = root.number("fps", None, minimum=1e-6)
+    behaviours = _behaviours(root, dataset)
+    backbone, embed = _features(root.section("features"), fps)
+    space = load_space(resolve_space_path(root.text("space"), path))
+    cv = _cv(root.section("cv"), dataset)
+    sampler = _sampler(root.section("sampler"), space)
+    pruner = _pruner(root.section("pruner"))
+    training = _training(root.section("training"))
+    seed = root.integer("seed", 0, minimum=0)
+    yaml_trials = root.integer("trials", 20, minimum=1)
+    yaml_timeout = root.number("timeout", None, minimum=1.0)
+    yaml_storage = root.text("storage", None)
+    yaml_cache = root.text("cache_dir", None)
+    root.finish()
+    cache = cache_dir or (
+        (path.parent / yaml_cache).expanduser() if yaml_cache else paths.cache_dir()
+    )
+    return StudyConfig(
+        name=name, path=path, dataset=dataset, backbone=backbone, space=space,
+        behaviours=behaviours, fps=fps, cv=cv, sampler=sampler, pruner=pruner,
+        training=training, seed=seed,
+        trials=trials if trials is not None else yaml_trials,
+        timeout=timeout if timeout is not None else yaml_timeout,
+        storage=storage if storage is not None else yaml_storage,
+        study_name=study_name or name, cache_dir=cache, embed=embed,
+        description=description, overrides=tuple((overrides or {}).items()),
+    )  # fmt: skip
+
+
+def _dataset(root: Section, path: Path) -> Dataset:
+    dataset_path = (path.parent / root.text("dataset")).resolve()
     if not dataset_path.is_file():
         raise root.fail(
             "dataset",
@@ -169,7 +199,12 @@ def load_study(
             f"{_demo_hint(dataset_path)}.",
         )
     dataset = load_dataset(dataset_path)
-    fps = root.number("fps", None, minimum=1e-6)
+    if not dataset.split("train"):
+        raise ConfigError(f"{dataset.path}: no video has split: train. Fix: mark some as train.")
+    return dataset
+
+
+def _behaviours(root: Section, dataset: Dataset) -> tuple[str, ...]:
     behaviours = root.names("behaviours", None) or dataset.behaviours
     if not behaviours:
         raise root.fail("behaviours", "no behaviours named here or in the dataset. Fix: list them.")
@@ -181,86 +216,64 @@ def load_study(
                 f"{unknown} not in the dataset's behaviours {list(dataset.behaviours)}. "
                 "Fix: use those names (map file names with the dataset's labels.names).",
             )
-    if not dataset.split("train"):
-        raise ConfigError(f"{dataset.path}: no video has split: train. Fix: mark some as train.")
-    feat = root.section("features")
-    backbone = feat.text("backbone")
-    embed = None
-    if backbone == POSE_BACKBONE:
-        feat.finish()
-    else:
-        embed = parse_embed_settings(feat, fps)
-    space = load_space(resolve_space_path(root.text("space"), path))
+    return tuple(behaviours)
 
-    cv_sec = root.section("cv")
+
+def _features(sec: Section, fps: float | None) -> tuple[str, EmbedSettings | None]:
+    backbone = sec.text("backbone")
+    if backbone == POSE_BACKBONE:
+        sec.finish()
+        return backbone, None
+    return backbone, parse_embed_settings(sec, fps)
+
+
+def _cv(sec: Section, dataset: Dataset) -> CVConfig:
     cv = CVConfig(
-        scheme=cv_sec.text("scheme", "leave_one_video_out", choices=CV_SCHEMES),
-        k=cv_sec.integer("k", 5, minimum=2),
-        max_folds=cv_sec.integer("max_folds", None, minimum=1),
+        scheme=sec.text("scheme", "leave_one_video_out", choices=CV_SCHEMES),
+        k=sec.integer("k", 5, minimum=2),
+        max_folds=sec.integer("max_folds", None, minimum=1),
     )
-    cv_sec.finish()
+    sec.finish()
     n_train = len(dataset.split("train"))
     if n_train < 2:
         raise ConfigError(
             f"{dataset.path}: cross-validation needs at least 2 training videos, found {n_train}."
         )
     if cv.scheme == "group_kfold" and cv.k > n_train:
-        raise cv_sec.fail("k", f"{cv.k} folds but only {n_train} training videos. Fix: lower k.")
+        raise sec.fail("k", f"{cv.k} folds but only {n_train} training videos. Fix: lower k.")
+    return cv
 
-    s_sec = root.section("sampler")
+
+def _sampler(sec: Section, space: SearchSpace) -> SamplerConfig:
     sampler = SamplerConfig(
-        name=s_sec.text("name", "auto", choices=SAMPLERS),
-        n_startup_trials=s_sec.integer("n_startup_trials", 10, minimum=0),
-        multivariate=s_sec.flag("multivariate", True),
+        name=sec.text("name", "auto", choices=SAMPLERS),
+        n_startup_trials=sec.integer("n_startup_trials", 10, minimum=0),
+        multivariate=sec.flag("multivariate", True),
     )
-    s_sec.finish()
+    sec.finish()
     if sampler.name == "grid" and not space.is_grid:
-        raise s_sec.fail(
+        raise sec.fail(
             "name", f"grid needs a space of categorical params; {space.path} has ranges."
         )
-    p_sec = root.section("pruner")
+    return sampler
+
+
+def _pruner(sec: Section) -> PrunerConfig:
     pruner = PrunerConfig(
-        name=p_sec.text("name", "median", choices=PRUNERS),
-        n_startup_trials=p_sec.integer("n_startup_trials", 4, minimum=0),
-        n_warmup_steps=p_sec.integer("n_warmup_steps", 1, minimum=0),
-        p_threshold=p_sec.number("p_threshold", 0.1, 0.0, 1.0),
+        name=sec.text("name", "median", choices=PRUNERS),
+        n_startup_trials=sec.integer("n_startup_trials", 4, minimum=0),
+        n_warmup_steps=sec.integer("n_warmup_steps", 1, minimum=0),
+        p_threshold=sec.number("p_threshold", 0.1, 0.0, 1.0),
     )
-    p_sec.finish()
-    t_sec = root.section("training")
+    sec.finish()
+    return pruner
+
+
+def _training(sec: Section) -> TrainingConfig:
     training = TrainingConfig(
-        max_epochs=t_sec.integer("max_epochs", 50, minimum=1),
-        patience=t_sec.integer("patience", 5, minimum=1),
-        fold_timeout=t_sec.number("fold_timeout", None, minimum=1.0),
+        max_epochs=sec.integer("max_epochs", 50, minimum=1),
+        patience=sec.integer("patience", 5, minimum=1),
+        fold_timeout=sec.number("fold_timeout", None, minimum=1.0),
     )
-    t_sec.finish()
-    seed = root.integer("seed", 0, minimum=0)
-    yaml_trials = root.integer("trials", 20, minimum=1)
-    yaml_timeout = root.number("timeout", None, minimum=1.0)
-    yaml_storage = root.text("storage", None)
-    yaml_cache = root.text("cache_dir", None)
-    root.finish()
-    cache = cache_dir or (
-        (path.parent / yaml_cache).expanduser() if yaml_cache else paths.cache_dir()
-    )
-    return StudyConfig(
-        name=name,
-        path=path,
-        dataset=dataset,
-        backbone=backbone,
-        space=space,
-        behaviours=tuple(behaviours),
-        fps=fps,
-        cv=cv,
-        sampler=sampler,
-        pruner=pruner,
-        training=training,
-        seed=seed,
-        trials=trials if trials is not None else yaml_trials,
-        timeout=timeout if timeout is not None else yaml_timeout,
-        storage=storage if storage is not None else yaml_storage,
-        study_name=study_name or name,
-        cache_dir=cache,
-        embed=embed,
-        description=description,
-        overrides=tuple((overrides or {}).items()),
-    )
+    sec.finish()
+    return training

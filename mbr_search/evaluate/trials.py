@@ -6,11 +6,10 @@ the storage, no complete trial) fails in about a second.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from mbr_search.config.study import StudyConfig
-from mbr_search.errors import NoCompleteTrialError, StorageError, UsageError
+from mbr_search.errors import NoCompleteTrialError, UsageError
 
 
 def check_test_videos(study_cfg: StudyConfig, cv_only: bool) -> None:
@@ -27,25 +26,10 @@ def load_trials(study_cfg: StudyConfig, spec: Any) -> tuple[Any, list[Any]]:
     """The stored study and its complete trials, best first (ties: lower number first)."""
     import optuna
 
-    from mbr_search.storage import open_storage
+    from mbr_search.storage import open_existing_study
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    path = getattr(spec, "path", None)
-    if path is not None and not Path(path).exists():
-        raise StorageError(
-            f"storage '{spec.display}' does not exist: no study has been run there. Fix: run "
-            f"`mbr-search run {study_cfg.name}` first, or give the right --storage."
-        )
-    storage = open_storage(spec, heartbeat_interval=None)
-    try:
-        study = optuna.load_study(study_name=study_cfg.study_name, storage=storage)
-    except KeyError:
-        names = sorted(s.study_name for s in storage.get_all_studies())
-        raise StorageError(
-            f"study '{study_cfg.study_name}' is not in storage '{spec.display}' (studies there: "
-            f"{', '.join(names) or 'none'}). Fix: run `mbr-search run {study_cfg.name}` first, "
-            "or pass --storage / --study-name of the search."
-        ) from None
+    study = open_existing_study(spec, study_cfg.study_name, f"mbr-search run {study_cfg.name}")
     stored = study.user_attrs.get("behaviours")
     if stored is not None and list(stored) != list(study_cfg.behaviours):
         raise UsageError(

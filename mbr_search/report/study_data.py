@@ -11,7 +11,8 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mbr_search.errors import NoCompleteTrialError, StorageError
+from mbr_search.errors import NoCompleteTrialError
+from mbr_search.search.record import TrialRecord
 
 if TYPE_CHECKING:
     import optuna
@@ -58,7 +59,7 @@ class StudyData:
 
     def train_seconds(self) -> float:
         """Training time summed over every trial that recorded it (pruned ones too)."""
-        return float(sum(float(t.user_attrs.get("train_seconds") or 0.0) for t in self.trials))
+        return float(sum(TrialRecord.from_trial(t).train_seconds or 0.0 for t in self.trials))
 
 
 def load_study_data(study_cfg: StudyConfig, spec: StorageSpec) -> StudyData:
@@ -69,32 +70,15 @@ def load_study_data(study_cfg: StudyConfig, spec: StorageSpec) -> StudyData:
     """
     import optuna
 
-    from mbr_search.storage import open_storage, storage_error
+    from mbr_search.storage import open_existing_study, storage_error
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    path = spec.path
-    # Opening a SQLite URL creates the file: a typo would look like "no such study".
-    if path is not None and not path.exists():
-        raise StorageError(
-            f"storage '{spec.display}' does not exist: run `mbr-search run "
-            f"{study_ref(study_cfg)}` first, or fix --storage"
-        )
-    storage = open_storage(spec, heartbeat_interval=None)
     name = study_cfg.study_name
+    study = open_existing_study(spec, name, f"mbr-search run {study_ref(study_cfg)}")
     try:
-        names = sorted(s.study_name for s in storage.get_all_studies())
-        if name not in names:
-            shown = ", ".join(names[:10]) + (" ..." if len(names) > 10 else "") or "none"
-            raise StorageError(
-                f"study '{name}' is not in storage '{spec.display}' (studies there: {shown}): "
-                f"run `mbr-search run {study_ref(study_cfg)}` first, or fix --study-name/--storage"
-            )
-        study = optuna.load_study(study_name=name, storage=storage)
         trials = tuple(study.get_trials(deepcopy=False))
         attrs = dict(study.user_attrs)
-    except StorageError:
-        raise
     except Exception as exc:
         if type(exc).__module__.startswith(("sqlalchemy", "psycopg", "optuna.storages")):
             raise storage_error(exc, spec) from None
@@ -154,10 +138,10 @@ def effective_overrides(study_cfg: StudyConfig, stored: Any) -> dict[str, Any]:
 
 def mean_scores(trial: FrozenTrial, behaviours: tuple[str, ...]) -> dict[str, float | None]:
     """Each behaviour's PR-AUC averaged over the folds where it was defined."""
-    folds = trial.user_attrs.get("fold_scores") or {}
+    folds = TrialRecord.from_trial(trial).fold_scores
     out: dict[str, float | None] = {}
     for b in behaviours:
-        values = [s[b] for s in folds.values() if isinstance(s.get(b), int | float)]
+        values = [v for s in folds.values() if (v := s.get(b)) is not None]
         out[b] = sum(values) / len(values) if values else None
     return out
 

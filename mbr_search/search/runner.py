@@ -1,4 +1,10 @@
-"""``run_study``: the one core function behind ``mbr-search run``."""
+"""``run_study``: the one core function behind ``mbr-search run``.
+
+A straight line of named steps: load the training data and its folds, open (or create) the
+study, then run trials one at a time until the study has its target of finished trials.
+Process supervision (``--workers``, recycling into a fresh process) is
+:mod:`mbr_search.search.workers`.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -16,10 +22,32 @@ from mbr_search.config.study import StudyConfig
 from mbr_search.errors import TrialFailed
 from mbr_search.search.record import TrialRecord
 
+if TYPE_CHECKING:
+    import optuna
+
+    from mbr_search.features.store import VideoData
+    from mbr_search.search.folds import Fold
+    from mbr_search.storage import StorageSpec
+
 log = logging.getLogger(__name__)
 
-#: Study-level user attrs written by every worker (identical values).
-STUDY_ATTRS = ("study_file", "dataset", "backbone", "space", "behaviours", "baseline_pr_auc")
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How one process takes part in a study (the CLI's flags, typed)."""
+
+    progress: bool = True
+    heartbeat_interval: int | None = 60
+    grace_period: int | None = None
+    artifact_dir: Path | None = None
+    #: offset of this process's sampler seed; None: the number of trials already stored
+    seed_offset: int | None = None
+    worker_index: int = 0
+    poll_seconds: float = 5.0
+    #: stop after this many trials in this process (``summary.recycle``) so the caller
+    #: continues in a fresh one: Keras + TensorFlow leak ~12 MiB per trial in one process
+    #: despite ``clear_session`` (benchmarks/long_run_memory.py)
+    recycle_after: int | None = None
 
 
 @dataclass
@@ -41,7 +69,14 @@ class RunSummary:
     recycle: bool = False
 
 
-def prevalence_baseline(study: StudyConfig, videos: list[Any], folds: list[Any]) -> float | None:
+@dataclass(frozen=True)
+class _Data:
+    videos: list[VideoData]
+    folds: list[Fold]
+    baseline: float | None
+
+
+def prevalence_baseline(videos: list[Any], folds: list[Any]) -> float | None:
     """The PR-AUC of a classifier without skill: each validation video's prevalence,
     averaged like the objective averages (behaviours with positives, over folds)."""
     by_id = {v.id: v for v in videos}
@@ -56,135 +91,178 @@ def prevalence_baseline(study: StudyConfig, videos: list[Any], folds: list[Any])
 
 
 def run_study(
-    study_cfg: StudyConfig,
-    *,
-    progress: bool = True,
-    heartbeat_interval: int | None = 60,
-    grace_period: int | None = None,
-    artifact_dir: Path | None = None,
-    seed_offset: int | None = None,
-    worker_index: int = 0,
-    poll_seconds: float = 5.0,
-    password_file: Path | None = None,
-    recycle_after: int | None = None,
+    study_cfg: StudyConfig, spec: StorageSpec, options: RunOptions | None = None
 ) -> RunSummary:
     """Create or resume the study and run trials until it has ``study_cfg.trials`` finished
-    (complete + pruned) trials, the grid is exhausted, or the timeout passes.
+    (complete + pruned) trials, the grid is exhausted, or the timeout passes."""
+    opts = options or RunOptions()
+    started = time.perf_counter()
+    _quiet_optuna()
+    # The data before the storage: a bad dataset fails before anything is written there.
+    data = _load_data(study_cfg)
+    study, sampler = _open_study(study_cfg, spec, opts)
+    _write_study_attrs(study, study_cfg, data.baseline)
+    loop = _TrialLoop(study_cfg, spec, opts, study, sampler, data, started)
+    loop.run()
+    return _summary(study, spec, study_cfg.trials, data.baseline, started, loop)
 
-    ``recycle_after``: stop after this many trials in this process (``summary.recycle``)
-    so the caller can continue in a fresh process; Keras + TensorFlow leak ~12 MiB per
-    trial in one process despite ``clear_session`` (benchmarks/long_run_memory.py).
-    """
+
+def _quiet_optuna() -> None:
     import optuna
-    from optuna.artifacts import FileSystemArtifactStore
-
-    from mbr_search.features.store import load_split
-    from mbr_search.search.folds import make_folds
-    from mbr_search.search.objective import Objective
-    from mbr_search.search.progress import ProgressBar, counts
-    from mbr_search.search.sampling import build_pruner, build_sampler
-    from mbr_search.storage import (
-        default_artifact_dir,
-        load_or_create_study,
-        open_storage,
-        reap_stale_trials,
-        resolve_storage,
-        storage_error,
-    )
 
     # Optuna logs every failed trial with a traceback; we print one line per failure instead.
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    started = time.perf_counter()
-    # A malformed URL fails at once (no I/O); then the data, so a bad dataset fails before
-    # anything is written to the storage.
-    spec = resolve_storage(study_cfg.storage, password_file=password_file)
+
+
+def _load_data(study_cfg: StudyConfig) -> _Data:
+    from mbr_search.features.store import load_split
+    from mbr_search.search.folds import make_folds
+
     videos = load_split(study_cfg, "train")
     folds = make_folds([v.id for v in videos], study_cfg.cv, study_cfg.seed)
-    baseline = prevalence_baseline(study_cfg, videos, folds)
+    return _Data(videos, folds, prevalence_baseline(videos, folds))
 
-    storage = open_storage(spec, heartbeat_interval=heartbeat_interval, grace_period=grace_period)
-    probe = load_or_create_study(
-        storage, study_name=study_cfg.study_name, sampler=None, pruner=None
+
+def _open_study(
+    study_cfg: StudyConfig, spec: StorageSpec, opts: RunOptions
+) -> tuple[optuna.Study, optuna.samplers.BaseSampler]:
+    from mbr_search.search.sampling import build_pruner, build_sampler
+    from mbr_search.storage import load_or_create_study, open_storage
+
+    storage = open_storage(
+        spec, heartbeat_interval=opts.heartbeat_interval, grace_period=opts.grace_period
     )
+    name = study_cfg.study_name
+    probe = load_or_create_study(storage, study_name=name, sampler=None, pruner=None)
     # Workers joining a study (or a resumed run) must not replay the same random draws.
-    offset = seed_offset if seed_offset is not None else len(probe.get_trials(deepcopy=False))
-    offset += 1000 * worker_index
-    sampler = build_sampler(study_cfg, seed_offset=offset)
-    study = load_or_create_study(
-        storage, study_name=study_cfg.study_name, sampler=sampler, pruner=build_pruner(study_cfg)
-    )
-    _write_study_attrs(study, study_cfg, baseline)
-    art_dir = artifact_dir or default_artifact_dir(spec)
-    art_dir.mkdir(parents=True, exist_ok=True)
-    store = FileSystemArtifactStore(str(art_dir))
+    offset = opts.seed_offset
+    if offset is None:
+        offset = len(probe.get_trials(deepcopy=False))
+    sampler = build_sampler(study_cfg, seed_offset=offset + 1000 * opts.worker_index)
+    pruner = build_pruner(study_cfg)
+    study = load_or_create_study(storage, study_name=name, sampler=sampler, pruner=pruner)
+    return study, sampler
 
-    target = study_cfg.trials
-    bar = ProgressBar(study, target, enabled=progress)
-    objective = Objective(
-        study_cfg, videos, folds, artifact_store=store, target_trials=target, on_fold=bar.fold_done
-    )
-    deadline = started + study_cfg.timeout if study_cfg.timeout else None
-    exhausted = False
-    waited_note = False
-    ran = 0
-    recycle = False
-    try:
-        while True:
-            reap_stale_trials(study)
-            c = counts(study)
-            if c["COMPLETE"] + c["PRUNED"] >= target:
-                break
-            if isinstance(sampler, optuna.samplers.GridSampler) and sampler.is_exhausted(study):
-                exhausted = True
-                break
-            remaining = None if deadline is None else deadline - time.perf_counter()
-            if remaining is not None and remaining <= 0:
-                break
-            if recycle_after is not None and ran >= recycle_after:
-                recycle = True
-                break
-            if c["COMPLETE"] + c["PRUNED"] + c["RUNNING"] >= target:
-                # Other workers' trials may reach the target; a dead worker's trial is failed
-                # by the heartbeat after its grace period and then re-queued for us to run.
-                if not waited_note:
-                    log.warning(
-                        "waiting for %d running trial(s) of other workers to finish", c["RUNNING"]
-                    )
-                    waited_note = True
-                time.sleep(poll_seconds)
-                continue
-            try:
-                study.optimize(
-                    objective, n_trials=1, timeout=remaining, catch=(TrialFailed,),
-                    callbacks=[bar, report_failures], gc_after_trial=True,
-                    show_progress_bar=False,
-                )  # fmt: skip
-                ran += 1
-            except (KeyboardInterrupt, SystemExit):
-                raise
-            except Exception as exc:  # database trouble mid-run: one line, redacted
-                if type(exc).__module__.startswith(("sqlalchemy", "psycopg2", "optuna.storages")):
-                    raise storage_error(exc, spec) from exc
-                raise
-    finally:
+
+class _TrialLoop:
+    """Runs one trial at a time until the study's target, a stop condition, or Ctrl-C."""
+
+    def __init__(
+        self,
+        cfg: StudyConfig,
+        spec: StorageSpec,
+        opts: RunOptions,
+        study: optuna.Study,
+        sampler: Any,
+        data: _Data,
+        started: float,
+    ) -> None:
+        from optuna.artifacts import FileSystemArtifactStore
+
+        from mbr_search.search.objective import Objective
+        from mbr_search.search.progress import ProgressBar
+        from mbr_search.storage import default_artifact_dir
+
+        self.cfg, self.spec, self.opts, self.study, self.sampler = cfg, spec, opts, study, sampler
+        art_dir = opts.artifact_dir or default_artifact_dir(spec)
+        art_dir.mkdir(parents=True, exist_ok=True)
+        self.bar = ProgressBar(study, cfg.trials, enabled=opts.progress)
+        self.objective = Objective(
+            cfg, data.videos, data.folds, artifact_store=FileSystemArtifactStore(str(art_dir)),
+            target_trials=cfg.trials, on_fold=self.bar.fold_done,
+        )  # fmt: skip
+        self.deadline = started + cfg.timeout if cfg.timeout else None
+        self.exhausted = False
+        self.recycle = False
+        self.ran = 0
+        self._waited_note = False
+
+    def run(self) -> None:
         try:
-            bar.close()
-        except Exception:  # the database may be down: never mask the real outcome
-            log.debug("progress bar could not refresh", exc_info=True)
+            while self._step():
+                pass
+        finally:
+            try:
+                self.bar.close()
+            except Exception:  # the database may be down: never mask the real outcome
+                log.debug("progress bar could not refresh", exc_info=True)
+
+    def _step(self) -> bool:
+        """Run or wait for one trial; False when the loop is over."""
+        from mbr_search.search.progress import counts
+        from mbr_search.storage import reap_stale_trials
+
+        reap_stale_trials(self.study)
+        c = counts(self.study)
+        remaining = None if self.deadline is None else self.deadline - time.perf_counter()
+        if self._should_stop(c["COMPLETE"] + c["PRUNED"], remaining):
+            return False
+        if c["COMPLETE"] + c["PRUNED"] + c["RUNNING"] >= self.cfg.trials:
+            self._wait_for_others(c["RUNNING"])
+            return True
+        self._one_trial(remaining)
+        return True
+
+    def _should_stop(self, finished: int, remaining: float | None) -> bool:
+        import optuna
+
+        if finished >= self.cfg.trials:
+            return True
+        if isinstance(self.sampler, optuna.samplers.GridSampler):
+            self.exhausted = self.sampler.is_exhausted(self.study)
+            if self.exhausted:
+                return True
+        if remaining is not None and remaining <= 0:
+            return True
+        self.recycle = self.opts.recycle_after is not None and self.ran >= self.opts.recycle_after
+        return self.recycle
+
+    def _wait_for_others(self, running: int) -> None:
+        # Other workers' trials may reach the target; a dead worker's trial is failed by
+        # the heartbeat after its grace period and then re-queued for us to run.
+        if not self._waited_note:
+            log.warning("waiting for %d running trial(s) of other workers to finish", running)
+            self._waited_note = True
+        time.sleep(self.opts.poll_seconds)
+
+    def _one_trial(self, remaining: float | None) -> None:
+        from mbr_search.storage import storage_error
+
+        try:
+            self.study.optimize(
+                self.objective, n_trials=1, timeout=remaining, catch=(TrialFailed,),
+                callbacks=[self.bar, report_failures], gc_after_trial=True,
+                show_progress_bar=False,
+            )  # fmt: skip
+            self.ran += 1
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:  # database trouble mid-run: one line, redacted
+            if type(exc).__module__.startswith(("sqlalchemy", "psycopg2", "optuna.storages")):
+                raise storage_error(exc, self.spec) from exc
+            raise
+
+
+def _summary(
+    study: optuna.Study,
+    spec: StorageSpec,
+    target: int,
+    baseline: float | None,
+    started: float,
+    loop: _TrialLoop,
+) -> RunSummary:
+    import optuna
+
+    from mbr_search.search.progress import counts
+
     c = counts(study)
     summary = RunSummary(
-        study_name=study.study_name,
-        storage_display=spec.display,
-        finished=c["COMPLETE"] + c["PRUNED"],
-        target=target,
-        counts=c,
-        best_value=None,
-        baseline=baseline,
-        seconds=time.perf_counter() - started,
-        grid_exhausted=exhausted,
-        recycle=recycle,
-    )
+        study_name=study.study_name, storage_display=spec.display,
+        finished=c["COMPLETE"] + c["PRUNED"], target=target, counts=c, best_value=None,
+        baseline=baseline, seconds=time.perf_counter() - started,
+        grid_exhausted=loop.exhausted, recycle=loop.recycle,
+    )  # fmt: skip
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if complete:
         best = max(complete, key=lambda t: t.value if t.value is not None else -np.inf)

@@ -13,13 +13,18 @@ contain a URL through :func:`redact_url`.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from mbr_search import paths
-from mbr_search.errors import StorageError, UsageError
-from mbr_search.storage._rdb import open_rdb, retry_races, translate_error
+from mbr_search.errors import StorageError
+from mbr_search.storage._existing import (
+    open_existing_storage,
+    open_existing_study,
+    require_existing_file,
+)
+from mbr_search.storage._open import GRACE_ENV, HEARTBEAT_ENV, open_storage, storage_error
+from mbr_search.storage._rdb import retry_races, translate_error
 from mbr_search.storage._threads import configure_threads, cpu_count, threads_per_worker
 from mbr_search.storage._url import (
     PASSWORD_ENV,
@@ -28,6 +33,7 @@ from mbr_search.storage._url import (
     default_sqlite_path,
     redact_url,
     resolve_storage,
+    split_password,
 )
 
 if TYPE_CHECKING:
@@ -44,52 +50,19 @@ __all__ = [
     "default_artifact_dir",
     "default_sqlite_path",
     "load_or_create_study",
+    "open_existing_storage",
+    "open_existing_study",
     "open_storage",
     "reap_stale_trials",
     "redact_url",
+    "require_existing_file",
     "resolve_storage",
+    "split_password",
     "storage_error",
     "threads_per_worker",
 ]
 
 _log = logging.getLogger(__name__)
-
-HEARTBEAT_ENV = "MBR_SEARCH_HEARTBEAT_INTERVAL"
-GRACE_ENV = "MBR_SEARCH_GRACE_PERIOD"
-
-
-def open_storage(
-    spec: StorageSpec,
-    *,
-    heartbeat_interval: int | None = 60,
-    grace_period: int | None = None,
-    max_retry: int = 3,
-) -> optuna.storages.BaseStorage:
-    """Open the storage ``spec`` names, creating the schema if needed (race-safe).
-
-    RDB storages get a heartbeat every ``heartbeat_interval`` seconds; a trial whose
-    worker stopped beating for ``grace_period`` seconds (default: twice the interval) is
-    marked FAIL by the next worker that starts a trial, and its parameters are queued
-    again, at most ``max_retry`` times. ``heartbeat_interval=None`` turns this off
-    (read-only users such as the dashboard). Journal storages have no heartbeat.
-    ``$MBR_SEARCH_HEARTBEAT_INTERVAL`` / ``$MBR_SEARCH_GRACE_PERIOD`` (seconds) override
-    the two values when heartbeats are on.
-    Raises :class:`StorageError` with the redacted URL and the fix when it cannot open.
-    """
-    if heartbeat_interval is not None:
-        # Cluster admins tune liveness without touching every command line.
-        heartbeat_interval = _env_seconds(HEARTBEAT_ENV, heartbeat_interval)
-        grace_period = _env_seconds(GRACE_ENV, grace_period)
-    if spec.kind == "journal":
-        from mbr_search.storage._journal import open_journal
-
-        return open_journal(spec)
-    return open_rdb(
-        spec,
-        heartbeat_interval=heartbeat_interval,
-        grace_period=grace_period,
-        max_retry=max_retry,
-    )
 
 
 def load_or_create_study(
@@ -168,28 +141,6 @@ def default_artifact_dir(spec: StorageSpec) -> Path:
     if path is not None:
         return path.with_name(path.name + ".artifacts")
     return paths.data_dir() / "artifacts"
-
-
-def storage_error(exc: BaseException, spec: StorageSpec) -> StorageError:
-    """A one-line, password-free :class:`StorageError` for a database error met mid-run."""
-    if isinstance(exc, StorageError):
-        return exc
-    return translate_error(exc, spec)
-
-
-def _env_seconds(name: str, default: int | None) -> int | None:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        seconds = int(value)
-    except ValueError:
-        seconds = 0
-    if seconds < 1:
-        raise UsageError(
-            f"${name}={value!r} is not a whole number of seconds >= 1: fix or unset it"
-        )
-    return seconds
 
 
 def _spec_of(storage: Any) -> StorageSpec:

@@ -48,15 +48,19 @@ class StorageSpec:
 
     ``url`` may hold a password and must never be printed or logged; ``display`` is the
     same URL with the password replaced by ``***``. ``kind`` is one of ``"sqlite"``,
-    ``"postgresql"``, ``"mysql"`` or ``"journal"``.
+    ``"postgresql"``, ``"mysql"`` or ``"journal"``. ``read_only`` storages (``report``,
+    ``studies``) are opened without creating, repairing or writing anything, so they work
+    on a read-only folder or filesystem.
     """
 
     url: str
     display: str
     kind: str
+    read_only: bool = False
 
     def __repr__(self) -> str:  # dataclass repr would print the password
-        return f"StorageSpec(display={self.display!r}, kind={self.kind!r})"
+        ro = ", read_only=True" if self.read_only else ""
+        return f"StorageSpec(display={self.display!r}, kind={self.kind!r}{ro})"
 
     __str__ = __repr__
 
@@ -88,18 +92,25 @@ def default_sqlite_path() -> Path:
     return paths.data_dir() / DEFAULT_DB_NAME
 
 
-def resolve_storage(url: str | None, *, password_file: Path | None = None) -> StorageSpec:
+def resolve_storage(
+    url: str | None, *, password_file: Path | None = None, read_only: bool = False
+) -> StorageSpec:
     """Turn a user's ``--storage`` value into a :class:`StorageSpec`.
 
-    ``None`` means the default SQLite file (its folder is created). A URL with a user but
-    no password takes it from ``password_file``, ``$MBR_SEARCH_DB_PASSWORD_FILE`` or
-    ``$MBR_SEARCH_DB_PASSWORD``. Raises :class:`StorageError` for a malformed URL, an
-    unknown scheme or a folder that cannot be written.
+    ``None`` means the default SQLite file (its folder is created unless ``read_only``). A
+    URL with a user but no password takes it from ``password_file``,
+    ``$MBR_SEARCH_DB_PASSWORD_FILE`` or ``$MBR_SEARCH_DB_PASSWORD``. Raises
+    :class:`StorageError` for a malformed URL, an unknown scheme, a port out of range or a
+    folder that cannot be written. ``read_only`` (commands that only read) creates no
+    folder, and opening such a spec refuses a SQLite or journal file that does not exist,
+    so a typo cannot leave folders and an empty database behind.
     """
     if url is None:
         path = default_sqlite_path()
-        _ensure_writable_folder(path, f"sqlite:///{path}")
-        return StorageSpec(url=f"sqlite:///{path}", display=f"sqlite:///{path}", kind="sqlite")
+        if not read_only:
+            _ensure_writable_folder(path, f"sqlite:///{path}")
+        text = f"sqlite:///{path}"
+        return StorageSpec(url=text, display=text, kind="sqlite", read_only=read_only)
     url = url.strip()
     shown = redact_url(url)
     if "://" not in url:
@@ -109,7 +120,7 @@ def resolve_storage(url: str | None, *, password_file: Path | None = None) -> St
         )
     scheme = url.split("://", 1)[0].lower()
     if scheme == "journal":
-        return _resolve_journal(url, shown)
+        return _resolve_journal(url, shown, read_only)
     if scheme in ("postgres", "postgres+psycopg2"):
         url = "postgresql" + url[len("postgres") :]  # libpq spelling SQLAlchemy 2 rejects
         scheme = url.split("://", 1)[0].lower()
@@ -119,19 +130,25 @@ def resolve_storage(url: str | None, *, password_file: Path | None = None) -> St
             f"storage '{shown}' has unknown scheme '{scheme}': use one of {EXAMPLES}"
         )
     if kind == "sqlite":
-        return _resolve_sqlite(url, shown)
+        return _resolve_sqlite(url, shown, read_only)
     if scheme == "postgresql":
         url = _default_pg_driver() + url[len(scheme) :]
-    return _resolve_server(url, shown, kind, password_file)
+    spec = _resolve_server(url, shown, kind, password_file)
+    return StorageSpec(spec.url, spec.display, spec.kind, read_only=read_only)
 
 
 def _default_pg_driver() -> str:
-    """SQLAlchemy 2.1 maps bare postgresql:// to psycopg 3; use psycopg2 when only it exists."""
+    """The driver for a bare ``postgresql://``: psycopg 3 if installed, else psycopg2.
+
+    SQLAlchemy 2.1 maps the bare scheme to psycopg 3, but the driver mbr-search installs
+    is psycopg2 (``psycopg2-binary``); naming it means that, if even that one is missing,
+    the error asks for the package that mbr-search itself depends on.
+    """
     import importlib.util
 
-    if importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2"):
-        return "postgresql+psycopg2"
-    return "postgresql"
+    if importlib.util.find_spec("psycopg") is not None:
+        return "postgresql"
+    return "postgresql+psycopg2"
 
 
 def _suggest(value: str) -> str:
@@ -140,7 +157,7 @@ def _suggest(value: str) -> str:
     return f"sqlite:///{Path(value).expanduser().absolute()}"
 
 
-def _resolve_journal(url: str, shown: str) -> StorageSpec:
+def _resolve_journal(url: str, shown: str, read_only: bool) -> StorageSpec:
     raw = url[len("journal://") :]
     if not raw or raw.endswith("/"):
         raise StorageError(
@@ -148,12 +165,13 @@ def _resolve_journal(url: str, shown: str) -> StorageSpec:
         )
     # Like file:// URLs: journal:///abs/path is absolute, journal://rel/path is relative.
     path = Path(raw).expanduser().absolute()
-    _ensure_writable_folder(path, shown)
     text = f"journal://{path}"
-    return StorageSpec(url=text, display=text, kind="journal")
+    if not read_only:
+        _ensure_writable_folder(path, shown)
+    return StorageSpec(url=text, display=text, kind="journal", read_only=read_only)
 
 
-def _resolve_sqlite(url: str, shown: str) -> StorageSpec:
+def _resolve_sqlite(url: str, shown: str, read_only: bool) -> StorageSpec:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
@@ -175,12 +193,22 @@ def _resolve_sqlite(url: str, shown: str) -> StorageSpec:
     # Absolute path, so every worker process and the dashboard agree on one file.
     path = Path(database).expanduser().absolute()
     text = f"sqlite:///{path}"
-    _ensure_writable_folder(path, text)
+    if not read_only:
+        _ensure_writable_folder(path, text)
     if path.is_dir():
         raise StorageError(
             f"storage '{text}' is a folder: name a file, e.g. sqlite:///{path / DEFAULT_DB_NAME}"
         )
-    return StorageSpec(url=text, display=text, kind="sqlite")
+    return StorageSpec(url=text, display=text, kind="sqlite", read_only=read_only)
+
+
+def missing_file_error(spec: StorageSpec) -> StorageError:
+    """The refusal for a read-only storage whose SQLite or journal file does not exist."""
+    what = "journal file" if spec.kind == "journal" else "database file"
+    return StorageError(
+        f"storage '{spec.display}' does not exist: no such {what}, and nothing was created. "
+        "Fix: check the --storage path, or run `mbr-search run STUDY` there first."
+    )
 
 
 def _resolve_server(url: str, shown: str, kind: str, password_file: Path | None) -> StorageSpec:
@@ -201,6 +229,12 @@ def _resolve_server(url: str, shown: str, kind: str, password_file: Path | None)
         ) from None
     if not parsed.host:
         raise StorageError(f"storage '{shown}' names no host: write it like {example}")
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        default = 5432 if kind == "postgresql" else 3306
+        raise StorageError(
+            f"storage '{shown}': port {parsed.port} is out of range: use a port from 1 to "
+            f"65535 (the server's default is {default}), e.g. {example}"
+        )
     if not parsed.database:
         raise StorageError(f"storage '{shown}' names no database: write it like {example}")
     if parsed.username and parsed.password is None:
@@ -263,3 +297,25 @@ def _ensure_writable_folder(path: Path, shown: str) -> None:
             f"storage '{shown}': folder '{folder}' is not writable: "
             "pick a path you can write or fix its permissions"
         )
+
+
+def split_password(url: str) -> tuple[str, str | None]:
+    """``(url without its password, the password)``; ``(url, None)`` when it holds none.
+
+    Only server URLs carry passwords; anything unparsable is returned as it is (the
+    storage resolver reports it properly later).
+    """
+    if not _URL_PASSWORD.search(url):
+        return url, None
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return url, None
+    if parsed.password is None:
+        return url, None
+    # URL.set() ignores None; the URL is a named tuple, so _replace clears the field.
+    bare = parsed._replace(password=None).render_as_string(hide_password=False)
+    return bare, str(parsed.password)
