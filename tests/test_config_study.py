@@ -91,6 +91,15 @@ def test_dataset_with_duplicate_ids_split_conflict_or_missing_file(tmp_path: Pat
     )
     with pytest.raises(ConfigError, match="cannot be both train and test"):
         load_dataset(_manifest(tmp_path, both))
+    # The same pose file twice in one split: the video would be validated on itself.
+    twice = text.replace(
+        "id: rat02, split: train, pose: dlc/2DLC", "id: rat02, split: train, pose: dlc/1DLC"
+    )
+    assert twice != text
+    with pytest.raises(
+        ConfigError, match=r"videos\[1\]\.pose: .*'rat01' \(train\).*validated on itself"
+    ):
+        load_dataset(_manifest(tmp_path, twice))
     with pytest.raises(ConfigError, match=r"file not found: .*missing.txt"):
         load_dataset(
             _manifest(tmp_path, text.replace("annotations/1_annot.txt", "annotations/missing.txt"))

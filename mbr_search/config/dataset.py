@@ -66,7 +66,6 @@ def load_dataset(path: Path) -> Dataset:
     """Read and validate a dataset manifest; every referenced file must exist."""
     path = path.expanduser()
     root = Section(load_yaml_mapping(path, "dataset"), path)
-    base = path.parent
     name = root.text("name", path.stem)
     root.text("description", "")
     licence = root.text("licence", None)
@@ -74,23 +73,7 @@ def load_dataset(path: Path) -> Dataset:
     fps = root.number("fps", None, minimum=1e-6)
     tolerance = root.integer("length_tolerance", 10, minimum=0)
     behaviours = root.names("behaviours", ())
-
-    pose_sec = root.section("pose")
-    kps = pose_sec.names("keypoints", None)
-    axis = pose_sec.names("axis", None)
-    if axis is not None and len(axis) != 2:
-        raise pose_sec.fail("axis", f"needs exactly two keypoints [rear, front], got {list(axis)}.")
-    if axis is not None and kps is not None:
-        for point in axis:
-            if point not in kps:
-                raise pose_sec.fail("axis", f"'{point}' is not in pose.keypoints {list(kps)}.")
-    pose = PoseSettings(
-        keypoints=kps,
-        likelihood_threshold=pose_sec.number("likelihood_threshold", 0.5, 0.0, 1.0),
-        axis=(axis[0], axis[1]) if axis is not None else None,
-    )
-    pose_sec.finish()
-
+    pose = _pose_settings(root.section("pose"))
     label_defaults = root.mapping("labels")
     entries = root.seq("videos")
     if not entries:
@@ -100,38 +83,77 @@ def load_dataset(path: Path) -> Dataset:
     seen_files: dict[Path, tuple[str, str]] = {}
     for i, raw in enumerate(entries):
         sec = Section(raw, path, f"videos[{i}]")
-        vid = str(sec.raw("id"))
-        if vid in seen_ids:
+        video = _video_entry(sec, fps, label_defaults)
+        if video.id in seen_ids:
             raise sec.fail(
                 "id",
-                f"duplicate video id '{vid}' (also videos[{seen_ids[vid]}]). "
+                f"duplicate video id '{video.id}' (also videos[{seen_ids[video.id]}]). "
                 "Fix: give every video its own id; a video is either train or test.",
             )
-        seen_ids[vid] = i
-        split = sec.text("split", "train", choices=SPLITS)
-        v_fps = sec.number("fps", fps, minimum=1e-6)
-        if v_fps is None:
-            raise sec.fail("fps", "no frame rate: set fps for this video or at the top.")
-        pose_file = _file(sec, "pose", base)
-        video_file = _file(sec, "video", base)
-        if pose_file is None and video_file is None:
-            raise sec.fail("pose", "a video needs a pose file, a video file, or both.")
-        for f in (pose_file, video_file):
-            if f is None:
-                continue
-            if f in seen_files and seen_files[f][1] != split:
-                other = seen_files[f][0]
-                raise sec.fail(
-                    "split",
-                    f"{f.name} is used by '{other}' ({seen_files[f][1]}) and by '{vid}' ({split}): "
-                    "a recording cannot be both train and test. Fix: keep it in one split.",
-                )
-            seen_files[f] = (vid, split)
-        labels = _labels(sec, label_defaults, base, path)
-        sec.finish()
-        videos.append(VideoEntry(vid, split, float(v_fps), pose_file, video_file, labels))
+        seen_ids[video.id] = i
+        _refuse_shared_files(sec, video, seen_files)
+        videos.append(video)
     root.finish()
     return Dataset(name, path, tuple(videos), pose, tolerance, behaviours, licence)
+
+
+def _pose_settings(sec: Section) -> PoseSettings:
+    kps = sec.names("keypoints", None)
+    axis = sec.names("axis", None)
+    if axis is not None and len(axis) != 2:
+        raise sec.fail("axis", f"needs exactly two keypoints [rear, front], got {list(axis)}.")
+    if axis is not None and kps is not None:
+        for point in axis:
+            if point not in kps:
+                raise sec.fail("axis", f"'{point}' is not in pose.keypoints {list(kps)}.")
+    pose = PoseSettings(
+        keypoints=kps,
+        likelihood_threshold=sec.number("likelihood_threshold", 0.5, 0.0, 1.0),
+        axis=(axis[0], axis[1]) if axis is not None else None,
+    )
+    sec.finish()
+    return pose
+
+
+def _video_entry(sec: Section, fps: float | None, label_defaults: Any) -> VideoEntry:
+    base = sec.file.parent
+    vid = str(sec.raw("id"))
+    split = sec.text("split", "train", choices=SPLITS)
+    v_fps = sec.number("fps", fps, minimum=1e-6)
+    if v_fps is None:
+        raise sec.fail("fps", "no frame rate: set fps for this video or at the top.")
+    pose_file = _file(sec, "pose", base)
+    video_file = _file(sec, "video", base)
+    if pose_file is None and video_file is None:
+        raise sec.fail("pose", "a video needs a pose file, a video file, or both.")
+    labels = _labels(sec, label_defaults, base, sec.file)
+    sec.finish()
+    return VideoEntry(vid, split, float(v_fps), pose_file, video_file, labels)
+
+
+def _refuse_shared_files(
+    sec: Section, video: VideoEntry, seen: dict[Path, tuple[str, str]]
+) -> None:
+    # One recording under two ids would let a video validate on itself (same split) or
+    # leak into the test set (other split). Label files may be shared: an interval table
+    # holds every recording, told apart by its id column.
+    for key, f in (("pose", video.pose), ("video", video.video)):
+        if f is None:
+            continue
+        resolved = f.resolve()
+        if resolved in seen:
+            other, split = seen[resolved]
+            why = (
+                "a recording cannot be both train and test"
+                if split != video.split
+                else "the same recording under two ids would be validated on itself"
+            )
+            raise sec.fail(
+                key,
+                f"{f.name} is already the {key} file of video '{other}' ({split}), now of "
+                f"'{video.id}' ({video.split}): {why}. Fix: list each recording once.",
+            )
+        seen[resolved] = (video.id, video.split)
 
 
 def _file(sec: Section, key: str, base: Path) -> Path | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from mbr_search.config.study import StudyConfig
 from mbr_search.errors import NoCompleteTrialError, UsageError
+from mbr_search.search.fingerprint import check_stored
 
 
 def check_test_videos(study_cfg: StudyConfig, cv_only: bool) -> None:
@@ -30,6 +31,7 @@ def load_trials(study_cfg: StudyConfig, spec: Any) -> tuple[Any, list[Any]]:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = open_existing_study(spec, study_cfg.study_name, f"mbr-search run {study_cfg.name}")
+    check_stored(study, study_cfg)
     stored = study.user_attrs.get("behaviours")
     if stored is not None and list(stored) != list(study_cfg.behaviours):
         raise UsageError(

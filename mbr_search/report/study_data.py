@@ -70,12 +70,14 @@ def load_study_data(study_cfg: StudyConfig, spec: StorageSpec) -> StudyData:
     """
     import optuna
 
+    from mbr_search.search.fingerprint import check_stored
     from mbr_search.storage import open_existing_study, storage_error
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     name = study_cfg.study_name
     study = open_existing_study(spec, name, f"mbr-search run {study_ref(study_cfg)}")
+    check_stored(study, study_cfg)
     try:
         trials = tuple(study.get_trials(deepcopy=False))
         attrs = dict(study.user_attrs)

@@ -20,6 +20,7 @@ import numpy as np
 
 from mbr_search.config.study import StudyConfig
 from mbr_search.errors import TrialFailed
+from mbr_search.search.fingerprint import check_or_store
 from mbr_search.search.record import TrialRecord
 
 if TYPE_CHECKING:
@@ -120,6 +121,9 @@ def _load_data(study_cfg: StudyConfig) -> _Data:
     from mbr_search.search.folds import make_folds
 
     videos = load_split(study_cfg, "train")
+    # Test videos are read (and their features cached) now, so that a broken test file
+    # fails here rather than in `evaluate` after the whole search.
+    load_split(study_cfg, "test")
     folds = make_folds([v.id for v in videos], study_cfg.cv, study_cfg.seed)
     return _Data(videos, folds, prevalence_baseline(videos, folds))
 
@@ -142,6 +146,7 @@ def _open_study(
     sampler = build_sampler(study_cfg, seed_offset=offset + 1000 * opts.worker_index)
     pruner = build_pruner(study_cfg)
     study = load_or_create_study(storage, study_name=name, sampler=sampler, pruner=pruner)
+    check_or_store(study, study_cfg)
     return study, sampler
 
 
