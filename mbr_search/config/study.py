@@ -18,6 +18,7 @@ from mbr_search.config._yaml import apply_overrides, load_yaml_mapping, nearest
 from mbr_search.config.dataset import Dataset, load_dataset
 from mbr_search.config.embed import EmbedSettings, parse_embed_settings
 from mbr_search.config.space import SearchSpace, load_space
+from mbr_search.config.windows import STATS, WindowSettings
 from mbr_search.errors import ConfigError
 
 CV_SCHEMES = ("leave_one_video_out", "group_kfold")
@@ -81,6 +82,8 @@ class StudyConfig:
     study_name: str
     cache_dir: Path
     embed: EmbedSettings | None = None
+    #: window statistics added to every frame's features (``features.windows``)
+    windows: WindowSettings | None = None
     description: str = ""
     overrides: tuple[tuple[str, Any], ...] = field(default=())
 
@@ -163,7 +166,7 @@ def load_study(
     dataset = _dataset(root, path)
     fps = root.number("fps", None, minimum=1e-6)
     behaviours = _behaviours(root, dataset)
-    backbone, embed = _features(root.section("features"), fps)
+    backbone, embed, windows = _features(root.section("features"), fps)
     space = load_space(resolve_space_path(root.text("space"), path))
     cv = _cv(root.section("cv"), dataset)
     sampler = _sampler(root.section("sampler"), space)
@@ -185,7 +188,7 @@ def load_study(
         trials=trials if trials is not None else yaml_trials,
         timeout=timeout if timeout is not None else yaml_timeout,
         storage=storage if storage is not None else yaml_storage,
-        study_name=study_name or name, cache_dir=cache, embed=embed,
+        study_name=study_name or name, cache_dir=cache, embed=embed, windows=windows,
         description=description, overrides=tuple((overrides or {}).items()),
     )  # fmt: skip
 
@@ -219,12 +222,30 @@ def _behaviours(root: Section, dataset: Dataset) -> tuple[str, ...]:
     return tuple(behaviours)
 
 
-def _features(sec: Section, fps: float | None) -> tuple[str, EmbedSettings | None]:
+def _features(
+    sec: Section, fps: float | None
+) -> tuple[str, EmbedSettings | None, WindowSettings | None]:
     backbone = sec.text("backbone")
+    windows = _windows(sec.section("windows")) if "windows" in sec.data else None
     if backbone == POSE_BACKBONE:
         sec.finish()
-        return backbone, None
-    return backbone, parse_embed_settings(sec, fps)
+        return backbone, None, windows
+    return backbone, parse_embed_settings(sec, fps), windows
+
+
+def _windows(sec: Section) -> WindowSettings:
+    seconds = sec.seq("seconds")
+    stats = sec.names("stats", STATS)
+    raw = sec.flag("raw", True)
+    sec.finish()
+    if not seconds or not all(isinstance(v, int | float) and v > 0 for v in seconds):
+        raise sec.fail(
+            "seconds", f"{seconds!r}: list window lengths > 0 in seconds, e.g. [0.5, 1.5]."
+        )
+    unknown = [s for s in stats if s not in STATS]
+    if unknown:
+        raise sec.fail("stats", f"unknown statistics {unknown}. Fix: use some of {list(STATS)}.")
+    return WindowSettings(tuple(float(v) for v in seconds), tuple(stats), raw)
 
 
 def _cv(sec: Section, dataset: Dataset) -> CVConfig:

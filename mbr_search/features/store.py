@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from mbr_search.config.dataset import Dataset, PoseSettings, VideoEntry
 from mbr_search.config.embed import embed_command
 from mbr_search.config.study import StudyConfig
+from mbr_search.config.windows import WindowSettings
 from mbr_search.data.labels import Labels, read_labels
 from mbr_search.data.pose import read_pose
 from mbr_search.data.resample import frame_indices
@@ -22,6 +24,7 @@ from mbr_search.errors import DataError, MissingFeaturesError
 from mbr_search.features import cache
 from mbr_search.features.embeddings import find_embedding
 from mbr_search.features.pose_features import FEATURE_VERSION, pose_features
+from mbr_search.features.windows import check_fits, window_blocks
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +92,11 @@ def load_video(study: StudyConfig, video: VideoEntry, *, need_labels: bool = Tru
         entry = pose_entry(video, study.dataset.pose, study.fps, study.cache_dir)
     else:
         entry = _embedding_entry(study, video)
-    features = entry.load()
     source_frames = int(entry.manifest.get("source_frames", 0)) or None
+    if study.windows is not None:
+        fps = study.fps or video.fps
+        entry = window_entry(entry, study.windows, fps, study.cache_dir, video.id)
+    features = entry.load()
     labels = np.zeros((len(features), len(study.behaviours)), dtype=np.uint8)
     per_rater: dict[str, np.ndarray] = {}
     has_labels = video.labels is not None
@@ -115,6 +121,33 @@ def load_video(study: StudyConfig, video: VideoEntry, *, need_labels: bool = Tru
     _check_finite(features, entry.array_path)
     cache.release_pages(features)
     return VideoData(video.id, video.split, features, labels, has_labels, per_rater)
+
+
+def window_entry(
+    base: cache.CacheEntry, windows: WindowSettings, fps: float, cache_root: Path, video_id: str
+) -> cache.CacheEntry:
+    """The window features of a cached entry, computed block by block and cached beside it."""
+    settings = {"kind": "windows", "base": base.manifest["settings"], **windows.as_dict()}
+    settings["fps"] = fps
+    inputs = [Path(p) for p in base.manifest["inputs"]]
+    backbone = f"{base.manifest['backbone']}+windows"
+    found = cache.find_entry(
+        cache_root, backbone=backbone, video_id=video_id, settings=settings, inputs=inputs
+    )
+    if found is not None:
+        return found
+    x = base.load()
+    check_fits(windows, fps, len(x), video_id)
+    kept = ("source_frames", "keypoints")
+    extra: dict[str, Any] = {k: base.manifest[k] for k in kept if k in base.manifest}
+    with cache.FeatureWriter(
+        cache_root, backbone=backbone, video_id=video_id, settings=settings, inputs=inputs,
+        n_frames=len(x), dim=windows.out_dim(x.shape[1]), extra=extra,
+    ) as writer:  # fmt: skip
+        for start, block in window_blocks(x, fps, windows):
+            writer.write(start, block)
+        cache.release_pages(x)
+        return writer.commit()
 
 
 def load_split(study: StudyConfig, split: str) -> list[VideoData]:

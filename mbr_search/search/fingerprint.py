@@ -77,6 +77,7 @@ def fingerprint(study: StudyConfig) -> Fingerprint:
         pose = study.dataset.pose
         features = {"backbone": study.backbone, "pose": asdict(pose)}
     features["fps"] = study.fps
+    features["windows"] = study.windows.as_dict() if study.windows else None
     space = {
         "model": study.space.model,
         "params": [asdict(p) for p in study.space.params],

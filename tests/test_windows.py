@@ -1,0 +1,75 @@
+"""Window features against a naive per-frame loop, and their bounds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mbr_search.config.windows import WindowSettings
+from mbr_search.errors import ConfigError
+from mbr_search.features import windows
+from mbr_search.features.windows import check_fits, window_features
+
+
+def _naive(x: np.ndarray, fps: float, cfg: WindowSettings) -> np.ndarray:
+    n = len(x)
+    cols = [x] if cfg.raw else []
+    for size in cfg.frames(fps):
+        half = size // 2
+        for name in cfg.stats:
+            out = np.empty_like(x)
+            for t in range(n):
+                # "nearest": the window is padded by repeating the first/last frame
+                idx = np.clip(np.arange(t - half, t + half + 1), 0, n - 1)
+                w = x[idx]
+                out[t] = {"mean": w.mean(0), "std": w.std(0), "min": w.min(0), "max": w.max(0)}[
+                    name
+                ]
+            cols.append(out)
+    return np.concatenate(cols, axis=1)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(5, 60),
+    dim=st.integers(1, 4),
+    seconds=st.lists(st.sampled_from([0.1, 0.2, 0.5, 0.9]), min_size=1, max_size=3, unique=True),
+    raw=st.booleans(),
+    seed=st.integers(0, 10_000),
+)
+def test_window_features_equal_a_naive_loop(
+    n: int, dim: int, seconds: list[float], raw: bool, seed: int
+) -> None:
+    x = np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
+    cfg = WindowSettings(tuple(seconds), raw=raw)
+    got = window_features(x, 10.0, cfg)
+    assert got.shape == (n, cfg.out_dim(dim))
+    np.testing.assert_allclose(got, _naive(x, 10.0, cfg), atol=2e-4)
+
+
+def test_blocks_with_halo_equal_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    x = np.random.default_rng(1).normal(size=(500, 3)).astype(np.float32)
+    cfg = WindowSettings((0.5, 3.0))
+    whole = window_features(x, 30.0, cfg)
+    monkeypatch.setattr(windows, "BLOCK_ROWS", 64)  # many blocks, each with a 45-row halo
+    np.testing.assert_allclose(window_features(x, 30.0, cfg), whole, atol=1e-5)
+
+
+def test_windows_are_in_seconds_and_centred() -> None:
+    cfg = WindowSettings((0.5,))
+    assert cfg.frames(30.0) == [15] and cfg.frames(10.0) == [5]
+    x = np.zeros((21, 1), np.float32)
+    x[10] = 1.0  # one spike: a centred max window lights up symmetrically around it
+    peak = window_features(x, 10.0, WindowSettings((0.5,), stats=("max",), raw=False))[:, 0]
+    assert list(np.flatnonzero(peak)) == [8, 9, 10, 11, 12]
+
+
+def test_bad_window_settings_are_clear() -> None:
+    with pytest.raises(ConfigError, match="longer|shorter than the 10 s window"):
+        check_fits(WindowSettings((10.0,)), 10.0, 50, "v1")
+    with pytest.raises(ConfigError, match="unknown statistics"):
+        WindowSettings((1.0,), stats=("median",))
+    with pytest.raises(ConfigError, match="> 0"):
+        WindowSettings((0.0,))
