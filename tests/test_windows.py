@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+from conftest import run_cli, write_tiny_study
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -73,3 +76,38 @@ def test_bad_window_settings_are_clear() -> None:
         WindowSettings((1.0,), stats=("median",))
     with pytest.raises(ConfigError, match="> 0"):
         WindowSettings((0.0,))
+
+
+def _windowed_study(tmp_path: Path, windows: str) -> Path:
+    path = write_tiny_study(tmp_path)
+    text = path.read_text().replace(
+        "features: {backbone: pose}", f"features: {{backbone: pose, windows: {windows}}}"
+    )
+    assert text != path.read_text()
+    path.write_text(text)
+    return path
+
+
+def test_a_study_with_windows_loads_wider_cached_features(tmp_path: Path) -> None:
+    from mbr_search.config.study import load_study
+    from mbr_search.features.store import load_video
+
+    plain = load_study(str(write_tiny_study(tmp_path / "plain")))
+    study = load_study(str(_windowed_study(tmp_path, "{seconds: [0.5, 1.5], stats: [mean, max]}")))
+    video = study.dataset.split("train")[0]
+    base = load_video(plain, video).features
+    wide = load_video(study, video).features
+    assert wide.shape == (len(base), base.shape[1] * 5)
+    np.testing.assert_array_equal(wide[:, : base.shape[1]], base)  # raw features first
+    expect = window_features(np.asarray(base, np.float32), 10.0, study.windows)  # type: ignore[arg-type]
+    np.testing.assert_allclose(np.asarray(wide, np.float32), expect, atol=0.02, rtol=2e-3)
+    again = load_video(study, video).features  # from the cache, not recomputed
+    assert Path(again.filename) == Path(wide.filename)
+
+
+def test_a_window_longer_than_a_video_is_one_clear_line(tmp_path: Path) -> None:
+    path = _windowed_study(tmp_path, "{seconds: [600]}")  # 10 min; the bundled videos last 2.5 min
+    result = run_cli("run", str(path), "--trials", "1", "--no-progress")
+    assert result.returncode == 2, result.stderr
+    assert "shorter than the 600 s window" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
