@@ -1,0 +1,94 @@
+"""Ensemble selection (Caruana et al. 2004, as in auto-sklearn): greedy forward selection
+with replacement over the out-of-fold predictions of every complete trial.
+
+Starting from the empty ensemble, add the trial whose inclusion gives the best mean PR-AUC
+over behaviours of the averaged out-of-fold probabilities; a trial may be added again,
+which is how weights arise (weight = times chosen / rounds). Only out-of-fold data enters:
+the function never sees a test video. Pure numpy; no model is trained here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from mbr_search.errors import UsageError
+from mbr_search.training.scores import pr_auc
+
+#: Rounds of selection; auto-sklearn's default ensemble size is 50, 20 is ample for the
+#: tens of trials a study has, and keeps selection under a second.
+ROUNDS = 20
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Members with weights (summing to 1), and the OOF score after each round."""
+
+    weights: dict[int, float]
+    scores: tuple[float, ...]
+
+    @property
+    def members(self) -> list[int]:
+        return sorted(self.weights, key=lambda t: (-self.weights[t], t))
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "members": self.members,
+            "weights": {str(t): round(w, 6) for t, w in self.weights.items()},
+            "oof_scores": [round(s, 6) for s in self.scores],
+        }
+
+
+def mean_pr_auc(labels: np.ndarray, probs: np.ndarray) -> float:
+    """Mean PR-AUC over the behaviour columns that have a positive frame."""
+    scores = [pr_auc(labels[:, c], probs[:, c]) for c in range(labels.shape[1])]
+    defined = [s for s in scores if s is not None]
+    return float(np.mean(defined)) if defined else float("nan")
+
+
+def select(
+    oof: Mapping[int, Mapping[str, np.ndarray]],
+    labels: Mapping[str, np.ndarray],
+    rounds: int = ROUNDS,
+) -> Selection:
+    """Greedy selection with replacement over ``oof`` (trial -> video -> probabilities).
+
+    Ties go to the lower trial number, so the result is deterministic.
+    """
+    if not oof:
+        raise UsageError(
+            "ensemble selection needs at least one complete trial with out-of-fold "
+            "predictions. Fix: run more trials (mbr-search run STUDY --trials N)."
+        )
+    videos = sorted(set.intersection(*(set(p) for p in oof.values())) & set(labels))
+    y = np.concatenate([labels[v] for v in videos])
+    stacked = {t: np.concatenate([p[v] for v in videos]).astype(np.float64) for t, p in oof.items()}
+    total = np.zeros_like(y, dtype=np.float64)
+    chosen: list[int] = []
+    scores: list[float] = []
+    for k in range(1, rounds + 1):
+        best_t, best_s = None, -np.inf
+        for t in sorted(stacked):
+            s = mean_pr_auc(y, (total + stacked[t]) / k)
+            if s > best_s + 1e-12:
+                best_t, best_s = t, s
+        assert best_t is not None
+        chosen.append(best_t)
+        total += stacked[best_t]
+        scores.append(best_s)
+    counts = Counter(chosen)
+    return Selection({t: n / rounds for t, n in counts.items()}, tuple(scores))
+
+
+def weighted_probabilities(
+    members: Mapping[int, Mapping[str, np.ndarray]], weights: Mapping[int, float]
+) -> dict[str, np.ndarray]:
+    """Video -> weighted mean of the members' probabilities (videos all members have)."""
+    common = set.intersection(*(set(members[t]) for t in weights))
+    return {
+        v: np.sum([weights[t] * np.asarray(members[t][v], np.float32) for t in weights], axis=0)
+        for v in sorted(common)
+    }
