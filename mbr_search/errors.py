@@ -32,6 +32,10 @@ class StorageError(UsageError):
     """The Optuna storage URL is malformed, unreachable or not writable."""
 
 
+class OutputError(UsageError):
+    """An output file cannot be written (full disk, read-only folder, a file in the way)."""
+
+
 class MissingFeaturesError(UsageError):
     """Features a study needs are not in the cache; the message names the command."""
 

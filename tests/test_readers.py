@@ -168,3 +168,153 @@ def test_study_dataset_bundled_sturman_loads() -> None:
 
     ds = load_dataset(STURMAN_MINI)
     assert [v.id for v in ds.videos] == ["OFT_38", "OFT_44"]
+
+
+# --- strict readers: a malformed row is an error naming the file and line, never a skip ---
+
+
+def _plain_copy(tmp_path: Path, name: str = "pose.csv") -> tuple[Path, list[str]]:
+    import gzip
+
+    text = gzip.decompress(RAT_DLC.read_bytes()).decode()
+    path = tmp_path / name
+    path.write_text(text)
+    return path, text.splitlines(keepends=True)
+
+
+def test_pose_csv_whose_last_row_is_cut_short(tmp_path: Path) -> None:
+    path, lines = _plain_copy(tmp_path)
+    assert len(lines) == 4 + 4500
+    path.write_text("".join(lines)[:-25])  # a copy killed mid-row
+    with pytest.raises(DataError) as err:
+        read_pose(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: line 4504 has ") and "cut short" in message
+    assert "\n" not in message
+    path.write_text("".join(lines)[:-1])  # cut inside the last value: same field count
+    with pytest.raises(DataError, match="last line does not end with a newline"):
+        read_pose(path)
+
+
+def test_pose_csv_with_a_short_row_blank_line_or_lost_rows_in_the_middle(tmp_path: Path) -> None:
+    path, lines = _plain_copy(tmp_path)
+    short = [*lines[:99], lines[99].rsplit(",", 5)[0] + "\n", *lines[100:]]
+    path.write_text("".join(short))
+    with pytest.raises(DataError, match=r"pose.csv: line 100 has 26 fields, the header has 31"):
+        read_pose(path)
+    path.write_text("".join([*lines[:99], "\n", *lines[99:]]))
+    with pytest.raises(DataError, match=r"line 100 is blank although rows follow"):
+        read_pose(path)
+    # Cut at a line boundary in the middle (a lost block): the frame numbers give it away.
+    path.write_text("".join([*lines[:99], *lines[150:]]))
+    with pytest.raises(DataError, match=r"line 100 has frame number '146', expected 95"):
+        read_pose(path)
+    path.write_text("".join([*lines, "\n", "\n"]))  # trailing blank lines lose nothing
+    assert read_pose(path).n_frames == 4500
+
+
+def test_truncated_csv_gz_names_the_file(tmp_path: Path) -> None:
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(RAT_DLC.read_bytes()[: RAT_DLC.stat().st_size // 2])
+    with pytest.raises(DataError) as err:
+        read_pose(cut)
+    assert str(err.value).startswith(f"{cut}: the file is cut short or damaged after line ")
+    with pytest.raises(DataError, match=r"cut.csv.gz: the labels CSV is cut short or damaged"):
+        read_labels(LabelSource(cut, "dlc_columns"), ("social",), n_frames=0, fps=30)
+
+
+def test_pose_frames_are_the_files_own_rows_even_when_the_first_is_empty(tmp_path: Path) -> None:
+    header = (
+        "scorer,s,s,s,s,s,s\nbodyparts,nose,nose,nose,tail,tail,tail\n"
+        "coords,x,y,likelihood,x,y,likelihood\n"
+    )
+    pose = tmp_path / "empty_first.csv"
+    pose.write_text(header + "0,,,,,,\n1,1.0,2.0,0.9,3.0,4.0,0.8\n2,1.5,2.5,0.9,3.5,4.5,0.8\n")
+    read = read_pose(pose)
+    assert read.n_frames == 3
+    assert np.isnan(read.xy[0]).all() and read.xy[1, 0, 0].tolist() == [1.0, 2.0]
+    pose.write_text(header + ",,,,,,\n,1.0,2.0,0.9,3.0,4.0,0.8\n")  # no index column values
+    assert read_pose(pose).n_frames == 2
+
+
+def _annot_with(tmp_path: Path, old: str, new: str) -> Path:
+    text = RAT_ANNOT.read_text()
+    assert old in text
+    path = tmp_path / "annot.txt"
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+def test_caltech_malformed_frame_number_and_reversed_interval(tmp_path: Path) -> None:
+    behaviours = ("social",)
+    bad = _annot_with(tmp_path, "\t536\t961\tsocial", "\t536\t96l\tsocial")
+    with pytest.raises(DataError) as err:
+        read_labels(LabelSource(bad, "caltech"), behaviours, n_frames=0, fps=30)
+    message = str(err.value)
+    assert message.startswith(f"{bad}: line 19 ('536\\t96l\\tsocial') is not 'start end behaviour'")
+    assert "no interval is skipped" in message and "\n" not in message
+    reversed_ = _annot_with(tmp_path, "\t536\t961\tsocial", "\t961\t536\tsocial")
+    with pytest.raises(DataError, match=r"line 19 .* starts after it ends \(961 > 536\)"):
+        read_labels(LabelSource(reversed_, "caltech"), behaviours, n_frames=0, fps=30)
+    zero = _annot_with(tmp_path, "\t1\t535\tbase", "\t0\t535\tbase")
+    with pytest.raises(DataError, match=r"line 18 .* frames count from 1"):
+        read_labels(LabelSource(zero, "caltech"), behaviours, n_frames=0, fps=30)
+
+
+def test_interval_rows_with_bad_times_name_their_line(tmp_path: Path) -> None:
+    table = tmp_path / "iv.csv"
+    src = LabelSource(table, "intervals", recording="v", sep=",")
+    head = "ID,Experimenter,from,to,type\n"
+    table.write_text(head + "v,a,1.0,2.0,groom\nv,a,3.0,2.5,groom\n")
+    with pytest.raises(DataError) as err:
+        read_labels(src, ("groom",), n_frames=40, fps=10)
+    assert str(err.value).startswith(f"{table}: line 3: the interval starts after it ends (3 s")
+    table.write_text(head + "v,a,1.0,2.0,groom\n\nv,a,1.x,2.5,groom\n")
+    with pytest.raises(DataError, match=r"line 4: the interval 'from' is '1.x', not a time"):
+        read_labels(src, ("groom",), n_frames=40, fps=10)
+    table.write_text(head + "v,a,1.0,,groom\n")
+    with pytest.raises(DataError, match=r"line 2: the interval 'to' is empty"):
+        read_labels(src, ("groom",), n_frames=40, fps=10)
+    # Rows this study does not read (other behaviours, a NaN type) are not its labels.
+    table.write_text(head + "v,a,1.0,2.0,groom\nv,a,5.0,,\nw,a,9.0,1.0,rear\n")
+    labels = read_labels(src, ("groom",), n_frames=40, fps=10)
+    assert labels.values[:, 0].nonzero()[0].tolist() == list(range(10, 21))
+
+
+def test_frame_csv_blank_line_and_frame_number_gap(tmp_path: Path) -> None:
+    csv = tmp_path / "labels.csv"
+    src = LabelSource(csv, "frame_csv")
+    csv.write_text("grooming\n0\n\n1\n")  # the blank line would shift every later frame
+    with pytest.raises(DataError, match=r"column 'grooming' .* row 1 is empty \(line 3\)"):
+        read_labels(src, ("grooming",), n_frames=2, fps=10)
+    csv.write_text("frame,grooming\n0,0\n\n1,1\n")
+    with pytest.raises(DataError, match=r"line 3: frame number is empty where 1 was expected"):
+        read_labels(src, ("grooming",), n_frames=2, fps=10)
+    csv.write_text("frame,grooming\n0,0\n1,1\n3,1\n4,0\n")
+    with pytest.raises(DataError, match=r"line 4: frame number '3' where 2 was expected"):
+        read_labels(src, ("grooming",), n_frames=4, fps=10)
+    csv.write_text("frame,grooming\n0,0\n1,1\n2,1\n\n\n")
+    assert read_labels(src, ("grooming",), n_frames=3, fps=10).values[:, 0].tolist() == [0, 1, 1]
+
+
+def test_run_blames_a_pose_file_cut_mid_file_not_the_labels(tmp_path: Path) -> None:
+    from conftest import RAT_MINI, run_cli, write_tiny_study
+
+    data = tmp_path / "data"
+    (data / "dlc").mkdir(parents=True)
+    (data / "annotations").symlink_to(RAT_MINI.parent / "annotations")
+    for pose in (RAT_MINI.parent / "dlc").glob("*.csv.gz"):
+        (data / "dlc" / pose.name).symlink_to(pose)
+    cut, lines = _plain_copy(data / "dlc", "1DLC_cut.csv")
+    cut.write_text("".join(lines[:2254]) + lines[2254][:40])  # a copy stopped half-way
+    text = RAT_MINI.read_text().replace(
+        "dlc/1DLC_dlcrnetms5_DLC_ratJan24shuffle1_5000_el_filtered.csv.gz", "dlc/1DLC_cut.csv"
+    )
+    (data / "dataset.yaml").write_text(text)
+    study = write_tiny_study(tmp_path / "study", dataset=data / "dataset.yaml")
+    res = run_cli("run", str(study), "--trials", "1", "--storage", f"sqlite:///{tmp_path}/s.db")
+    assert res.returncode == 2, res.stderr
+    line = res.stderr.strip()
+    assert len(line.splitlines()) == 1 and "Traceback" not in line
+    assert f"{cut}: line 2255 has " in line and "cut short" in line
+    assert "labels have" not in line and "longer" not in line

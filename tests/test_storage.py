@@ -117,11 +117,13 @@ def test_password_file_wins_over_env(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_bare_postgresql_url_gets_an_installed_driver() -> None:
-    # SQLAlchemy 2.1 maps postgresql:// to psycopg 3; without it, psycopg2 must be used.
+    # SQLAlchemy 2.1 maps postgresql:// to psycopg 3; without it, psycopg2 (the driver
+    # mbr-search depends on) must be named, installed or not, so a missing-driver error
+    # asks for psycopg2-binary.
     import importlib.util
 
     url = resolve_storage("postgresql://u@h/db").url
-    if importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2"):
+    if importlib.util.find_spec("psycopg") is None:
         assert url == "postgresql+psycopg2://u@h/db"
     else:
         assert url == "postgresql://u@h/db"
@@ -341,6 +343,7 @@ def test_four_workers_on_empty_sqlite(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.needs_postgres
 def test_six_workers_on_empty_postgres(postgres_server: PostgresServer, tmp_path: Path) -> None:
     # Six, because with four the unguarded race shows only now and then on 2 cores.
     _start_together(postgres_server.create_database("race"), 6, tmp_path)
@@ -350,6 +353,7 @@ def test_six_workers_on_empty_postgres(postgres_server: PostgresServer, tmp_path
 
 
 @pytest.mark.slow
+@pytest.mark.needs_postgres
 def test_postgres_errors_name_url_and_fix(postgres_server: PostgresServer) -> None:
     good = postgres_server.create_database("errs")
     assert isinstance(open_storage(resolve_storage(good)), optuna.storages.RDBStorage)
@@ -368,6 +372,7 @@ def test_postgres_errors_name_url_and_fix(postgres_server: PostgresServer) -> No
 
 
 @pytest.mark.slow
+@pytest.mark.needs_postgres
 def test_postgres_password_from_file(postgres_server: PostgresServer, tmp_path: Path) -> None:
     postgres_server.create_database("pwfile")
     pw = tmp_path / "pw"

@@ -1,9 +1,10 @@
 """``mbr-search dashboard``: optuna-dashboard on a study's storage, bound to 127.0.0.1.
 
 The server is optuna-dashboard's WSGI app on a threaded ``wsgiref`` server (what
-``optuna_dashboard.run_server`` uses), plus two fixes: requests without an
-``Accept-Encoding`` header (curl, scripts) no longer get a 500 for static files, and
-``--port 0`` picks a free port and prints it, which tests and shared machines need.
+``optuna_dashboard.run_server`` uses), plus three fixes: requests without an
+``Accept-Encoding`` header (curl, scripts) no longer get a 500 for static files,
+``--port 0`` picks a free port and prints it, which tests and shared machines need, and a
+loopback-bound server answers only requests whose ``Host:`` names it (403 otherwise).
 """
 
 from __future__ import annotations
@@ -80,9 +81,13 @@ def run(args: argparse.Namespace) -> int:
     storage = open_storage(spec, heartbeat_interval=None)
     study_id = _study_id(storage, spec, study_name)
     artifacts = args.artifacts or default_artifact_dir(spec)
+    allowed: set[str] = set()  # filled once the port is known (--port 0 picks one)
     app = _build_app(storage, artifacts)
+    if _is_loopback(args.host):
+        app = _host_guard(app, allowed)
     server = _serve(app, args.host, args.port)
     port = server.server_address[1]
+    allowed.update(allowed_hosts(args.host, port))
     host = args.host if ":" not in args.host else f"[{args.host}]"
     path = f"/dashboard/studies/{study_id}" if study_id is not None else "/dashboard"
     label = f"study '{study_name}'" if study_name else "all studies"
@@ -182,6 +187,41 @@ def _default_accept_encoding(app: WSGIApp) -> WSGIApp:
         return app(environ, start_response)
 
     return wrapped
+
+
+def allowed_hosts(host: str, port: int) -> set[str]:
+    """The ``Host:`` header values a loopback-bound dashboard answers (lower case)."""
+    names = {"127.0.0.1", "localhost", "[::1]", f"[{host}]" if ":" in host else host}
+    return {n.lower() for n in names} | {f"{n}:{port}".lower() for n in names}
+
+
+def _host_guard(app: WSGIApp, allowed: set[str]) -> WSGIApp:
+    """Answer only requests addressed to this server by name (DNS rebinding protection).
+
+    A web page on another site can point its own host name at 127.0.0.1 and then read the
+    dashboard from the user's browser; such requests carry that site's name in ``Host:``.
+    Only loopback binds are guarded: with ``--host`` set to another address, users reach
+    it by names this process cannot know.
+    """
+
+    def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        host = str(environ.get("HTTP_HOST", "")).strip().lower()
+        if host and host in allowed:
+            return app(environ, start_response)
+        status = "403 Forbidden" if host else "400 Bad Request"
+        shown = f"Host '{host}'" if host else "a request without a Host header"
+        known = sorted(h for h in allowed if ":" in h and not h.startswith("["))
+        body = (
+            f"mbr-search dashboard: {shown} is refused; open it as "
+            f"http://{known[0] if known else '127.0.0.1'}/dashboard (DNS rebinding guard).\n"
+        ).encode()
+        start_response(
+            status,
+            [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+        )
+        return [body]
+
+    return guarded
 
 
 class _ThreadedServer(ThreadingMixIn, WSGIServer):

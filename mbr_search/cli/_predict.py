@@ -39,10 +39,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from mbr_search.evaluate import model_dir
-    from mbr_search.predict import predict_files
+    from mbr_search.predict import check_out_dir, predict_files
     from mbr_search.predict.inputs import validate
 
     # Cheap checks first, so a wrong input fails before TensorFlow is imported.
+    check_out_dir(args.out)
     model = model_dir.load(args.model_dir)
     validate(model, [p.expanduser() for p in args.inputs], args.pose or None)
     quiet_tensorflow(args.debug)

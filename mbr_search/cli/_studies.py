@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 
@@ -14,6 +15,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "the Optuna studies in the storage with their trial counts and best value.",
     )
     parser.add_argument("--storage", help="storage URL (default: the user's SQLite file)")
+    parser.add_argument(
+        "--password-file", type=Path, metavar="FILE",
+        help="file holding the database password (or set MBR_SEARCH_DB_PASSWORD)",
+    )  # fmt: skip
     return parser
 
 
@@ -24,11 +29,20 @@ def run(args: argparse.Namespace) -> int:
 
     from mbr_search.config.study import available_studies, resolve_study_path
     from mbr_search.storage import open_storage, resolve_storage, storage_error
+    from mbr_search.storage._url import missing_file_error
 
     print("Study files:")
     for name in available_studies():
         print(f"  {name:<20} {resolve_study_path(name)}")
-    spec = resolve_storage(args.storage)
+    # Read-only: a typo in --storage must not leave folders and an empty database behind,
+    # and a database on a read-only filesystem can still be listed.
+    spec = resolve_storage(args.storage, password_file=args.password_file, read_only=True)
+    path = spec.path
+    if path is not None and not path.exists():
+        if args.storage is not None:
+            raise missing_file_error(spec)
+        print(f"Studies in {spec.display}:\n  (none yet: mbr-search run STUDY)")
+        return 0
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     try:

@@ -11,6 +11,48 @@ import yaml
 
 from mbr_search.errors import ConfigError
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class DuplicateKeyError(yaml.YAMLError):
+    """A mapping names the same key twice; ``first``/``second`` are 1-based line numbers."""
+
+    def __init__(self, key: Any, first: int, second: int) -> None:
+        super().__init__(f"key {key!r} is given twice (lines {first} and {second})")
+        self.key = key
+        self.first = first
+        self.second = second
+
+
+class StrictSafeLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping.
+
+    Plain ``safe_load`` keeps the last value silently, which is how ``seed: 0`` ...
+    ``seed: 3`` changes an experiment unnoticed. Keys brought in by a ``<<:`` merge may
+    still be overridden: that is what merges are for.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _value in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable (complex) key: the base class reports it
+                continue
+            if first is not None:
+                raise DuplicateKeyError(key, first, line)
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def strict_load(text: str) -> Any:
+    """``yaml.safe_load`` semantics, but a duplicated key raises :class:`DuplicateKeyError`."""
+    return yaml.load(text, Loader=StrictSafeLoader)
+
 
 def load_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
     """Read ``path`` with ``yaml.safe_load`` and require a mapping at the top level."""
@@ -21,7 +63,12 @@ def load_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read {what} file ({exc}).") from exc
     try:
-        data = yaml.safe_load(text)
+        data = strict_load(text)
+    except DuplicateKeyError as exc:
+        raise ConfigError(
+            f"{path}:{exc.second}: key '{exc.key}' is given twice (lines {exc.first} and "
+            f"{exc.second}); YAML would silently keep the last one. Fix: delete one of them."
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
@@ -53,7 +100,11 @@ def nearest(name: str, choices: Iterable[str]) -> str:
 def parse_scalar(text: str) -> Any:
     """Parse a ``--set key=value`` right-hand side as YAML (``3`` -> 3, ``[a,b]`` -> list)."""
     try:
-        return yaml.safe_load(text)
+        return strict_load(text)
+    except DuplicateKeyError as exc:
+        raise ConfigError(
+            f"--set value {text!r}: key '{exc.key}' is given twice. Fix: give it once."
+        ) from None
     except yaml.YAMLError:
         return text
 

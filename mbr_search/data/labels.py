@@ -11,6 +11,7 @@ Formats (``labels.format`` in a dataset file):
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,37 +85,88 @@ def _absent(source: LabelSource, behaviour: str, available: list[str]) -> DataEr
     )
 
 
-def _to_binary(source: LabelSource, column: pd.Series, name: str) -> np.ndarray:
+def _to_binary(source: LabelSource, column: pd.Series, name: str, first_line: int) -> np.ndarray:
+    """0/1 values of one label column; ``first_line`` is the file line of its first row."""
     values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
     bad = ~np.isin(values, (0.0, 1.0))
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
+        cell = column.iloc[first]
+        shown = "empty" if pd.isna(cell) or str(cell).strip() == "" else f"'{cell}'"
         raise DataError(
-            f"{source.path}: column '{name}' must hold 0/1 per frame; row {first} is "
-            f"'{column.iloc[first]}'. Fix: write 1 for the behaviour, 0 otherwise."
+            f"{source.path}: column '{name}' must hold 0/1 per frame; row {first} is {shown} "
+            f"(line {first + first_line}). Fix: write 1 for the behaviour, 0 otherwise."
         )
     return values.astype(np.uint8)
 
 
-def _frame_csv(source: LabelSource, behaviours: tuple[str, ...]) -> Labels:
+def _read_table(source: LabelSource, what: str, **kwargs: object) -> pd.DataFrame:
+    """``pd.read_csv`` whose failures (bad rows, a cut ``.gz``) are one-line DataErrors.
+
+    Blank lines are kept as empty rows so that row numbers stay line numbers and a blank
+    line in the middle cannot shift every later frame; trailing ones are dropped.
+    """
     try:
-        table = pd.read_csv(source.path, sep=source.sep or ",")
+        table = pd.read_csv(source.path, skip_blank_lines=False, **kwargs)  # type: ignore[call-overload]
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{source.path}: the {what} is empty. Fix: check the file.") from None
     except (ValueError, pd.errors.ParserError) as exc:
-        raise DataError(f"{source.path}: cannot parse the labels CSV ({exc}).") from exc
+        raise DataError(
+            f"{source.path}: cannot parse the {what} ({_one_line(exc)}). Fix: correct that line."
+        ) from None
+    except (EOFError, OSError, zlib.error) as exc:
+        raise DataError(
+            f"{source.path}: the {what} is cut short or damaged ({_one_line(exc)}). "
+            "Fix: copy or re-export the file again."
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{source.path}: the {what} is not UTF-8 text ({exc.reason}).") from None
+    filled = ~table.isna().all(axis=1).to_numpy()
+    n_rows = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
+    return table.iloc[:n_rows]
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200]
+
+
+def _frame_csv(source: LabelSource, behaviours: tuple[str, ...]) -> Labels:
+    table = _read_table(source, "labels CSV", sep=source.sep or ",")
     cols = [str(c) for c in table.columns]
+    _check_frame_column(source, table)
     out = np.zeros((len(table), len(behaviours)), dtype=np.uint8)
     for b, behaviour in enumerate(behaviours):
         name = source.file_name(behaviour)
         if name not in cols:
             raise _absent(source, behaviour, cols)
-        out[:, b] = _to_binary(source, table[name], name)
+        out[:, b] = _to_binary(source, table[name], name, first_line=2)
     return Labels(out, behaviours)
+
+
+def _check_frame_column(source: LabelSource, table: pd.DataFrame) -> None:
+    """A ``frame`` column must count up by one: a gap or typo would shift later labels."""
+    column = next((c for c in table.columns if str(c).strip().lower() == "frame"), None)
+    if column is None or len(table) == 0:
+        return
+    frames = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=np.float64)
+    start = frames[0] if np.isfinite(frames[0]) and frames[0] == int(frames[0]) else 0.0
+    expected = start + np.arange(len(frames))
+    wrong = np.flatnonzero(frames != expected)
+    if wrong.size:
+        i = int(wrong[0])
+        cell = table[column].iloc[i]
+        shown = "is empty" if pd.isna(cell) else f"'{cell}'"
+        raise DataError(
+            f"{source.path}: line {i + 2}: frame number {shown} where {int(expected[i])} was "
+            "expected; no row is skipped. Fix: one row per frame, frames counting up by 1 "
+            "(or drop the frame column)."
+        )
 
 
 def _dlc_columns(source: LabelSource, behaviours: tuple[str, ...]) -> Labels:
     # In the thesis' files the behaviour columns follow the keypoints; their name appears in
     # one of the header rows (bodyparts or scorer), so look for it in the first rows.
-    head = pd.read_csv(source.path, header=None, nrows=6, dtype=str, keep_default_na=False)
+    head = _read_table(source, "labels CSV", header=None, nrows=6, dtype=str, keep_default_na=False)
     n_header = 0
     for r in range(len(head)):
         first = str(head.iat[r, 0]).strip().lower()
@@ -122,7 +174,7 @@ def _dlc_columns(source: LabelSource, behaviours: tuple[str, ...]) -> Labels:
             n_header = r + 1
         else:
             break
-    body = pd.read_csv(source.path, header=None, skiprows=n_header, dtype=str)
+    body = _read_table(source, "labels CSV", header=None, skiprows=n_header, dtype=str)
     names_per_col: dict[int, str] = {}
     for c in range(head.shape[1]):
         for r in range(n_header):
@@ -137,11 +189,12 @@ def _dlc_columns(source: LabelSource, behaviours: tuple[str, ...]) -> Labels:
         matches = [c for c, n in names_per_col.items() if n.lower() == name.lower()]
         if not matches:
             raise _absent(source, behaviour, available)
-        out[:, b] = _to_binary(source, body[matches[0]], name)
+        out[:, b] = _to_binary(source, body[matches[0]], name, first_line=n_header + 1)
     return Labels(out, behaviours)
 
 
 _CALTECH_ROW = re.compile(r"^\s*(\d+)\s+(\d+)\s+(\S+)\s*$")
+_CALTECH_STREAM = re.compile(r"S\d+:")
 
 
 def _caltech(source: LabelSource, behaviours: tuple[str, ...]) -> Labels:
@@ -151,29 +204,12 @@ def _caltech(source: LabelSource, behaviours: tuple[str, ...]) -> Labels:
             f"{source.path}: not a Caltech Behavior Annotator file (first line). "
             "Fix: use labels.format frame_csv/intervals for other files."
         )
-    stream = f"{source.stream}:"
-    rows: list[tuple[int, int, str]] = []
-    inside = False
-    streams: list[str] = []
-    declared: set[str] = set()  # the file's 'Configuration file:' block lists every behaviour
-    for line in lines:
-        token = line.strip().split("\t")[0].strip()
-        if re.fullmatch(r"S\d+:", token):
-            streams.append(token[:-1])
-            inside = token == stream
-            continue
-        if not streams:
-            parts = line.split()
-            if len(parts) == 2 and len(parts[1]) == 1:
-                declared.add(parts[0])
-        if inside:
-            match = _CALTECH_ROW.match(line)
-            if match:
-                rows.append((int(match[1]), int(match[2]), match[3]))
+    by_stream, declared = _caltech_streams(source, lines)
+    rows = by_stream.get(source.stream, [])
     if not rows:
         raise DataError(
-            f"{source.path}: stream '{source.stream}' has no intervals; streams found: {streams}. "
-            "Fix: set labels.stream in the dataset file."
+            f"{source.path}: stream '{source.stream}' has no intervals; streams found: "
+            f"{list(by_stream)}. Fix: set labels.stream in the dataset file."
         )
     n_frames = max(stop for _, stop, _ in rows)
     kinds = sorted({kind for *_, kind in rows} | declared)
@@ -188,30 +224,64 @@ def _caltech(source: LabelSource, behaviours: tuple[str, ...]) -> Labels:
     return Labels(out, behaviours)
 
 
+def _caltech_streams(
+    source: LabelSource, lines: list[str]
+) -> tuple[dict[str, list[tuple[int, int, str]]], set[str]]:
+    """Every stream's ``(start, stop, kind)`` rows and the behaviours the file declares.
+
+    Inside a stream each line is blank, the dashed rule or ``start stop kind`` with
+    1-based inclusive frames and start <= stop; anything else is an error naming the line,
+    never a skipped interval.
+    """
+    by_stream: dict[str, list[tuple[int, int, str]]] = {}
+    current: list[tuple[int, int, str]] | None = None
+    declared: set[str] = set()  # the file's 'Configuration file:' block lists every behaviour
+    for number, line in enumerate(lines, start=1):
+        token = line.strip().split("\t")[0].strip()
+        if _CALTECH_STREAM.fullmatch(token):
+            current = by_stream.setdefault(token[:-1], [])
+            continue
+        if current is None:
+            parts = line.split()
+            if len(parts) == 2 and len(parts[1]) == 1:
+                declared.add(parts[0])
+            continue
+        if not line.strip() or set(line.strip()) == {"-"}:
+            continue
+        match = _CALTECH_ROW.match(line)
+        if match is None:
+            _bad_caltech_line(source, number, line, "is not 'start end behaviour'")
+            continue
+        start, stop = int(match[1]), int(match[2])
+        if start < 1:
+            _bad_caltech_line(source, number, line, "starts at frame 0; frames count from 1")
+        if start > stop:
+            _bad_caltech_line(source, number, line, f"starts after it ends ({start} > {stop})")
+        current.append((start, stop, match[3]))
+    return by_stream, declared
+
+
+def _bad_caltech_line(source: LabelSource, number: int, line: str, what: str) -> None:
+    raise DataError(
+        f"{source.path}: line {number} ({line.strip()!r}) {what}; no interval is skipped. "
+        "Fix: correct or delete that line."
+    )
+
+
 def _intervals(
     source: LabelSource, behaviours: tuple[str, ...], *, n_frames: int, fps: float
 ) -> Labels:
-    try:
-        table = pd.read_csv(source.path, sep=source.sep, engine="python")
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise DataError(f"{source.path}: cannot parse the interval table ({exc}).") from exc
-    needed = [source.id_column, source.type_column, source.start_column, source.stop_column]
-    if source.rater_column:
-        needed.append(source.rater_column)
-    missing = [c for c in needed if c not in table.columns]
-    if missing:
-        raise DataError(
-            f"{source.path}: columns {missing} not found; columns are {list(table.columns)}. "
-            "Fix: name them in the dataset's labels section (id_column, type_column, ...)."
-        )
+    table = _interval_table(source)
     rec = table[table[source.id_column].astype(str) == str(source.recording)]
     if rec.empty:
         raise DataError(
             f"{source.path}: no intervals for recording '{source.recording}' in column "
             f"'{source.id_column}'. Fix: set labels.recording to an existing id."
         )
+    wanted = {source.file_name(b) for b in behaviours}
+    rec = _checked_times(source, rec[rec[source.type_column].astype(str).isin(wanted)])
     if source.rater_column:
-        found = sorted(rec[source.rater_column].astype(str).unique())
+        found = sorted(rec[source.rater_column].dropna().astype(str).unique())
         raters = list(source.raters) or found
         unknown = [r for r in raters if r not in found]
         if unknown:
@@ -221,7 +291,8 @@ def _intervals(
             )
     else:
         raters = ["all"]
-    kinds = sorted(table[source.type_column].astype(str).unique())
+    # dropna: pandas 3 keeps NaN as NaN through astype(str), and NaN does not sort with str.
+    kinds = sorted(table[source.type_column].dropna().astype(str).unique())
     per_rater: dict[str, np.ndarray] = {}
     for rater in raters:
         sel = rec if not source.rater_column else rec[rec[source.rater_column].astype(str) == rater]
@@ -231,11 +302,9 @@ def _intervals(
             if name not in kinds:
                 raise _absent(source, behaviour, kinds)
             rows = sel[sel[source.type_column].astype(str) == name]
-            for start_s, stop_s in zip(
-                rows[source.start_column], rows[source.stop_column], strict=True
-            ):
-                first = max(0, int(np.ceil(float(start_s) * fps - 1e-9)))
-                last = min(n_frames, int(np.floor(float(stop_s) * fps)) + 1)
+            for start_s, stop_s in zip(rows["_start_s"], rows["_stop_s"], strict=True):
+                first = max(0, int(np.ceil(start_s * fps - 1e-9)))
+                last = min(n_frames, int(np.floor(stop_s * fps)) + 1)
                 if last > first:
                     mat[first:last, b] = 1
         per_rater[rater] = mat
@@ -243,3 +312,51 @@ def _intervals(
     need = source.min_votes if source.min_votes is not None else len(raters) // 2 + 1
     values = (votes >= need).astype(np.uint8)
     return Labels(values, behaviours, per_rater if source.rater_column else {}, has_length=False)
+
+
+def _interval_table(source: LabelSource) -> pd.DataFrame:
+    table = _read_table(source, "interval table", sep=source.sep, engine="python")
+    needed = [source.id_column, source.type_column, source.start_column, source.stop_column]
+    if source.rater_column:
+        needed.append(source.rater_column)
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        raise DataError(
+            f"{source.path}: columns {missing} not found; columns are {list(table.columns)}. "
+            "Fix: name them in the dataset's labels section (id_column, type_column, ...)."
+        )
+    return table[~table.isna().all(axis=1)]  # blank lines shift nothing in this format
+
+
+def _checked_times(source: LabelSource, rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with their times in ``_start_s``/``_stop_s`` (seconds), every one checked.
+
+    These are the rows that become labels, so a malformed one is an error naming its
+    line: a skipped interval would be a label silently lost.
+    """
+    rows = rows.copy()
+    times = {}
+    for column in (source.start_column, source.stop_column):
+        values = pd.to_numeric(rows[column], errors="coerce").to_numpy(dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
+        if bad.size:
+            i = int(bad[0])
+            cell = rows[column].iloc[i]
+            shown = "empty" if pd.isna(cell) else f"'{cell}'"
+            _bad_interval(source, rows, i, f"'{column}' is {shown}, not a time >= 0 in seconds")
+        times[column] = values
+    start, stop = times[source.start_column], times[source.stop_column]
+    reversed_rows = np.flatnonzero(start > stop)
+    if reversed_rows.size:
+        i = int(reversed_rows[0])
+        _bad_interval(source, rows, i, f"starts after it ends ({start[i]:g} s > {stop[i]:g} s)")
+    rows["_start_s"], rows["_stop_s"] = start, stop
+    return rows
+
+
+def _bad_interval(source: LabelSource, table: pd.DataFrame, i: int, what: str) -> None:
+    line = int(table.index[i]) + 2  # the header is line 1; the index counts blank lines too
+    raise DataError(
+        f"{source.path}: line {line}: the interval {what}; no interval is skipped. "
+        "Fix: correct or delete that row."
+    )

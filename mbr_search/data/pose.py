@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,28 +57,9 @@ def read_pose(path: Path) -> Pose:
 
 
 def _read_csv(path: Path) -> Pose:
-    opener = _open_text(path)
-    with opener as handle:
-        reader = csv.reader(handle)
-        head: list[list[str]] = []
-        for row in reader:
-            head.append(row)
-            if len(head) >= 6:
-                break
-    # Find the column holding the header names ('scorer', 'bodyparts', 'coords'): 0 for files
-    # written by DeepLabCut, 1 for copies re-saved by pandas with an extra index column.
-    label_col = None
-    rows: dict[str, int] = {}
-    for r, row in enumerate(head):
-        for c, cell in enumerate(row[:3]):
-            if cell.strip().lower() in _HEADER_NAMES:
-                rows[cell.strip().lower()] = r
-                label_col = c
-    if label_col is None or "bodyparts" not in rows or "coords" not in rows:
-        raise DataError(
-            f"{path}: not a DeepLabCut pose CSV (no 'bodyparts'/'coords' header rows). "
-            "Fix: export the pose with DeepLabCut's CSV writer."
-        )
+    scan = _scan_csv(path)
+    head = scan.head
+    label_col, rows = scan.label_col, scan.header_rows
     n_header = rows["coords"] + 1
     try:
         values = pd.read_csv(
@@ -86,6 +69,11 @@ def _read_csv(path: Path) -> Pose:
         raise DataError(
             f"{path}: non-numeric pose values ({exc}). Fix: re-export the file."
         ) from exc
+    if len(values) != scan.n_rows:  # the scan and pandas must agree on every frame
+        raise DataError(
+            f"{path}: read {len(values)} rows of values but the file has {scan.n_rows} data "
+            "rows. Fix: re-export the file."
+        )
     data = values.to_numpy()[:, label_col + 1 :]
     bodyparts = head[rows["bodyparts"]][label_col + 1 :]
     coords = [c.strip().lower() for c in head[rows["coords"]][label_col + 1 :]]
@@ -105,6 +93,140 @@ def _read_csv(path: Path) -> Pose:
     )
     frame = pd.DataFrame(data[:, keep], columns=columns)
     return _from_frame(frame, path)
+
+
+@dataclass(frozen=True)
+class _CsvScan:
+    head: list[list[str]]  # the header rows, up to and including 'coords'
+    header_rows: dict[str, int]  # 'scorer'/'individuals'/'bodyparts'/'coords' -> row
+    label_col: int  # column holding those names: 0 (DeepLabCut) or 1 (pandas re-save)
+    n_rows: int  # data rows, every one checked complete
+
+
+def _scan_csv(path: Path) -> _CsvScan:
+    """Check every line of a pose CSV before pandas parses it.
+
+    pandas fills a short row with NaN and skips blank lines, so a file cut short (a kill
+    or full disk while copying) or edited by hand would lose frames without a word. Here
+    each data row must have the header's number of fields, frame numbers must follow each
+    other, and the last line must end with a newline; a truncated ``.gz`` is named too.
+    """
+    last_line = ""
+
+    def lines(handle: Iterable[str]) -> Iterator[str]:
+        nonlocal last_line
+        for line in handle:
+            last_line = line
+            yield line
+
+    head: list[list[str]] = []
+    found: tuple[dict[str, int], int] | None = None
+    checker: _RowChecker | None = None
+    line_no = 0
+    try:
+        with _open_text(path) as handle:
+            reader = csv.reader(lines(handle))
+            for row in reader:
+                line_no = reader.line_num
+                if found is None:
+                    head.append(row)
+                    found = _header(head)
+                    if found is None and len(head) >= 6:
+                        break
+                    if found is not None:
+                        checker = _RowChecker(path, len(row), found[1])
+                    continue
+                assert checker is not None
+                checker.add(row, line_no)
+    except (EOFError, OSError, zlib.error) as exc:
+        raise DataError(
+            f"{path}: the file is cut short or damaged after line {line_no} ({exc}). "
+            "Fix: copy or re-export the file again."
+        ) from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(
+            f"{path}: line {line_no + 1} is not CSV text ({exc}). Fix: give the CSV DeepLabCut "
+            "wrote."
+        ) from None
+    if found is None or checker is None:
+        raise DataError(
+            f"{path}: not a DeepLabCut pose CSV (no 'bodyparts'/'coords' header rows). "
+            "Fix: export the pose with DeepLabCut's CSV writer."
+        )
+    checker.finish(last_line)
+    return _CsvScan(head, found[0], found[1], checker.n_rows)
+
+
+def _header(head: list[list[str]]) -> tuple[dict[str, int], int] | None:
+    """(row of each header name, label column) once the 'coords' row has been read."""
+    # The column holding the header names ('scorer', 'bodyparts', 'coords') is 0 for files
+    # written by DeepLabCut, 1 for copies re-saved by pandas with an extra index column.
+    label_col = None
+    rows: dict[str, int] = {}
+    for r, row in enumerate(head):
+        for c, cell in enumerate(row[:3]):
+            if cell.strip().lower() in _HEADER_NAMES:
+                rows[cell.strip().lower()] = r
+                label_col = c
+    if label_col is None or "bodyparts" not in rows or "coords" not in rows:
+        return None
+    if rows["coords"] != len(head) - 1:
+        return None
+    return rows, label_col
+
+
+class _RowChecker:
+    """Counts data rows and refuses short/long rows, blank lines and frame-number gaps."""
+
+    def __init__(self, path: Path, width: int, label_col: int) -> None:
+        self.path = path
+        self.width = width
+        self.label_col = label_col
+        self.n_rows = 0
+        self.next_frame: int | None = None
+        self.blank_at: int | None = None
+
+    def add(self, row: list[str], line_no: int) -> None:
+        if not row:
+            # Blank lines at the very end are harmless; one followed by data hides a frame.
+            self.blank_at = self.blank_at or line_no
+            return
+        if self.blank_at is not None:
+            self._fail(self.blank_at, "is blank although rows follow")
+        if len(row) != self.width:
+            self._fail(line_no, f"has {len(row)} fields, the header has {self.width}")
+        self.n_rows += 1
+        frame = _as_int(row[self.label_col])
+        if self.n_rows == 1:
+            self.next_frame = frame  # None: the index is not a frame number (no check)
+        elif self.next_frame is not None and frame != self.next_frame:
+            self._fail(
+                line_no, f"has frame number {row[self.label_col]!r}, expected {self.next_frame}"
+            )
+        if self.next_frame is not None:
+            self.next_frame += 1
+
+    def finish(self, last_line: str) -> None:
+        if last_line and not last_line.endswith(("\n", "\r")):
+            self._fail(None, "its last line does not end with a newline")
+        if self.n_rows == 0:
+            raise DataError(
+                f"{self.path}: the pose file has a header but no data rows. Fix: check the export."
+            )
+
+    def _fail(self, line_no: int | None, what: str) -> None:
+        where = f"line {line_no} {what}" if line_no else what
+        raise DataError(
+            f"{self.path}: {where}; the file is cut short or edited, and no row is skipped. "
+            "Fix: re-export or copy the pose file again."
+        )
+
+
+def _as_int(cell: str) -> int | None:
+    try:
+        return int(cell)
+    except ValueError:
+        return None
 
 
 def _read_h5(path: Path) -> pd.DataFrame:

@@ -27,10 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from mbr_search._atomic import write_text_atomic
+# Re-exported: evaluate and report write their JSON/HTML through this name.
+from mbr_search._atomic import write_text_atomic as write_text_atomic
 from mbr_search.errors import DataError, OutputError
-
-__all__ = ["CacheEntry", "FeatureWriter", "find_entry", "load_array", "write_text_atomic"]
 
 FORMAT_VERSION = 1
 _VERSIONED_PACKAGES = ("mbr-search", "numpy", "tensorflow", "keras", "opencv-python-headless")

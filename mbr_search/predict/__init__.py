@@ -11,8 +11,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mbr_search.errors import UsageError
+from mbr_search._atomic import atomic_path, output_error
+from mbr_search.errors import OutputError, UsageError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -46,13 +51,6 @@ def predict_files(
     from mbr_search import paths
     from mbr_search.evaluate import model_dir, postprocess, thresholds
     from mbr_search.evaluate.inference import predict_videos
-    from mbr_search.evaluate.outputs import write_frames_csv
-    from mbr_search.predict.boris import (
-        boris_events,
-        bout_rows,
-        write_boris_xlsx,
-        write_bouts_csv,
-    )
     from mbr_search.predict.inputs import prepare, validate
 
     say = echo or (lambda _msg: None)
@@ -65,7 +63,7 @@ def predict_files(
     pose_list = [Path(p).expanduser() for p in poses] if poses else None
     validate(model, paths_in, pose_list)
     cache_root = cache_dir or paths.cache_dir()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_out_dir(out_dir)
     fps = float(model.fps or model.source_fps or source_fps or 0) or None
     nets = None
     written: list[PredictionFiles] = []
@@ -86,15 +84,67 @@ def predict_files(
         raw = thresholds.binarise(probs, model.threshold_list)
         post = postprocess.apply_all(raw, model.postprocess_list)
         seconds = time.perf_counter() - started
-        frames_csv = write_frames_csv(
-            out_dir / f"{prepared.name}_frames.csv", model.behaviours, rate, probs, raw, post,
-            source_frames=prepared.source_frames,
+        frames_csv, bouts_csv, boris, n_bouts = _write_outputs(
+            out_dir / prepared.name, model.behaviours, rate, probs, raw, post,
+            prepared.source_frames,
         )  # fmt: skip
-        rows = bout_rows(post, model.behaviours, rate)
-        bouts_csv = write_bouts_csv(out_dir / f"{prepared.name}_bouts.csv", rows)
-        boris = write_boris_xlsx(out_dir / f"{prepared.name}_boris.xlsx", boris_events(rows))
         written.append(
-            PredictionFiles(path, frames_csv, bouts_csv, boris, len(probs), len(rows), seconds)
+            PredictionFiles(path, frames_csv, bouts_csv, boris, len(probs), n_bouts, seconds)
         )
-        say(f"{path.name}: {len(probs)} frames, {len(rows)} bouts -> {frames_csv.name}")
+        say(f"{path.name}: {len(probs)} frames, {n_bouts} bouts -> {frames_csv.name}")
     return written
+
+
+def _write_outputs(
+    stem: Path,
+    behaviours: Sequence[str],
+    rate: float,
+    probs: np.ndarray,
+    raw: np.ndarray,
+    post: np.ndarray,
+    source_frames: np.ndarray | None,
+) -> tuple[Path, Path, Path, int]:
+    """``<stem>_frames.csv``, ``_bouts.csv`` and ``_boris.xlsx``, each written atomically;
+    returns their paths and the number of bouts."""
+    from mbr_search.evaluate.outputs import write_frames_csv
+    from mbr_search.predict.boris import (
+        OUT_FIX,
+        boris_events,
+        bout_rows,
+        write_boris_xlsx,
+        write_bouts_csv,
+    )
+
+    frames_csv = stem.with_name(f"{stem.name}_frames.csv")
+    # A full disk must not leave a CSV that looks complete: temp name, then rename.
+    with atomic_path(frames_csv, fix=OUT_FIX) as tmp:
+        write_frames_csv(tmp, behaviours, rate, probs, raw, post, source_frames=source_frames)
+    rows = bout_rows(post, behaviours, rate)
+    bouts_csv = write_bouts_csv(stem.with_name(f"{stem.name}_bouts.csv"), rows)
+    boris = write_boris_xlsx(stem.with_name(f"{stem.name}_boris.xlsx"), boris_events(rows))
+    return frames_csv, bouts_csv, boris, len(rows)
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse an ``--out`` that names an existing file (before any work is done)."""
+    out_dir = Path(out_dir).expanduser()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(
+            f"--out {out_dir}: is an existing file, not a folder. Fix: give a folder for the "
+            "prediction files (it is created if missing), e.g. --out predictions/."
+        )
+    blocker = next((p for p in out_dir.parents if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise OutputError(
+            f"--out {out_dir}: '{blocker}' is a file, so the folder cannot be created. "
+            "Fix: choose another --out folder."
+        )
+
+
+def make_out_dir(out_dir: Path) -> None:
+    """Create ``--out`` (and its parents) or fail with one line."""
+    check_out_dir(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(out_dir, exc, "choose another --out folder") from None

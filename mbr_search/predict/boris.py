@@ -17,9 +17,11 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
+from mbr_search._atomic import atomic_path, write_text_atomic
 from mbr_search.evaluate.bouts import bouts
 
 BORIS_COLUMNS = ("time", "subject", "code", "modifier", "comment")
+OUT_FIX = "free disk space or choose another --out folder"
 
 
 def bout_rows(
@@ -43,7 +45,7 @@ def write_bouts_csv(path: Path, rows: Sequence[tuple[str, int, int, float, float
     lines = ["behaviour,start_frame,stop_frame,start_s,stop_s,duration_s"]
     for b, f0, f1, t0, t1 in rows:
         lines.append(f"{b},{f0},{f1},{t0:.4f},{t1:.4f},{t1 - t0:.4f}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_text_atomic(path, "\n".join(lines) + "\n", fix=OUT_FIX)
     return path
 
 
@@ -60,13 +62,16 @@ def boris_events(
 
 
 def write_boris_xlsx(path: Path, events: Sequence[tuple[float, str, str, str, str]]) -> Path:
-    """A one-sheet XLSX with the BORIS import header and one row per event."""
+    """A one-sheet XLSX with the BORIS import header and one row per event (atomic)."""
     rows = [_row(1, BORIS_COLUMNS)]
     rows += [_row(i, e) for i, e in enumerate(events, start=2)]
     sheet = (
         f'{_XML}<worksheet xmlns="{_SHEET_NS}"><sheetData>{"".join(rows)}</sheetData></worksheet>'
     )
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with (
+        atomic_path(path, fix=OUT_FIX) as tmp,
+        zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf,
+    ):
         zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
         zf.writestr("_rels/.rels", _RELS)
         zf.writestr("xl/workbook.xml", _WORKBOOK)

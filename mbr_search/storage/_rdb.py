@@ -8,7 +8,9 @@ name the redacted URL and the fix instead of a SQLAlchemy traceback.
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import random
 import sqlite3
 import time
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from mbr_search.errors import StorageError
 from mbr_search.storage._locks import file_lock, server_lock
-from mbr_search.storage._url import PASSWORD_ENV, StorageSpec, redact_url
+from mbr_search.storage._url import PASSWORD_ENV, StorageSpec, missing_file_error, redact_url
 
 if TYPE_CHECKING:
     from optuna.storages import RDBStorage
@@ -69,6 +71,8 @@ def open_rdb(
     from mbr_search.storage._resilient import ResilientRDBStorage
 
     kwargs = engine_kwargs_for(spec.kind)
+    if spec.read_only:
+        return _open_read_only(spec, kwargs)
 
     def build() -> RDBStorage:
         with warnings.catch_warnings():
@@ -94,6 +98,38 @@ def open_rdb(
         raise
     except Exception as exc:
         raise translate_error(exc, spec) from None
+
+
+def _open_read_only(spec: StorageSpec, kwargs: dict[str, Any]) -> RDBStorage:
+    """The storage for commands that only read: no schema creation, lock file or WAL switch.
+
+    A SQLite file is opened with SQLite's own read-only mode, so a database on a read-only
+    folder or filesystem (a finished study on an archive share) can be reported on.
+    """
+    from mbr_search.storage._resilient import ResilientRDBStorage
+
+    if spec.kind == "sqlite" and spec.path is not None:
+        if not spec.path.is_file():
+            raise missing_file_error(spec)
+        kwargs = {**kwargs, "creator": _read_only_sqlite_connect(spec.path)}
+    try:
+        return ResilientRDBStorage(spec.url, engine_kwargs=kwargs, skip_table_creation=True)
+    except Exception as exc:
+        raise translate_error(exc, spec) from None
+
+
+def _read_only_sqlite_connect(path: Path) -> Callable[[], sqlite3.Connection]:
+    from urllib.parse import quote
+
+    uri = f"file:{quote(str(path), safe='/')}?mode=ro"
+    # A WAL database needs its -shm file, which a read-only folder cannot hold. Without a
+    # -wal file no writer is active, so SQLite may treat the file as unchanging.
+    wal = path.with_name(path.name + "-wal")
+    if not wal.exists() and not os.access(path.parent, os.W_OK):
+        uri += "&immutable=1"
+    return functools.partial(
+        sqlite3.connect, uri, uri=True, timeout=SQLITE_BUSY_TIMEOUT, check_same_thread=False
+    )
 
 
 def _schema_lock(spec: StorageSpec, kwargs: dict[str, Any]) -> AbstractContextManager[None]:
@@ -146,37 +182,17 @@ def is_race(exc: BaseException) -> bool:
 def translate_error(exc: BaseException, spec: StorageSpec) -> StorageError:
     """Turn a driver/SQLAlchemy/Optuna exception into a one-line, password-free StorageError."""
     where = f"storage '{spec.display}'"
+    if type(exc).__name__ == "StorageInternalError" and exc.__cause__ is not None:
+        exc = exc.__cause__  # Optuna's wrapper says only "an exception is raised during commit"
     if isinstance(exc, ImportError | ModuleNotFoundError):
         # RDBStorage re-raises SQLAlchemy's ModuleNotFoundError, which names the module.
         missing = getattr(exc.__cause__, "name", None) or getattr(exc, "name", None)
-        package = {
-            "psycopg2": "psycopg2-binary",
-            "psycopg": "psycopg[binary]",
-            "MySQLdb": "mysqlclient",
-        }.get(str(missing), str(missing or "the driver"))
-        example = "postgresql+psycopg2://" if spec.kind == "postgresql" else "mysql+pymysql://"
-        return StorageError(
-            f"{where}: the database driver module '{missing}' is not installed: "
-            f"pip install {package}, or name an installed driver in the URL (e.g. {example})"
-        )
+        return _missing_driver(str(missing or "the driver"), spec)
     detail = _first_line(exc)
     low = detail.lower()
-    if spec.kind == "sqlite":
-        if "unable to open database file" in low or "readonly database" in low:
-            return StorageError(
-                f"{where}: cannot write the database file: check that the path exists and "
-                "is writable, or pass another --storage sqlite:///path/to/file.db"
-            )
-        if "not a database" in low:
-            return StorageError(
-                f"{where}: the file is not a SQLite database: point --storage at a "
-                "new file or an existing mbr-search database"
-            )
-        if "database is locked" in low:
-            return StorageError(
-                f"{where}: the database stayed locked by another process for "
-                f"{SQLITE_BUSY_TIMEOUT}s: for many workers use PostgreSQL"
-            )
+    sqlite = _sqlite_error(low, where) if spec.kind == "sqlite" else None
+    if sqlite is not None:
+        return sqlite
     if (
         "password authentication failed" in low
         or "no password supplied" in low
@@ -185,6 +201,11 @@ def translate_error(exc: BaseException, spec: StorageSpec) -> StorageError:
         return StorageError(
             f"{where}: the server refused the user name or password: check the URL's user "
             f"and the password in the URL, {PASSWORD_ENV} or the password file"
+        )
+    if "no such table" in low or ("relation" in low and "does not exist" in low):
+        return StorageError(
+            f"{where}: holds no Optuna study tables ({detail}): fix the --storage path, or "
+            "run `mbr-search init` / `mbr-search run` there first"
         )
     if "role" in low and "does not exist" in low:
         return StorageError(f"{where}: {detail}: check the user name in the URL")
@@ -215,6 +236,59 @@ def translate_error(exc: BaseException, spec: StorageSpec) -> StorageError:
             "run `optuna storage upgrade --storage URL` once"
         )
     return StorageError(f"{where}: {type(exc).__name__}: {detail}")
+
+
+def _sqlite_error(low: str, where: str) -> StorageError | None:
+    """The SQLite-only translations of a (lower-cased) driver message."""
+    if "unable to open database file" in low or "readonly database" in low:
+        return StorageError(
+            f"{where}: cannot write the database file: check that the path exists and "
+            "is writable, or pass another --storage sqlite:///path/to/file.db"
+        )
+    if "not a database" in low:
+        return StorageError(
+            f"{where}: the file is not a SQLite database: point --storage at a "
+            "new file or an existing mbr-search database"
+        )
+    if "database is locked" in low:
+        return StorageError(
+            f"{where}: the database stayed locked by another process for "
+            f"{SQLITE_BUSY_TIMEOUT}s: for many workers use PostgreSQL"
+        )
+    return None
+
+
+#: driver module -> (pip package, URL scheme that selects it)
+_DRIVERS = {
+    "psycopg2": ("psycopg2-binary", "postgresql+psycopg2://"),
+    "psycopg": ("'psycopg[binary]'", "postgresql+psycopg://"),
+    "MySQLdb": ("mysqlclient", "mysql+mysqldb://"),
+    "pymysql": ("pymysql", "mysql+pymysql://"),
+}
+
+
+def _missing_driver(missing: str, spec: StorageSpec) -> StorageError:
+    """Name the missing module and fixes that work here: this Python's pip, or a driver
+    that is installed (suggesting one that is not would only move the error)."""
+    import importlib.util
+    import sys
+
+    package = _DRIVERS.get(missing, (missing, ""))[0]
+    family = "postgresql" if spec.kind == "postgresql" else "mysql"
+    installed = [
+        scheme
+        for module, (_pkg, scheme) in _DRIVERS.items()
+        if module != missing
+        and scheme.startswith(family)
+        and importlib.util.find_spec(module) is not None
+    ]
+    other = f", or use the installed driver: {installed[0]}..." if installed else ""
+    shipped = " (mbr-search installs psycopg2-binary by default)" if missing == "psycopg2" else ""
+    return StorageError(
+        f"storage '{spec.display}': the database driver module '{missing}' is not installed: "
+        f"pip install {package} into the Python that runs mbr-search, i.e. "
+        f"`{sys.executable} -m pip install {package}`{shipped}{other}"
+    )
 
 
 def _first_line(exc: BaseException) -> str:
