@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,9 @@ from mbr_search.cli._common import (
     quiet_tensorflow,
     study_and_storage,
 )
+
+#: Wall-clock end of --budget (epoch seconds), inherited across recycling and by workers.
+BUDGET_END_ENV = "MBR_SEARCH_BUDGET_END"
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -27,6 +32,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     add_study_arguments(parser)
     parser.add_argument("--trials", type=int, help="target number of finished trials")
     parser.add_argument("--timeout", type=float, help="stop starting trials after SECONDS")
+    parser.add_argument(
+        "--budget", metavar="DURATION",
+        help="wall-clock budget, e.g. 90m or 2h: no trial starts that would, at the median "
+        "trial cost so far, end after it",
+    )  # fmt: skip
+    parser.add_argument(
+        "--warm-start", metavar="STUDY[@STORAGE]",
+        help="first run the best configurations of an earlier study (default storage: this "
+        "study's), mapped onto this space",
+    )  # fmt: skip
     parser.add_argument("--artifacts", type=Path, help="folder for trial artifacts")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
@@ -60,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
         artifact_dir=args.artifacts,
         worker_index=args.worker_index,
         recycle_after=args.recycle_after or None,
+        budget=_remaining_budget(args.budget),
+        warm_start=_warm_start(args, study.storage),
     )
     try:
         summary = run_workers(
@@ -77,6 +94,48 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_duration(text: str) -> float:
+    """``90``, ``90s``, ``45m``, ``2h``, ``1h30m`` -> seconds."""
+    import re
+
+    from mbr_search.errors import UsageError
+
+    value = text.strip().lower()
+    parts = re.fullmatch(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?", value)
+    if not value or parts is None or not any(parts.groups()):
+        raise UsageError(
+            f"--budget {text!r} is not a duration. Fix: write e.g. 90m, 2h, 1h30m or 3600s."
+        )
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in parts.groups())
+    total = hours * 3600 + minutes * 60 + seconds
+    if total <= 0:
+        raise UsageError(f"--budget {text!r}: must be longer than zero.")
+    return total
+
+
+def _remaining_budget(text: str | None) -> float | None:
+    """Seconds left of ``--budget``, counted from the first start of this command: a
+    recycled process and the ``--workers`` children inherit the end time, not a new budget."""
+    if not text:
+        return None
+    end = os.environ.get(BUDGET_END_ENV)
+    if end is None:
+        end = str(time.time() + parse_duration(text))
+        os.environ[BUDGET_END_ENV] = end
+    return max(float(end) - time.time(), 0.0)
+
+
+def _warm_start(args: argparse.Namespace, storage: str | None) -> tuple[str, Any] | None:
+    if not args.warm_start:
+        return None
+    from mbr_search.search.warmstart import parse_reference
+    from mbr_search.storage import resolve_storage
+
+    name, url = parse_reference(args.warm_start, storage)
+    spec = resolve_storage(url, password_file=args.password_file, read_only=True)
+    return name, spec
+
+
 def _check_numbers(args: argparse.Namespace) -> None:
     from mbr_search.errors import UsageError
 
@@ -88,6 +147,8 @@ def _check_numbers(args: argparse.Namespace) -> None:
         raise UsageError(f"--workers {args.workers}: must be at least 1.")
     if args.recycle_after < 0:
         raise UsageError(f"--recycle-after {args.recycle_after}: must be 0 (never) or more.")
+    if args.budget is not None:
+        parse_duration(args.budget)
 
 
 def format_summary(summary: Any, study_ref: str) -> str:
@@ -98,6 +159,8 @@ def format_summary(summary: Any, study_ref: str) -> str:
         f"({c['COMPLETE']} complete, {c['PRUNED']} pruned, {c['FAIL']} failed) "
         f"in {summary.seconds:.0f} s."
     ]
+    if summary.budget_reached:
+        lines.append("Stopped by --budget: the next trial would likely have ended after it.")
     if summary.grid_exhausted:
         lines.append("The grid is exhausted: every configuration has been tried.")
     if summary.best_value is None:

@@ -1,4 +1,5 @@
-"""Files ``evaluate`` writes besides the models: per-frame CSVs and the results.json header."""
+"""Files ``evaluate`` writes besides the models and results.json: per-frame CSVs, and the
+versions and time stamp results.json records (its schema: :mod:`mbr_search.evaluate.results`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-SCHEMA_VERSION = 1
+from mbr_search._atomic import atomic_path
+
 _PACKAGES = (
     "mbr-search", "numpy", "scipy", "scikit-learn", "pandas", "optuna", "tensorflow", "keras",
     "keras-tcn",
@@ -58,7 +60,8 @@ def write_frames_csv(
         columns[f"{b}_pred_raw"] = raw[:, c].astype(np.uint8)
         columns[f"{b}_pred"] = post[:, c].astype(np.uint8)
     path.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(columns).to_csv(path, index=False)
+    with atomic_path(path, fix="free disk space or choose another --out") as tmp:
+        pd.DataFrame(columns).to_csv(tmp, index=False)
     return path
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mbr_search._atomic import atomic_path, output_error
+from mbr_search._atomic import output_error
 from mbr_search.errors import OutputError, UsageError
 
 if TYPE_CHECKING:
@@ -108,7 +108,6 @@ def _write_outputs(
     returns their paths and the number of bouts."""
     from mbr_search.evaluate.outputs import write_frames_csv
     from mbr_search.predict.boris import (
-        OUT_FIX,
         boris_events,
         bout_rows,
         write_boris_xlsx,
@@ -116,9 +115,8 @@ def _write_outputs(
     )
 
     frames_csv = stem.with_name(f"{stem.name}_frames.csv")
-    # A full disk must not leave a CSV that looks complete: temp name, then rename.
-    with atomic_path(frames_csv, fix=OUT_FIX) as tmp:
-        write_frames_csv(tmp, behaviours, rate, probs, raw, post, source_frames=source_frames)
+    # Written atomically: a full disk must not leave a CSV that looks complete.
+    write_frames_csv(frames_csv, behaviours, rate, probs, raw, post, source_frames=source_frames)
     rows = bout_rows(post, behaviours, rate)
     bouts_csv = write_bouts_csv(stem.with_name(f"{stem.name}_bouts.csv"), rows)
     boris = write_boris_xlsx(stem.with_name(f"{stem.name}_boris.xlsx"), boris_events(rows))

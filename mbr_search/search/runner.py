@@ -49,6 +49,10 @@ class RunOptions:
     #: continues in a fresh one: Keras + TensorFlow leak ~12 MiB per trial in one process
     #: despite ``clear_session`` (benchmarks/long_run_memory.py)
     recycle_after: int | None = None
+    #: wall-clock budget in seconds: no trial starts that would likely end after it
+    budget: float | None = None
+    #: (study name, storage) whose best trials are enqueued first
+    warm_start: tuple[str, StorageSpec] | None = None
 
 
 @dataclass
@@ -68,6 +72,8 @@ class RunSummary:
     grid_exhausted: bool = False
     #: the process ran its share of trials and should be replaced by a fresh one
     recycle: bool = False
+    #: no trial was started because the median trial would overrun --budget
+    budget_reached: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,8 @@ def run_study(
     data = _load_data(study_cfg)
     study, sampler = _open_study(study_cfg, spec, opts)
     _write_study_attrs(study, study_cfg, data.baseline)
+    if opts.warm_start is not None and opts.worker_index == 0:
+        _warm_start(study, study_cfg, *opts.warm_start)
     loop = _TrialLoop(study_cfg, spec, opts, study, sampler, data, started)
     loop.run()
     return _summary(study, spec, study_cfg.trials, data.baseline, started, loop)
@@ -126,6 +134,14 @@ def _load_data(study_cfg: StudyConfig) -> _Data:
     load_split(study_cfg, "test")
     folds = make_folds([v.id for v in videos], study_cfg.cv, study_cfg.seed)
     return _Data(videos, folds, prevalence_baseline(videos, folds))
+
+
+def _warm_start(study: optuna.Study, cfg: StudyConfig, name: str, spec: StorageSpec) -> None:
+    from mbr_search.search.warmstart import warm_start
+    from mbr_search.storage import open_existing_study
+
+    source = open_existing_study(spec, name, f"mbr-search run STUDY --study-name {name}")
+    print(warm_start(study, source, cfg.space).describe(), file=sys.stderr, flush=True)
 
 
 def _open_study(
@@ -178,6 +194,8 @@ class _TrialLoop:
             target_trials=cfg.trials, on_fold=self.bar.fold_done,
         )  # fmt: skip
         self.deadline = started + cfg.timeout if cfg.timeout else None
+        self.budget_end = started + opts.budget if opts.budget else None
+        self.budget_reached = False
         self.exhausted = False
         self.recycle = False
         self.ran = 0
@@ -220,8 +238,17 @@ class _TrialLoop:
                 return True
         if remaining is not None and remaining <= 0:
             return True
+        if self.budget_end is not None and self._over_budget():
+            self.budget_reached = True
+            return True
         self.recycle = self.opts.recycle_after is not None and self.ran >= self.opts.recycle_after
         return self.recycle
+
+    def _over_budget(self) -> bool:
+        """Would a trial of median cost, started now, end after the budget?"""
+        assert self.budget_end is not None
+        cost = median_trial_seconds(self.study)
+        return time.perf_counter() + (cost or 0.0) > self.budget_end
 
     def _wait_for_others(self, running: int) -> None:
         # Other workers' trials may reach the target; a dead worker's trial is failed by
@@ -267,6 +294,7 @@ def _summary(
         finished=c["COMPLETE"] + c["PRUNED"], target=target, counts=c, best_value=None,
         baseline=baseline, seconds=time.perf_counter() - started,
         grid_exhausted=loop.exhausted, recycle=loop.recycle,
+        budget_reached=loop.budget_reached,
     )  # fmt: skip
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if complete:
@@ -275,6 +303,19 @@ def _summary(
         summary.best_params = TrialRecord.from_trial(best).params
         summary.best_number = best.number
     return summary
+
+
+def median_trial_seconds(study: Any) -> float | None:
+    """Median wall time of the study's finished (complete or pruned) trials."""
+    import optuna
+
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    seconds = [
+        (t.datetime_complete - t.datetime_start).total_seconds()
+        for t in study.get_trials(deepcopy=False, states=states)
+        if t.datetime_complete is not None and t.datetime_start is not None
+    ]
+    return float(np.median(seconds)) if seconds else None
 
 
 def report_failures(study: Any, trial: Any) -> None:
