@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,9 +16,34 @@ RAT_MINI = BUNDLED / "rat_social_mini" / "dataset.yaml"
 STURMAN_MINI = BUNDLED / "sturman_oft_excerpts" / "dataset.yaml"
 SHARED_DATA = REPO.parent / "shared" / "data"
 
+#: Marker names of the tests that need a real system part (registered in pyproject.toml).
+NEEDS_MARKERS = ("needs_postgres", "needs_chromium")
+#: Reason prefix of the one skip that stays a skip under CI=true: the optional ../shared data.
+SHARED_SKIP = "optional shared data absent:"
+
+
+def on_ci() -> bool:
+    """``CI=true`` (as CI runs ``.ci/run``): a needed system part that is missing fails."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1")
+
+
+def find_chromium() -> Path | None:
+    """The one way to find Chromium, the same as ``.ci/run``'s ``chromium_path``:
+    ``$MBR_SEARCH_CHROMIUM`` when set and non-empty (``.ci/run`` exports what it found),
+    else ``chromium`` on PATH. A set variable naming no executable means: not found."""
+    named = os.environ.get("MBR_SEARCH_CHROMIUM", "")
+    if named:
+        return Path(named) if os.path.isfile(named) and os.access(named, os.X_OK) else None
+    found = shutil.which("chromium")
+    return Path(found) if found else None
+
+
 #: Debian's Chromium, driven by Playwright in the browser tests (never `playwright install`);
 #: the flags keep it off the network, which this machine does not have.
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = find_chromium()
+CHROMIUM_MISSING = (
+    "no Chromium: $MBR_SEARCH_CHROMIUM (if set) or `chromium` on PATH; apt-get install chromium"
+)
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -49,8 +75,50 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def shared_data() -> Path:
     """The real data in ../shared/data; tests using it skip cleanly when it is absent."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"{SHARED_DATA} not present (real shared data is optional)")
+        pytest.skip(f"{SHARED_SKIP} {SHARED_DATA} not present (real shared data is optional)")
     return SHARED_DATA
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses the PostgreSQL server fixture needs PostgreSQL, marked or not."""
+    for item in items:
+        if "postgres_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.needs_postgres)
+
+
+_REQUIRED_BUT_SKIPPED: list[str] = []
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
+    """Under CI=true a test marked ``needs_postgres``/``needs_chromium`` may not skip: its skip
+    (a skipif, a fixture's skip, an importorskip) is turned into a failure, so the run fails
+    instead of going green without its real parts. Only the ../shared data skip stays."""
+    report: pytest.TestReport = yield
+    if not (report.skipped and on_ci() and not hasattr(report, "wasxfail")):
+        return report
+    needs = [m for m in NEEDS_MARKERS if item.get_closest_marker(m) is not None]
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    if needs and not reason.removeprefix("Skipped: ").startswith(SHARED_SKIP):
+        report.outcome = "failed"
+        report.longrepr = (
+            f"{item.nodeid} is marked {', '.join(needs)} and was skipped under CI=true, where "
+            f"it must run. Skip reason: {reason}"
+        )
+        _REQUIRED_BUT_SKIPPED.append(f"{item.nodeid} ({', '.join(needs)}): {reason}")
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _REQUIRED_BUT_SKIPPED:
+        terminalreporter.section("needed system parts missing under CI=true", red=True)
+        for line in _REQUIRED_BUT_SKIPPED:
+            terminalreporter.line(line)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _REQUIRED_BUT_SKIPPED and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 TINY_SPACE = """\

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import optuna
@@ -217,3 +219,136 @@ def test_recycling_the_process_keeps_the_study_going(tmp_path: Path) -> None:
         == 3
         and len(states) == 3
     )
+
+
+# --- pruning, --workers and --timeout through the real CLI ---------------------------------
+
+#: One searched value decides a trial: a learning rate that learns (3e-2, mean PR-AUC ~0.56
+#: on both folds) or one that leaves the random initial weights (1e-9, ~0.30).
+PRUNE_SPACE = """\
+name: prune_lstm
+model: lstm
+params:
+  learning_rate: {type: categorical, choices: [3.0e-2, 1.0e-9]}
+fixed:
+  lstm_units: 8
+  seq_len: 150
+  batch_size: 16
+  lstm_layers: 1
+  dropout: 0.1
+  multi_label: true
+"""
+
+
+def _edit(path: Path, **replacements: str) -> None:
+    text = path.read_text()
+    for old, new in replacements.items():
+        line = next((ln for ln in text.splitlines() if ln.startswith(f"{old}:")), None)
+        assert line is not None, f"no '{old}:' line in {path}"
+        text = text.replace(line, f"{old}: {new}")
+    path.write_text(text)
+
+
+def _pruning_study(folder: Path, pruner: str) -> Path:
+    """2 folds, 5 epochs, a 2-point grid whose order the fixed seed makes good-then-bad
+    (GridSampler with seed 1 draws 3e-2 first), and the YAML ``pruner`` under test."""
+    path = write_tiny_study(folder, name="prune")
+    (folder / "prune_space.yaml").write_text(PRUNE_SPACE)
+    _edit(
+        path, space="prune_space.yaml", sampler="{name: grid}", pruner=pruner,
+        training="{max_epochs: 5, patience: 5}", seed="1",
+    )  # fmt: skip
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("pruner", "pruned_steps"),
+    [
+        # Median: after 1 complete trial, from fold 0 on, below the median -> pruned at once.
+        ("{name: median, n_startup_trials: 1, n_warmup_steps: 0}", [0]),
+        # Wilcoxon against the best trial needs 2 paired folds; two losses give the exact
+        # one-sided p = 1/4 < 0.3, so it prunes after the second fold, never the first.
+        ("{name: wilcoxon, p_threshold: 0.3, n_warmup_steps: 2}", [0, 1]),
+    ],
+    ids=["median", "wilcoxon"],
+)
+def test_yaml_pruner_prunes_the_clearly_worse_trial(
+    tmp_path: Path, pruner: str, pruned_steps: list[int]
+) -> None:
+    path = _pruning_study(tmp_path, pruner)
+    db = tmp_path / "s.db"
+    result = run_cli("run", str(path), "--trials", "2", "--storage", f"sqlite:///{db}",
+                     "--no-progress")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "2/2 finished trials (1 complete, 1 pruned, 0 failed)" in result.stdout
+    good, bad = _study(db, "prune").trials
+    assert (good.state, bad.state) == (optuna.trial.TrialState.COMPLETE,
+                                       optuna.trial.TrialState.PRUNED)  # fmt: skip
+    assert good.params == {"learning_rate": 3.0e-2} and bad.params == {"learning_rate": 1.0e-9}
+    assert list(good.intermediate_values) == [0, 1]
+    assert list(bad.intermediate_values) == pruned_steps
+    assert list(bad.user_attrs["fold_scores"]) == [str(s) for s in pruned_steps]
+    for step in pruned_steps:  # clearly worse at every step it reached
+        assert bad.intermediate_values[step] < good.intermediate_values[step] - 0.1
+    # Optuna keeps a pruned trial's last report as its value; no out-of-fold file is saved.
+    assert bad.value == bad.intermediate_values[pruned_steps[-1]]
+    assert "oof_artifact_id" not in bad.user_attrs and "oof_artifact_id" in good.user_attrs
+
+
+def _finished(trials: list[optuna.trial.FrozenTrial]) -> list[optuna.trial.FrozenTrial]:
+    done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    return [t for t in trials if t.state in done]
+
+
+@pytest.mark.slow
+def test_two_workers_share_one_study_and_stop_at_the_target(tmp_path: Path) -> None:
+    path = write_tiny_study(tmp_path)
+    db = tmp_path / "s.db"
+    result = run_cli(
+        "run", str(path), "--trials", "4", "--workers", "2", "--storage", f"sqlite:///{db}",
+        "--no-progress", "--set", "cv.max_folds=1", "--set", "pruner.name=none",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("Best trial #") == 1  # one summary, from worker 0
+    assert "4/4 finished trials" in result.stdout
+    trials = _study(db).trials
+    states = [t.state for t in trials]
+    assert len(_finished(trials)) == 4, states
+    assert optuna.trial.TrialState.RUNNING not in states, states
+    assert optuna.trial.TrialState.WAITING not in states, states
+    # A trial beyond the target (both workers starting the last one) is refused, not counted.
+    for t in trials:
+        if t.state == optuna.trial.TrialState.FAIL:
+            assert "surplus" in t.user_attrs["fail_reason"], t.user_attrs
+    # Two processes really trained at once: some trial started before another one ended.
+    spans = sorted((t.datetime_start, t.datetime_complete) for t in _finished(trials))
+    assert any(b[0] < a[1] for a, b in itertools.combinations(spans, 2)), spans
+
+
+@pytest.mark.slow
+def test_timeout_stops_starting_trials(tmp_path: Path) -> None:
+    path = write_tiny_study(tmp_path)
+    db = tmp_path / "s.db"
+    timeout = 15.0
+    result = run_cli(
+        "run", str(path), "--trials", "50", "--timeout", str(timeout), "--storage",
+        f"sqlite:///{db}", "--no-progress", "--set", "cv.max_folds=1",
+    )  # fmt: skip
+    ended = datetime.now()
+    assert result.returncode == 0, result.stderr
+    trials = _study(db).trials
+    finished = _finished(trials)
+    assert 1 <= len(finished) < 50 and len(finished) == len(trials), [t.state for t in trials]
+    assert f"{len(finished)}/50 finished trials" in result.stdout
+    starts = [t.datetime_start for t in trials]
+    # Every trial starts inside [run start, run start + timeout]; the one running at the
+    # deadline finishes, and then the run ends instead of starting another.
+    assert (max(starts) - min(starts)).total_seconds() < timeout
+    last_end = max(t.datetime_complete for t in trials)
+    assert (ended - last_end).total_seconds() < 15, (ended, last_end)
+
+
+def test_bad_timeout_and_workers_are_usage_errors() -> None:
+    assert "--timeout 0.0: must be a positive" in _bad("run", "lstm_pose", "--timeout", "0").stderr
+    assert "--workers 0: must be at least 1" in _bad("run", "lstm_pose", "--workers", "0").stderr

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import optuna
 import pytest
-from conftest import CHROMIUM, CHROMIUM_ARGS
+from conftest import CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING
 
 from mbr_search.storage import default_artifact_dir, open_storage, resolve_storage
 
@@ -115,7 +115,8 @@ def test_dashboard_binds_localhost_and_serves_without_accept_encoding(dashboard:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium: apt-get install chromium")
+@pytest.mark.needs_chromium
+@pytest.mark.skipif(CHROMIUM is None, reason=CHROMIUM_MISSING)
 def test_study_page_in_headless_chromium(dashboard: str, tmp_path: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     home = tmp_path / "chromium-home"

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import optuna
 import pandas as pd
 import pytest
-from _evaluated import Evaluated, evaluated_study
-from conftest import RAT_MINI, STURMAN_MINI, run_cli, write_tiny_study
+from _evaluated import Evaluated, evaluated_study, sturman_search
+from conftest import RAT_MINI, run_cli, write_tiny_study
 
 BEHAVIOURS = ["social", "nonsocial", "aggression"]
 
@@ -100,25 +102,19 @@ def test_test_labels_never_reach_thresholds_or_post_processing(
 
 
 @pytest.mark.slow
-def test_cv_only_on_the_sturman_excerpt_shows_the_human_ceiling(tmp_path: Path) -> None:
-    space = tmp_path / "tiny_space.yaml"
-    write_tiny_study(tmp_path)  # writes tiny_space.yaml
-    study = tmp_path / "sturman.yaml"
-    study.write_text(
-        f"name: sturman\ndataset: {STURMAN_MINI}\nbehaviours: [wall_rearing, mid_rearing]\n"
-        f"fps: 10\nfeatures: {{backbone: pose}}\nspace: {space}\n"
-        "cv: {scheme: leave_one_video_out}\nsampler: {name: random}\npruner: {name: none}\n"
-        "training: {max_epochs: 1, patience: 1}\nseed: 0\n"
-    )
-    storage = f"sqlite:///{tmp_path / 's.db'}"
-    ran = run_cli("run", str(study), "--trials", "1", "--storage", storage, "--no-progress")
-    assert ran.returncode == 0, ran.stderr
+def test_cv_only_on_the_sturman_excerpt_shows_the_human_ceiling(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    # The session's 2-trial search of the excerpt (shared with the browser report test).
+    searched = sturman_search(tmp_path_factory.getbasetemp() / "sturman")
+    study, storage, env = searched.study, searched.storage, searched.env
     out = tmp_path / "out"
-    refused = run_cli("evaluate", str(study), "--storage", storage, "--out", str(out))
+    refused = run_cli("evaluate", str(study), "--storage", storage, "--out", str(out), env=env)
     assert refused.returncode == 2
     assert "no video has split: test" in refused.stderr and "--cv-only" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1 and not out.exists()
-    res = run_cli("evaluate", str(study), "--storage", storage, "--out", str(out), "--cv-only")
+    res = run_cli("evaluate", str(study), "--storage", storage, "--out", str(out), "--cv-only",
+                  "--top", "1", env=env)  # fmt: skip
     assert res.returncode == 0, res.stderr
     r = json.loads((out / "results.json").read_text())
     assert r["cv_only"] and r["trials"][0]["test"] is None and r["ensemble"] is None
@@ -157,3 +153,68 @@ def test_evaluate_refuses_a_missing_study_and_a_study_without_complete_trial(
     assert "has no complete trial (1 pruned)" in none.stderr
     assert len(none.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+def test_results_json_round_trips_through_the_typed_results(evaluated: Evaluated) -> None:
+    from mbr_search.evaluate.results import Results, TrialResult
+
+    path = evaluated.out / "results.json"
+    r = Results.read(path)
+    assert Results.from_json(r.to_json()) == r
+    assert r.to_json() == evaluated.results  # every key and number the file holds, no more
+    assert path.read_text() == json.dumps(r.to_json(), indent=1, allow_nan=False)
+    best = r.trials[0]
+    assert isinstance(best, TrialResult) and best.number == evaluated.results["trials"][0]["number"]
+    assert best.test is not None and set(best.test.post.pooled) == set(BEHAVIOURS)
+    pooled = evaluated.results["trials"][0]["test"]["post"]["pooled"]["social"]
+    assert best.test.post.pooled["social"].f1 == pooled["f1"]
+    assert best.test.post.pooled["social"].confusion == tuple(map(tuple, pooled["confusion"]))
+    assert r.ensemble is not None and r.ensemble.members == tuple(t.number for t in r.trials)
+
+
+@pytest.mark.slow
+def test_a_malformed_results_json_is_one_line_naming_file_and_key(
+    evaluated: Evaluated, tmp_path: Path
+) -> None:
+    from mbr_search.errors import DataError
+    from mbr_search.evaluate.results import Results
+
+    def refused(edit: Any) -> str:
+        data = json.loads(json.dumps(evaluated.results))
+        edit(data)
+        with pytest.raises(DataError) as info:
+            Results.from_json(data, source="out/results.json")
+        message = str(info.value)
+        assert len(message.splitlines()) == 1 and message.startswith("out/results.json: ")
+        return message
+
+    def wrong_f1(d: dict[str, Any]) -> None:
+        d["trials"][0]["test"]["post"]["pooled"]["social"]["f1"] = "high"
+
+    assert "key 'trials[0].test.post.pooled.social.f1' is 'high', expected a number" in (
+        refused(wrong_f1)
+    )
+    assert "key 'trials[1].oof' is missing" in refused(lambda d: d["trials"][1].pop("oof"))
+    assert "key 'ensemble.test.raw.pooled' lacks behaviour(s) ['aggression']" in refused(
+        lambda d: d["ensemble"]["test"]["raw"]["pooled"].pop("aggression")
+    )
+    assert "schema_version 0, this version of mbr-search reads 1" in refused(
+        lambda d: d.update(schema_version=0)
+    )
+    # what the user sees: `report` stops with that line and the command that fixes it
+    out = tmp_path / "out"
+    shutil.copytree(evaluated.out, out)
+    data = json.loads((out / "results.json").read_text())
+    wrong_f1(data)
+    (out / "results.json").write_text(json.dumps(data))
+    res = run_cli(
+        "report", str(evaluated.study), "--storage", evaluated.storage, "--out", str(out),
+        env=evaluated.env,
+    )  # fmt: skip
+    assert res.returncode == 2, res.stderr
+    line = res.stderr.strip()
+    assert len(line.splitlines()) == 1 and "Traceback" not in line
+    assert f"{out / 'results.json'}: key 'trials[0].test.post.pooled.social.f1'" in line
+    assert "re-run `mbr-search evaluate " in line and f" --out {out}`" in line
+    assert not (out / "report.html").exists()

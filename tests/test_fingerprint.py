@@ -97,3 +97,23 @@ def test_a_broken_test_video_fails_before_the_first_trial(tmp_path: Path) -> Non
     assert result.returncode == 2, result.stderr
     assert "8.csv.gz" in result.stderr and "Traceback" not in result.stderr
     assert not db.exists()  # nothing was written to the storage
+
+
+def test_test_video_contents_do_not_enter_the_fingerprint(tmp_path: Path) -> None:
+    # Trial values never saw the test videos: their labels may be corrected (or scrambled
+    # by a leakage test) without invalidating the study; a move between splits may not.
+    root = RAT_MINI.parent
+    annot = tmp_path / "8_annot.txt"
+    annot.write_bytes((root / "annotations" / "8_annot.txt").read_bytes())
+    text = RAT_MINI.read_text().replace("pose: dlc/", f"pose: {root}/dlc/")
+    text = text.replace("labels: annotations/8_annot.txt", f"labels: {annot}")
+    manifest = tmp_path / "ds.yaml"
+    manifest.write_text(text.replace("labels: annotations/", f"labels: {root}/annotations/"))
+    path = write_tiny_study(tmp_path, dataset=manifest)
+    before = fingerprint(load_study(str(path)))
+    annot.write_text(annot.read_text() + "\n")
+    assert before.differences(fingerprint(load_study(str(path)))) == []
+    moved = manifest.read_text().replace("id: rat08, split: test", "id: rat08, split: train")
+    assert moved != manifest.read_text()
+    manifest.write_text(moved)
+    assert fingerprint(load_study(str(path))).differences(before) != []

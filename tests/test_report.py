@@ -1,12 +1,11 @@
 """`mbr-search report` without a browser: files, Markdown tables, best_config.yaml, errors.
 
 The study is made by really running a tiny search (and, for the test-score parts, the real
-`mbr-search evaluate`) once per module.
+`mbr-search evaluate`) once per session, shared with the other modules (tests/_evaluated.py).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import shutil
@@ -18,6 +17,7 @@ from pathlib import Path
 import optuna
 import pytest
 import yaml
+from _evaluated import evaluated_study, searched_study, shared_base
 from conftest import run_cli, write_tiny_study
 
 from mbr_search.config.study import load_study
@@ -41,35 +41,19 @@ class Searched:
         return optuna.load_study(study_name=name, storage=self.storage)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def searched(tmp_path_factory: pytest.TempPathFactory) -> Searched:
-    """A real tiny search on the bundled rat videos: 3 trials, some of them pruned, run with a
-    ``--set`` that best_config.yaml must carry over."""
-    root = tmp_path_factory.mktemp("report_search")
-    study = write_tiny_study(root / "studies")
-    storage = f"sqlite:///{root / 'study.db'}"
-    env = {"MBR_SEARCH_HOME": str(root / "home")}
-    with contextlib.chdir(root):
-        result = run_cli(
-            "run", str(study), "--trials", "3", "--storage", storage, "--no-progress",
-            "--set", "training.patience=2", env=env,
-        )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return Searched(study, storage, root)
+    """The session's real tiny search on the bundled rat videos (tests/_evaluated.py): 4
+    trials, run with a ``--set`` that best_config.yaml must carry over."""
+    shared = searched_study(shared_base(tmp_path_factory))
+    return Searched(shared.study, shared.storage, shared.base)
 
 
-@pytest.fixture(scope="module")
-def evaluated(searched: Searched) -> Path:
-    """The real `mbr-search evaluate --top 2` of that study (models, CSVs, results.json)."""
-    out = searched.root / "evaluated"
-    env = {"MBR_SEARCH_HOME": str(searched.root / "home")}
-    with contextlib.chdir(searched.root):
-        result = run_cli(
-            "evaluate", str(searched.study), "--storage", searched.storage, "--top", "2",
-            "--out", str(out), env=env,
-        )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return out
+@pytest.fixture
+def evaluated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real `mbr-search evaluate --top 2` of that study (models, CSVs, results.json);
+    shared: a test copies it before writing into it."""
+    return evaluated_study(shared_base(tmp_path_factory)).out
 
 
 def _report(searched: Searched, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -267,6 +251,7 @@ def test_report_with_evaluate_results(searched: Searched, evaluated: Path, tmp_p
 
 
 @pytest.mark.slow
+@pytest.mark.needs_postgres
 def test_passwords_never_reach_the_report(
     searched: Searched, tmp_path: Path, postgres_server: PostgresServer
 ) -> None:

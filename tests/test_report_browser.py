@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,17 +18,22 @@ from typing import Any
 
 import optuna
 import pytest
-from conftest import CHROMIUM, CHROMIUM_ARGS, STURMAN_MINI, run_cli, write_tiny_study
+from _evaluated import SHARED_TRIALS, evaluated_study, shared_base, sturman_search
+from conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    CHROMIUM_MISSING,
+    run_cli,
+)
 
 from mbr_search.report.document import slug
 
-RAT_TRIALS = 4
+RAT_TRIALS = SHARED_TRIALS
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="no /usr/bin/chromium: apt-get install chromium"
-    ),
+    pytest.mark.needs_chromium,
+    pytest.mark.skipif(CHROMIUM is None, reason=CHROMIUM_MISSING),
 ]
 
 
@@ -54,35 +60,26 @@ def _cli(root: Path, *args: str) -> None:
 
 @pytest.fixture(scope="module")
 def rats(tmp_path_factory: pytest.TempPathFactory) -> Made:
-    """Search (no pruning, so importances have enough trials), evaluate top 2, report."""
+    """The session's shared search (no pruning, so importances have enough trials) and its
+    evaluation of the top 2 (tests/_evaluated.py), reported before and after evaluate."""
+    shared = evaluated_study(shared_base(tmp_path_factory))
     root = tmp_path_factory.mktemp("report_rats")
-    study = str(write_tiny_study(root / "studies"))
-    storage = f"sqlite:///{root / 'rats.db'}"
+    study = str(shared.study)
     out = root / "reports"
-    _cli(root, "run", study, "--trials", str(RAT_TRIALS), "--storage", storage,
-         "--set", "pruner.name=none", "--no-progress")  # fmt: skip
-    _cli(root, "report", study, "--storage", storage, "--out", str(root / "cv_only"))
-    _cli(root, "evaluate", study, "--storage", storage, "--top", "2", "--out", str(out))
-    _cli(root, "report", study, "--storage", storage, "--out", str(out))
-    return Made(storage, "tiny", out)
+    shutil.copytree(shared.out, out)  # the shared folder stays as evaluate wrote it
+    _cli(root, "report", study, "--storage", shared.storage, "--out", str(root / "cv_only"))
+    _cli(root, "report", study, "--storage", shared.storage, "--out", str(out))
+    return Made(shared.storage, "tiny", out)
 
 
 @pytest.fixture(scope="module")
 def sturman(tmp_path_factory: pytest.TempPathFactory) -> Made:
-    """Two train videos labelled by three raters: out-of-fold results and the human ceiling."""
+    """Two train videos labelled by three raters: out-of-fold results and the human ceiling.
+    The 2-trial search is the session's (tests/_evaluated.py); evaluate and report are ours."""
+    searched = sturman_search(tmp_path_factory.getbasetemp() / "sturman")
     root = tmp_path_factory.mktemp("report_sturman")
-    write_tiny_study(root / "studies")  # for its tiny space
-    study = root / "studies" / "tiny_oft.yaml"
-    study.write_text(
-        f"name: tiny_oft\ndataset: {STURMAN_MINI}\n"
-        "behaviours: [wall_rearing, mid_rearing, grooming]\nfps: 10\n"
-        "features: {backbone: pose}\nspace: tiny_space.yaml\n"
-        "cv: {scheme: leave_one_video_out}\nsampler: {name: tpe, n_startup_trials: 2}\n"
-        "pruner: {name: none}\ntraining: {max_epochs: 1, patience: 1}\nseed: 0\n"
-    )
-    storage = f"sqlite:///{root / 'oft.db'}"
+    study, storage = searched.study, searched.storage
     out = root / "reports"
-    _cli(root, "run", str(study), "--trials", "2", "--storage", storage, "--no-progress")
     _cli(root, "evaluate", str(study), "--storage", storage, "--top", "2", "--cv-only",
          "--out", str(out))  # fmt: skip
     _cli(root, "report", str(study), "--storage", storage, "--out", str(out))

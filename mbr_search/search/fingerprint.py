@@ -62,13 +62,18 @@ class Fingerprint:
 
 def fingerprint(study: StudyConfig) -> Fingerprint:
     """The fingerprint of ``study`` as configured now (hashes every input file)."""
-    videos = {
+    # Trial values depend on the training videos only: their files are hashed. Test videos
+    # are recorded by id (moving one between splits changes the folds) but not by content,
+    # so that `evaluate` may be run on corrected or withheld test labels.
+    videos: dict[str, dict[str, str | None]] = {
         v.id: {
             "split": v.split,
             "pose": _hash(v.pose),
             "video": _hash(v.video),
             "labels": _hash(v.labels.path if v.labels else None),
         }
+        if v.split == "train"
+        else {"split": v.split}
         for v in study.dataset.videos
     }
     if study.embed is not None:
