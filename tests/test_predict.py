@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,25 @@ def test_predict_reproduces_the_evaluated_test_predictions(
         )
     assert (out / f"{stem}_boris.xlsx").stat().st_size > 0
     assert f"{len(bouts)} bouts" in res.stdout
+    _boris_sheet_and_summary_match(out, stem, frames, bouts)
+
+
+def _boris_sheet_and_summary_match(
+    out: Path, stem: str, frames: pd.DataFrame, bouts: pd.DataFrame
+) -> None:
+    """The BORIS sheet reads back (labels.format: boris) as the prediction; summary.csv
+    counts the same bouts and time."""
+    from mbr_search.data.labels import LabelSource, read_labels
+
+    sheet = LabelSource(path=out / f"{stem}_boris.xlsx", format="boris")
+    back = read_labels(sheet, tuple(BEHAVIOURS), n_frames=len(frames), fps=10.0).values
+    for b, behaviour in enumerate(BEHAVIOURS):
+        assert np.array_equal(back[:, b], frames[f"{behaviour}_pred"].to_numpy())
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary["video"].tolist() == [stem] * 3 and summary["behaviour"].tolist() == BEHAVIOURS
+    for row in summary.itertuples():
+        assert row.bouts == int((bouts["behaviour"] == row.behaviour).sum())
+        assert row.total_s == pytest.approx(frames[f"{row.behaviour}_pred"].sum() / 10, abs=1e-4)
 
 
 @pytest.mark.slow
@@ -70,33 +90,124 @@ def test_predict_refuses_a_video_for_a_pose_model_and_other_keypoints(
     assert not (tmp_path / "p").exists()
 
 
-def test_a_model_directory_round_trips_without_pickle(tmp_path: Path) -> None:
+def _model(path: Path) -> Any:
     from mbr_search.evaluate import model_dir
     from mbr_search.evaluate.postprocess import PostProcess
+    from mbr_search.models.lstm import LstmParams
     from mbr_search.training.sequences import Standardiser
 
-    (tmp_path / "m0_all.keras").write_bytes(b"placeholder: only the manifest is read here")
-    saved = model_dir.ModelDir(
-        path=tmp_path, behaviours=("a", "b"), fps=10.0, backbone="pose",
-        features={"kind": "pose", "keypoints": ["n", "t"], "axis": None,
-                  "likelihood_threshold": 0.5, "individuals": ["single"], "feature_version": 1},
+    return model_dir.ModelDir(
+        path=path, behaviours=("a", "b"), fps=10.0, backbone="pose",
+        features=model_dir.PoseFeatures(
+            keypoints=("n", "t"), axis=("t", "n"), likelihood_threshold=0.5,
+            individuals=("single",), feature_version=1,
+        ),
         feature_dim=4, source_fps=30.0,
         members=(
-            model_dir.Member(3, {"seq_len": 150}, (model_dir.Group("m0_all.keras", (0, 1)),)),
+            model_dir.Member(
+                3, LstmParams(seq_len=150, lstm_units=8), (model_dir.Group("m0_all.keras", (0, 1)),)
+            ),
         ),
         thresholds={"a": 0.25, "b": 0.5},
         postprocess={"a": PostProcess(3, 0, 5), "b": PostProcess()},
         standardiser=Standardiser(np.arange(4, dtype=np.float32), np.ones(4, np.float32)),
+        info=model_dir.ModelInfo("s", "d", 3, 0.5, ("v1", "v2")),
     )  # fmt: skip
+
+
+def test_a_model_directory_round_trips_without_pickle(tmp_path: Path) -> None:
+    from mbr_search.evaluate import model_dir
+
+    (tmp_path / "m0_all.keras").write_bytes(b"placeholder: only the manifest is read here")
+    saved = _model(tmp_path)
     model_dir.save(saved)
     loaded = model_dir.load(tmp_path)
     assert loaded.thresholds == saved.thresholds and loaded.postprocess == saved.postprocess
     assert loaded.members == saved.members and loaded.features == saved.features
+    assert loaded.info == saved.info
+    assert loaded.members[0].params.seq_len == 150 and loaded.members[0].params.batch_size == 16
     assert np.array_equal(loaded.standardiser.mean, saved.standardiser.mean)
+    assert (
+        model_dir.ModelDir.from_json(
+            saved.to_json(), path=tmp_path, standardiser=saved.standardiser
+        )
+        == saved
+    )
     with np.load(tmp_path / "standardiser.npz", allow_pickle=False) as npz:
         assert set(npz.files) == {"mean", "std"}
     manifest = json.loads((tmp_path / "model.json").read_text())
     assert manifest["format"] == "mbr-search-model" and manifest["source_fps"] == 30.0
+    assert manifest == saved.to_json() and manifest["members"][0]["family"] == "lstm"
+
+
+def test_a_cnn_model_directory_round_trips_its_embedding_settings(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from mbr_search.config.embed import CropSettings, EmbedSettings
+    from mbr_search.evaluate import model_dir
+
+    (tmp_path / "m0_all.keras").write_bytes(b"placeholder")
+    embed = EmbedSettings("mobilenet_v3_small", "none", CropSettings(32, ("midbody",)), 10.0)
+    saved = replace(
+        _model(tmp_path), backbone="mobilenet_v3_small",
+        features=model_dir.CnnFeatures(embed, uses_pose=True),
+    )  # fmt: skip
+    model_dir.save(saved)
+    loaded = model_dir.load(tmp_path)
+    assert loaded.cnn_features == saved.features and loaded.cnn_features.embed == embed
+    assert json.loads((tmp_path / "model.json").read_text())["features"] == {
+        "kind": "cnn", "backbone": "mobilenet_v3_small", "weights": "none",
+        "crop": {"size": 32, "keypoints": ["midbody"], "likelihood_threshold": 0.5,
+                 "missing": "full_frame"},
+        "fps": 10.0, "uses_pose": True,
+    }  # fmt: skip
+
+
+def test_a_manifest_without_family_or_with_a_bad_value_is_read_or_refused(tmp_path: Path) -> None:
+    from mbr_search.errors import DataError
+    from mbr_search.evaluate import model_dir
+
+    (tmp_path / "m0_all.keras").write_bytes(b"placeholder")
+    saved = _model(tmp_path)
+    model_dir.save(saved)
+    manifest = json.loads((tmp_path / "model.json").read_text())
+    # written before members recorded their family: the family whose params fit all names
+    del manifest["members"][0]["family"]
+    (tmp_path / "model.json").write_text(json.dumps(manifest))
+    assert model_dir.load(tmp_path).members == saved.members
+    for key, value, problem in (
+        ("feature_dim", "4", "key 'feature_dim' is '4', expected an integer"),
+        ("features", {"kind": "pose"}, "key 'features.keypoints' is missing"),
+        ("backbone", "resnet50", "key 'features' does not match backbone 'resnet50'"),
+    ):
+        broken = {**manifest, key: value}
+        (tmp_path / "model.json").write_text(json.dumps(broken))
+        with pytest.raises(DataError) as info:
+            model_dir.load(tmp_path)
+        line = str(info.value)
+        assert len(line.splitlines()) == 1 and line.startswith(f"{tmp_path / 'model.json'}: ")
+        assert problem in line and "re-run `mbr-search evaluate`" in line
+    manifest["members"][0]["params"]["seq_len"] = 1
+    (tmp_path / "model.json").write_text(json.dumps(manifest))
+    with pytest.raises(DataError, match=r"key 'members\[0\]\.params'.*seq_len: value 1"):
+        model_dir.load(tmp_path)
+
+
+@pytest.mark.slow
+def test_the_evaluated_model_directory_round_trips(evaluated: Evaluated) -> None:
+    from mbr_search.evaluate import model_dir
+
+    for folder in ("model", "model_ensemble"):
+        loaded = model_dir.load(evaluated.out / folder)
+        manifest = json.loads((evaluated.out / folder / "model.json").read_text())
+        assert loaded.to_json() == manifest
+        again = model_dir.ModelDir.from_json(
+            manifest, path=loaded.path, standardiser=loaded.standardiser
+        )
+        assert again == loaded
+        assert loaded.pose_features.keypoints == ("top", "body", "tail", "tail-m", "tail-e")
+        assert all(m.family == "lstm" and m.params.seq_len == 150 for m in loaded.members)
+    assert len(model_dir.load(evaluated.out / "model_ensemble").members) == 2
 
 
 @pytest.mark.slow

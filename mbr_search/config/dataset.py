@@ -171,6 +171,7 @@ def _file(sec: Section, key: str, base: Path) -> Path | None:
 _LABEL_KEYS = (
     "format", "file", "names", "stream", "recording", "id_column", "rater_column",
     "type_column", "start_column", "stop_column", "raters", "min_votes", "sep",
+    "observation", "subject", "absent",
 )  # fmt: skip
 
 
@@ -211,6 +212,9 @@ def _labels(
         raters=raters,
         min_votes=min_votes,
         sep=lab.text("sep", None),
+        observation=str(lab.raw("observation", sec.data.get("id"))),
+        subject=lab.text("subject", None),
+        absent=lab.names("absent", ()),
     )
     lab.finish()
     if fmt == "dlc_columns" and source.path.suffix.lower() != ".csv":

@@ -6,6 +6,8 @@ Formats (``labels.format`` in a dataset file):
 - ``caltech``: Caltech Behavior Annotator ``.txt`` (CalMS21/MARS/Bento), 1-based inclusive.
 - ``intervals``: a table of [from, to] intervals in seconds, possibly from several raters,
   combined per frame by a vote (default: a strict majority of the raters).
+- ``boris``: BORIS tabular event exports (CSV/TSV/XLSX) or a ``.boris`` project file, one
+  observation per video, optionally one subject (see ``data/boris.py``).
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mbr_search.data.boris import read_boris
 from mbr_search.errors import DataError
 
-LABEL_FORMATS = ("frame_csv", "dlc_columns", "caltech", "intervals")
+LABEL_FORMATS = ("frame_csv", "dlc_columns", "caltech", "intervals", "boris")
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,9 @@ class LabelSource:
     raters: tuple[str, ...] = ()
     min_votes: int | None = None
     sep: str | None = None
+    observation: str | None = None  # boris: the observation id of this video
+    subject: str | None = None  # boris: one subject's events (None: every subject's)
+    absent: tuple[str, ...] = ()  # boris: study behaviours a tabular export may lack (0)
 
     def file_name(self, behaviour: str) -> str:
         return self.names.get(behaviour, behaviour)
@@ -74,7 +80,20 @@ def read_labels(
         return _caltech(source, behaviours)
     if source.format == "intervals":
         return _intervals(source, behaviours, n_frames=n_frames, fps=fps)
+    if source.format == "boris":
+        return _boris(source, behaviours, n_frames=n_frames, fps=fps)
     raise DataError(f"{source.path}: unknown labels format '{source.format}'.")
+
+
+def _boris(
+    source: LabelSource, behaviours: tuple[str, ...], *, n_frames: int, fps: float
+) -> Labels:
+    values = read_boris(
+        source.path, [(b, source.file_name(b)) for b in behaviours],
+        observation=source.observation or "", subject=source.subject, absent=source.absent,
+        n_frames=n_frames, fps=fps, sep=source.sep,
+    )  # fmt: skip
+    return Labels(values, behaviours, has_length=False)
 
 
 def _absent(source: LabelSource, behaviour: str, available: list[str]) -> DataError:

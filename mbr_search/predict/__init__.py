@@ -2,7 +2,8 @@
 
 Per input it writes ``<name>_frames.csv`` (per-frame probabilities and 0/1 labels),
 ``<name>_bouts.csv`` (one row per bout) and ``<name>_boris.xlsx`` (the bouts as BORIS
-events, importable into an observation).
+events, importable into an observation); for all inputs together ``summary.csv`` (per input
+and behaviour: total time, percentage, bouts, mean/median bout, latency to the first bout).
 """
 
 from __future__ import annotations
@@ -11,13 +12,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mbr_search._atomic import output_error
 from mbr_search.errors import OutputError, UsageError
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from mbr_search.evaluate.model_dir import ModelDir
+    from mbr_search.evaluate.summary import BehaviourSummary
+    from mbr_search.predict.inputs import Prepared
 
 
 @dataclass(frozen=True)
@@ -49,15 +54,13 @@ def predict_files(
     pairs a DeepLabCut file with each video input for CNN models that crop on the pose.
     """
     from mbr_search import paths
-    from mbr_search.evaluate import model_dir, postprocess, thresholds
-    from mbr_search.evaluate.inference import predict_videos
+    from mbr_search.evaluate import model_dir
+    from mbr_search.evaluate.summary import write_summary_csv
+    from mbr_search.predict.boris import OUT_FIX
     from mbr_search.predict.inputs import prepare, validate
 
     say = echo or (lambda _msg: None)
-    if not inputs:
-        raise UsageError("no INPUT given. Fix: name at least one pose file or video.")
-    if source_fps is not None and source_fps <= 0:
-        raise UsageError(f"--fps {source_fps}: must be a positive frame rate.")
+    _check_arguments(inputs, source_fps)
     model = model_dir.load(model_path)
     paths_in = [Path(p).expanduser() for p in inputs]
     pose_list = [Path(p).expanduser() for p in poses] if poses else None
@@ -67,6 +70,7 @@ def predict_files(
     fps = float(model.fps or model.source_fps or source_fps or 0) or None
     nets = None
     written: list[PredictionFiles] = []
+    summaries: list[BehaviourSummary] = []
     for i, path in enumerate(paths_in):
         prepared = prepare(
             model, path, source_fps=source_fps,
@@ -77,22 +81,41 @@ def predict_files(
             raise UsageError(f"{path}: unknown frame rate. Fix: pass --fps.")
         if nets is None:
             nets = model_dir.load_nets(model)
-        started = time.perf_counter()
-        probs = predict_videos(
-            model.members, nets, model.standardiser, [prepared.video], len(model.behaviours)
-        )[prepared.name]
-        raw = thresholds.binarise(probs, model.threshold_list)
-        post = postprocess.apply_all(raw, model.postprocess_list)
-        seconds = time.perf_counter() - started
-        frames_csv, bouts_csv, boris, n_bouts = _write_outputs(
+        probs, raw, post, seconds = _label(model, nets, prepared)
+        frames_csv, bouts_csv, boris, n_bouts, summary = _write_outputs(
             out_dir / prepared.name, model.behaviours, rate, probs, raw, post,
             prepared.source_frames,
         )  # fmt: skip
         written.append(
             PredictionFiles(path, frames_csv, bouts_csv, boris, len(probs), n_bouts, seconds)
         )
+        summaries += summary
         say(f"{path.name}: {len(probs)} frames, {n_bouts} bouts -> {frames_csv.name}")
+    say(f"summary -> {write_summary_csv(out_dir / 'summary.csv', summaries, fix=OUT_FIX)}")
     return written
+
+
+def _label(
+    model: ModelDir, nets: Any, prepared: Prepared
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Probabilities, 0/1 labels (threshold) and post-processed labels, and the seconds taken."""
+    from mbr_search.evaluate import postprocess, thresholds
+    from mbr_search.evaluate.inference import predict_videos
+
+    started = time.perf_counter()
+    probs = predict_videos(
+        model.members, nets, model.standardiser, [prepared.video], len(model.behaviours)
+    )[prepared.name]
+    raw = thresholds.binarise(probs, model.threshold_list)
+    post = postprocess.apply_all(raw, model.postprocess_list)
+    return probs, raw, post, time.perf_counter() - started
+
+
+def _check_arguments(inputs: Sequence[Path], source_fps: float | None) -> None:
+    if not inputs:
+        raise UsageError("no INPUT given. Fix: name at least one pose file or video.")
+    if source_fps is not None and source_fps <= 0:
+        raise UsageError(f"--fps {source_fps}: must be a positive frame rate.")
 
 
 def _write_outputs(
@@ -103,10 +126,11 @@ def _write_outputs(
     raw: np.ndarray,
     post: np.ndarray,
     source_frames: np.ndarray | None,
-) -> tuple[Path, Path, Path, int]:
+) -> tuple[Path, Path, Path, int, list[BehaviourSummary]]:
     """``<stem>_frames.csv``, ``_bouts.csv`` and ``_boris.xlsx``, each written atomically;
-    returns their paths and the number of bouts."""
+    returns their paths, the number of bouts and the input's rows of ``summary.csv``."""
     from mbr_search.evaluate.outputs import write_frames_csv
+    from mbr_search.evaluate.summary import summarise
     from mbr_search.predict.boris import (
         boris_events,
         bout_rows,
@@ -120,7 +144,8 @@ def _write_outputs(
     rows = bout_rows(post, behaviours, rate)
     bouts_csv = write_bouts_csv(stem.with_name(f"{stem.name}_bouts.csv"), rows)
     boris = write_boris_xlsx(stem.with_name(f"{stem.name}_boris.xlsx"), boris_events(rows))
-    return frames_csv, bouts_csv, boris, len(rows)
+    summary = summarise(stem.name, post, behaviours, rate)
+    return frames_csv, bouts_csv, boris, len(rows), summary
 
 
 def check_out_dir(out_dir: Path) -> None:
