@@ -14,17 +14,25 @@ def _video(vid: str, n: int, dim: int = 3, seed: int = 0) -> VideoData:
     return VideoData(vid, "train", feats, labels, True)
 
 
-def test_tail_is_padded_and_masked_not_dropped() -> None:
-    a, b = _video("a", 250), _video("b", 100, seed=1)
-    scaler = MomentCache([a, b]).standardiser(["a", "b"])
-    data = cut([a, b], 100, scaler)
-    assert data.x.shape == (4, 100, 3)  # ceil(250/100) + 1
-    assert data.mask.sum() == 350
-    assert data.mask[2, :50].all() and not data.mask[2, 50:].any()
-    assert np.all(data.x[2, 50:] == 0)
+def test_every_frame_is_in_exactly_one_masked_place_and_nothing_is_dropped() -> None:
+    a, b, c = _video("a", 250), _video("b", 100, seed=1), _video("c", 60, seed=2)
+    scaler = MomentCache([a, b, c]).standardiser(["a", "b", "c"])
+    data = cut([a, b, c], 100, scaler)
+    assert data.x.shape == (5, 100, 3)  # ceil(250/100) + 1 + 1
+    assert data.mask.sum() == 410
+    # a's last sequence is its last 100 real frames; the 50 already covered are masked out
+    assert not data.mask[2, :50].any() and data.mask[2, 50:].all()
+    np.testing.assert_allclose(
+        data.x[2].astype(np.float32), scaler.apply(a.features[150:250]), atol=2e-3
+    )
+    # only a video shorter than seq_len is zero-padded (and the padding masked out)
+    assert data.mask[4, :60].all() and not data.mask[4, 60:].any()
+    assert np.all(data.x[4, 60:] == 0)
     np.testing.assert_array_equal(unpad(data.y, data, "a"), a.labels)
+    np.testing.assert_array_equal(unpad(data.y, data, "c"), c.labels)
     assert data.x.dtype == np.float16  # half the memory of float32, like the cache
     np.testing.assert_allclose(unpad(data.x, data, "b"), scaler.apply(b.features), atol=2e-3)
+    np.testing.assert_allclose(unpad(data.x, data, "a"), scaler.apply(a.features), atol=2e-3)
 
 
 def test_standardiser_uses_only_the_given_videos() -> None:
@@ -57,5 +65,5 @@ def test_packed_targets_zero_weight_on_padding_and_no_positive_class() -> None:
     data = cut([a], 100, MomentCache([a]).standardiser(["a"]))
     packed = packed_targets(data, [0, 1])
     assert packed.shape == (2, 100, 4)
-    assert np.all(packed[1, 50:, 2:] == 0)
+    assert np.all(packed[1, :50, 2:] == 0)  # frames 50-99 again: already weighed once
     assert np.allclose(packed[..., 2:][data.mask], 0.5)  # all negative: N / (2 N) = 0.5

@@ -63,8 +63,10 @@ class MomentCache:
 
 
 def cut(videos: Sequence[VideoData], seq_len: int, scaler: Standardiser) -> Batchable:
-    """Cut each video into ``ceil(frames / seq_len)`` sequences; the tail is zero-padded
-    and masked out, never dropped.
+    """Cut each video into ``ceil(frames / seq_len)`` sequences. ``mask`` marks the frames
+    each sequence is responsible for (scored, weighted, returned by :func:`unpad`): every
+    frame exactly once, none dropped. The last sequence ends at the video's last frame
+    (overlapping the one before); only a video shorter than ``seq_len`` is zero-padded.
 
     Standardised values are stored as float16, like the cache: a thesis-scale fold is
     then half the memory, and Keras's own copy of it too; the model casts each batch to
@@ -82,11 +84,16 @@ def cut(videos: Sequence[VideoData], seq_len: int, scaler: Standardiser) -> Batc
     for video, count in zip(videos, counts, strict=True):
         for s in range(count):
             start = s * seq_len
-            stop = min(start + seq_len, video.n_frames)
-            length = stop - start
-            x[row, :length] = scaler.apply(video.features[start:stop])
-            y[row, :length] = video.labels[start:stop]
-            mask[row, :length] = True
+            # A short last sequence is taken as the last seq_len real frames, its already
+            # covered head masked out: real context instead of zero padding, which a
+            # backward LSTM or a non-causal convolution would otherwise read into the
+            # real frames. Only a video shorter than seq_len is zero-padded.
+            first = max(0, min(start, video.n_frames - seq_len))
+            stop = min(first + seq_len, video.n_frames)
+            length = stop - first
+            x[row, :length] = scaler.apply(video.features[first:stop])
+            y[row, :length] = video.labels[first:stop]
+            mask[row, start - first : length] = True
             owners.append((video.id, start))
             row += 1
         release_pages(video.features)
