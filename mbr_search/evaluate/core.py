@@ -8,7 +8,6 @@ ensemble and the human ceiling; then ``results.json`` (schema: docs/usage.md).
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import time
@@ -17,22 +16,27 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from mbr_search.config.study import StudyConfig
 from mbr_search.errors import UsageError
 from mbr_search.evaluate import metrics, postprocess, thresholds
 from mbr_search.evaluate.ceiling import model_vs_raters, pairwise_f1, raters_of
 from mbr_search.evaluate.decisions import decide
 from mbr_search.evaluate.ensemble import mean_probabilities
-from mbr_search.evaluate.outputs import (
-    SCHEMA_VERSION,
-    now_iso,
-    relative,
-    versions,
+from mbr_search.evaluate.model_dir import copy_members, replace_dir, save
+from mbr_search.evaluate.outputs import now_iso, relative, versions
+from mbr_search.evaluate.results import (
+    RESULTS_FILE,
+    CeilingModel,
+    DatasetInfo,
+    EnsembleResult,
+    HumanCeiling,
+    ModelAgreement,
+    RaterAgreement,
+    Results,
+    Settings,
 )
-from mbr_search.evaluate.runner import TrialRunner
-from mbr_search.features.cache import write_text_atomic
+from mbr_search.evaluate.runner import Outcome, TrialRunner
+from mbr_search.evaluate.trials import check_test_videos, load_trials
 
 log = logging.getLogger(__name__)
 Echo = Callable[[str], None]
@@ -55,8 +59,6 @@ def evaluate_study(
     NoCompleteTrialError without a complete trial, StorageError when the study is not in
     the storage, DataError when out-of-fold predictions are missing.
     """
-    from mbr_search.evaluate.trials import check_test_videos, load_trials
-
     say = echo or (lambda _msg: None)
     if top < 1:
         raise UsageError(f"--top {top}: must be at least 1.")
@@ -76,95 +78,115 @@ def evaluate_study(
         runner.run(trial, rank, oof)
         for rank, (trial, oof) in enumerate(zip(chosen, oofs, strict=True), start=1)
     ]
-
-    ens = None
-    if ensemble and len(outcomes) > 1:
-        ens = _ensemble(runner, outcomes, out_dir, say)
-    best = outcomes[0]
-    from mbr_search.evaluate.model_dir import replace_dir
-
-    replace_dir(out_dir / "model", best.model.path)
-    ceiling = _human_ceiling(runner, best)
-    results = {
-        "schema_version": SCHEMA_VERSION,
-        "study": study_cfg.name,
-        "study_name": study.study_name,
-        "study_file": str(study_cfg.path),
-        "storage": storage_spec.display,
-        "dataset": {
-            "name": study_cfg.dataset.name,
-            "path": str(study_cfg.dataset.path),
-            "train_videos": [v.id for v in runner.train],
-            "test_videos": [v.id for v in runner.test],
-        },
-        "behaviours": list(study_cfg.behaviours),
-        "fps": runner.fps,
-        "backbone": study_cfg.backbone,
-        "baseline_pr_auc": study.user_attrs.get("baseline_pr_auc"),
-        "created": now_iso(),
-        "versions": versions(),
-        "cv_only": not runner.test,
-        "settings": {
-            "top": top,
-            "ensemble": bool(ensemble),
-            "threshold_rule": thresholds.RULE,
-            "postprocess_objective": postprocess.OBJECTIVE,
-            "postprocess_grid_frames": postprocess.grid(runner.fps),
-            "segmental_overlap": metrics.SEGMENT_OVERLAP,
-            "cv_metric": "mean PR-AUC over behaviours and folds",
-        },
-        "trials": [o.record for o in outcomes],
-        "ensemble": ens,
-        "human_ceiling": ceiling,
-    }
-    path = out_dir / "results.json"
-    write_text_atomic(path, json.dumps(_clean(results), indent=1, allow_nan=False))
+    ens = _ensemble(runner, outcomes, out_dir, say) if ensemble and len(outcomes) > 1 else None
+    replace_dir(out_dir / "model", outcomes[0].model.path)
+    results = _results(
+        study_cfg, study, storage_spec, runner, outcomes, ens, top=top, ensemble=ensemble
+    )
+    path = results.write(out_dir / RESULTS_FILE)
     say(f"Wrote {path}")
     return path
 
 
-def _ensemble(runner: Any, outcomes: Sequence[Any], out_dir: Path, say: Echo) -> dict[str, Any]:
-    from mbr_search.evaluate.model_dir import copy_members, save
+def _results(
+    study_cfg: StudyConfig,
+    study: Any,
+    storage_spec: Any,
+    runner: TrialRunner,
+    outcomes: Sequence[Outcome],
+    ens: EnsembleResult | None,
+    *,
+    top: int,
+    ensemble: bool,
+) -> Results:
+    """Everything results.json holds: the study, its data, how it was decided, the models."""
+    baseline = study.user_attrs.get("baseline_pr_auc")
+    return Results(
+        study=study_cfg.name,
+        study_name=study.study_name,
+        study_file=str(study_cfg.path),
+        storage=storage_spec.display,
+        dataset=DatasetInfo(
+            name=study_cfg.dataset.name,
+            path=str(study_cfg.dataset.path),
+            train_videos=tuple(v.id for v in runner.train),
+            test_videos=tuple(v.id for v in runner.test),
+        ),
+        behaviours=tuple(study_cfg.behaviours),
+        fps=runner.fps,
+        backbone=study_cfg.backbone,
+        baseline_pr_auc=None if baseline is None else float(baseline),
+        created=now_iso(),
+        versions=versions(),
+        cv_only=not runner.test,
+        settings=_settings(top, ensemble, runner.fps),
+        trials=tuple(o.result for o in outcomes),
+        ensemble=ens,
+        human_ceiling=_human_ceiling(runner, outcomes[0]),
+    )
 
-    members = [o.number for o in outcomes]
-    say(f"Ensemble of trials {members}: mean of probabilities.")
+
+def _settings(top: int, ensemble: bool, fps: float) -> Settings:
+    grid = postprocess.grid(fps)
+    return Settings(
+        top=top,
+        ensemble=bool(ensemble),
+        threshold_rule=thresholds.RULE,
+        postprocess_objective=postprocess.OBJECTIVE,
+        postprocess_grid_frames={k: tuple(v) for k, v in grid.items()},
+        segmental_overlap=metrics.SEGMENT_OVERLAP,
+        cv_metric="mean PR-AUC over behaviours and folds",
+    )
+
+
+def _ensemble(
+    runner: TrialRunner, outcomes: Sequence[Outcome], out_dir: Path, say: Echo
+) -> EnsembleResult:
+    """The mean of the outcomes' probabilities, decided, scored and saved like a trial."""
+    members = tuple(o.number for o in outcomes)
+    say(f"Ensemble of trials {list(members)}: mean of probabilities.")
     oof = mean_probabilities([o.oof_probs for o in outcomes])
-    record: dict[str, Any] = {"members": members}
     decisions = decide(runner.oof_labels(oof), oof, runner.behaviours, runner.fps)
     folder = out_dir / "ensemble"
     if folder.exists():
         shutil.rmtree(folder)
-    record.update(decisions.as_json())
-    record["oof"] = runner.scored_block(oof, decisions, folder / "oof", is_test=False)[0]
-    record.update({"test": None, "predict_seconds": None, "predict_frames": 0})
+    oof_block = runner.scored_block(oof, decisions, folder / "oof", is_test=False)[0]
+    test_block, predict_seconds, frames = None, None, 0
     if runner.test:
         started = time.perf_counter()
         test = mean_probabilities([o.test_probs for o in outcomes])
         # members predicted separately; their summed predict time is the ensemble's cost
-        record["predict_seconds"] = round(
-            sum(o.record["predict_seconds"] or 0.0 for o in outcomes)
-            + (time.perf_counter() - started),
-            3,
-        )
-        record["predict_frames"] = int(sum(len(p) for p in test.values()))
-        record["test"] = runner.scored_block(test, decisions, folder / "test", is_test=True)[0]
+        member_seconds = sum(o.result.predict_seconds or 0.0 for o in outcomes)
+        predict_seconds = round(member_seconds + (time.perf_counter() - started), 3)
+        frames = int(sum(len(p) for p in test.values()))
+        test_block = runner.scored_block(test, decisions, folder / "test", is_test=True)[0]
     target = out_dir / "model_ensemble"
     if target.exists():
         shutil.rmtree(target)
-    model = replace(
-        outcomes[0].model,
-        path=target,
-        members=copy_members([o.model for o in outcomes], target),
-        thresholds=decisions.thresholds,
-        postprocess=decisions.postprocess,
-        info={**outcomes[0].model.info, "trial": None, "ensemble_of": members},
+    first = outcomes[0].model
+    save(
+        replace(
+            first,
+            path=target,
+            members=copy_members([o.model for o in outcomes], target),
+            thresholds=decisions.thresholds,
+            postprocess=decisions.postprocess,
+            info=replace(first.info, trial=None, ensemble_of=members),
+        )
     )
-    save(model)
-    record["model_dir"] = relative(target, out_dir)
-    return record
+    return EnsembleResult(
+        members=members,
+        thresholds={b: float(t) for b, t in decisions.thresholds.items()},
+        postprocess=dict(decisions.postprocess),
+        oof=oof_block,
+        test=test_block,
+        predict_seconds=predict_seconds,
+        predict_frames=frames,
+        model_dir=relative(target, out_dir),
+    )
 
 
-def _human_ceiling(runner: Any, best: Any) -> dict[str, Any] | None:
+def _human_ceiling(runner: TrialRunner, best: Outcome) -> HumanCeiling | None:
     """Rater-vs-rater F1 on the test videos with several raters, else the training ones."""
     for split, videos in (("test", runner.test), ("train", runner.train)):
         rated = [v for v in videos if len(v.per_rater) >= 2]
@@ -175,28 +197,19 @@ def _human_ceiling(runner: Any, best: Any) -> dict[str, Any] | None:
         per_rater = [v.per_rater for v in rated]
         preds_by_video = best.test_post if split == "test" else best.oof_post
         preds = [preds_by_video[v.id] for v in rated]
-        return {
-            "split": split,
-            "videos": [v.id for v in rated],
-            "raters": raters_of(per_rater),
-            "behaviours": pairwise_f1(per_rater, runner.behaviours),
-            "model": {
-                "trial": best.number,
-                "source": "test" if split == "test" else "oof",
-                "behaviours": model_vs_raters(per_rater, preds, runner.behaviours),
-            },
-        }
+        pairs = pairwise_f1(per_rater, runner.behaviours)
+        beside = model_vs_raters(per_rater, preds, runner.behaviours)
+        return HumanCeiling(
+            split=split,
+            videos=tuple(v.id for v in rated),
+            raters=tuple(raters_of(per_rater)),
+            behaviours={b: RaterAgreement(a["pairs"], a["mean_f1"]) for b, a in pairs.items()},
+            model=CeilingModel(
+                trial=best.number,
+                source="test" if split == "test" else "oof",
+                behaviours={
+                    b: ModelAgreement(a["vs_raters"], a["mean_f1"]) for b, a in beside.items()
+                },
+            ),
+        )
     return None
-
-
-def _clean(value: Any) -> Any:
-    """JSON-safe: numpy scalars to Python, non-finite floats to None, floats rounded."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return round(value, 6) if np.isfinite(value) else None
-    return value

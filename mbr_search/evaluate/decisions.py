@@ -23,12 +23,6 @@ class Decisions:
     thresholds: dict[str, float]
     postprocess: dict[str, postprocess.PostProcess]
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "thresholds": {b: round(t, 6) for b, t in self.thresholds.items()},
-            "postprocess": {b: p.as_dict() for b, p in self.postprocess.items()},
-        }
-
 
 @dataclass
 class Scoring:

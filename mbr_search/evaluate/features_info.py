@@ -2,47 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from mbr_search.config.study import StudyConfig
 from mbr_search.data.pose import read_pose
+from mbr_search.evaluate.model_dir import CnnFeatures, Features, PoseFeatures
 from mbr_search.features.pose_features import FEATURE_VERSION
 
 
-def feature_settings(study: StudyConfig) -> dict[str, Any]:
+def feature_settings(study: StudyConfig) -> Features:
     """Pose: keypoint names (in feature order), axis, likelihood threshold, animals.
-    CNN: backbone, weights, crop and whether crops were centred on the pose."""
+    CNN: the embedding settings and whether crops were centred on the pose."""
     train = study.dataset.split("train")
     if study.uses_pose_features:
         first = next(v for v in train if v.pose is not None)
         assert first.pose is not None
         pose = read_pose(first.pose)
         settings = study.dataset.pose
-        keypoints = settings.keypoints or pose.keypoints
-        return {
-            "kind": "pose",
-            "keypoints": list(keypoints),
-            "axis": list(settings.axis) if settings.axis else None,
-            "likelihood_threshold": settings.likelihood_threshold,
-            "individuals": list(pose.individuals),
-            "feature_version": FEATURE_VERSION,
-        }
-    emb = study.embed
-    assert emb is not None
-    crop = emb.crop
-    return {
-        "kind": "cnn",
-        "backbone": emb.backbone,
-        "weights": emb.weights,
-        "crop": {
-            "size": crop.size,
-            "keypoints": list(crop.keypoints) if crop.keypoints else None,
-            "likelihood_threshold": crop.likelihood_threshold,
-            "missing": crop.missing,
-        },
-        "fps": emb.fps,
-        "uses_pose": any(v.pose is not None for v in train),
-    }
+        return PoseFeatures(
+            keypoints=tuple(settings.keypoints or pose.keypoints),
+            axis=settings.axis,
+            likelihood_threshold=settings.likelihood_threshold,
+            individuals=tuple(pose.individuals),
+            feature_version=FEATURE_VERSION,
+        )
+    assert study.embed is not None
+    return CnnFeatures(study.embed, uses_pose=any(v.pose is not None for v in train))
 
 
 def source_fps(study: StudyConfig) -> float | None:

@@ -25,10 +25,10 @@ def predict_member(
     n_behaviours: int,
 ) -> np.ndarray:
     """(frames, behaviours) float32 probabilities of one member on one video."""
-    data = cut([video], member.seq_len, scaler)
-    out = np.zeros((len(data.x), member.seq_len, n_behaviours), dtype=np.float32)
+    data = cut([video], member.params.seq_len, scaler)
+    out = np.zeros((len(data.x), member.params.seq_len, n_behaviours), dtype=np.float32)
     for group, net in zip(member.groups, nets, strict=True):
-        pred = net.predict(data.x, batch_size=max(member.batch_size, 32), verbose=0)
+        pred = net.predict(data.x, batch_size=max(member.params.batch_size, 32), verbose=0)
         for j, col in enumerate(group.columns):
             out[..., col] = pred[..., j]
     return unpad(out, data, video.id)

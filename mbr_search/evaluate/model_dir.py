@@ -18,21 +18,130 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from mbr_search.errors import DataError
+from mbr_search.config.embed import CropSettings, EmbedSettings
+from mbr_search.errors import ConfigError, DataError, UsageError
+from mbr_search.evaluate._jsondoc import Node
 from mbr_search.evaluate.postprocess import PostProcess
 from mbr_search.features.cache import write_text_atomic
+from mbr_search.models import FAMILIES, MODEL_KEY, Params, get_family
 from mbr_search.training.sequences import Standardiser
 
 MANIFEST = "model.json"
 STANDARDISER = "standardiser.npz"
 FORMAT = "mbr-search-model"
 FORMAT_VERSION = 1
+_REFIX = "Fix: re-run `mbr-search evaluate` with this version."
+
+
+@dataclass(frozen=True)
+class PoseFeatures:
+    """How pose features were computed: keypoints in feature order, axis, trust, animals."""
+
+    kind: ClassVar[str] = "pose"
+
+    keypoints: tuple[str, ...]
+    #: (rear, front) keypoints of the body axis; None: estimated from the points
+    axis: tuple[str, str] | None
+    likelihood_threshold: float
+    individuals: tuple[str, ...]
+    #: :data:`mbr_search.features.pose_features.FEATURE_VERSION` at training time
+    feature_version: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "keypoints": list(self.keypoints),
+            "axis": list(self.axis) if self.axis else None,
+            "likelihood_threshold": self.likelihood_threshold,
+            "individuals": list(self.individuals),
+            "feature_version": self.feature_version,
+        }
+
+    @classmethod
+    def from_json(cls, node: Node) -> PoseFeatures:
+        keypoints = node["keypoints"].texts()
+        axis = node.nullable("axis")
+        pair = axis.texts() if axis is not None else None
+        if pair is not None and len(pair) != 2:
+            raise node["axis"].fail("must name two keypoints, [rear, front]")
+        return cls(
+            keypoints=keypoints,
+            axis=(pair[0], pair[1]) if pair else None,
+            likelihood_threshold=node["likelihood_threshold"].number(),
+            individuals=node["individuals"].texts(),
+            feature_version=node["feature_version"].integer(),
+        )
+
+
+@dataclass(frozen=True)
+class CnnFeatures:
+    """How CNN embeddings were computed, and whether crops were centred on the pose."""
+
+    kind: ClassVar[str] = "cnn"
+
+    embed: EmbedSettings
+    uses_pose: bool
+
+    def to_json(self) -> dict[str, Any]:
+        crop = self.embed.crop
+        return {
+            "kind": self.kind,
+            "backbone": self.embed.backbone,
+            "weights": self.embed.weights,
+            "crop": {
+                "size": crop.size,
+                "keypoints": list(crop.keypoints) if crop.keypoints else None,
+                "likelihood_threshold": crop.likelihood_threshold,
+                "missing": crop.missing,
+            },
+            "fps": self.embed.fps,
+            "uses_pose": self.uses_pose,
+        }
+
+    @classmethod
+    def from_json(cls, node: Node) -> CnnFeatures:
+        crop = node["crop"]
+        keypoints = crop.nullable("keypoints")
+        try:
+            embed = EmbedSettings(
+                backbone=node["backbone"].text(),
+                weights=node["weights"].text(),
+                crop=CropSettings(
+                    size=crop["size"].integer(),
+                    keypoints=keypoints.texts() if keypoints is not None else None,
+                    likelihood_threshold=crop["likelihood_threshold"].number(),
+                    missing=crop["missing"].text(),
+                ),
+                fps=node["fps"].optional_number(),
+            )
+        except UsageError as exc:
+            raise node.fail(str(exc)) from None
+        return cls(embed, node["uses_pose"].boolean())
+
+
+Features = PoseFeatures | CnnFeatures
+
+
+def _check_format(root: Node) -> None:
+    values = root.mapping()
+    found = (values.get("format"), values.get("format_version"))
+    if found != (FORMAT, FORMAT_VERSION):
+        raise root.fail(f"format {found[0]!r} v{found[1]} is not {FORMAT} v{FORMAT_VERSION}")
+
+
+def _features_from_json(node: Node) -> Features:
+    kind = node["kind"].text()
+    if kind == PoseFeatures.kind:
+        return PoseFeatures.from_json(node)
+    if kind == CnnFeatures.kind:
+        return CnnFeatures.from_json(node)
+    raise node["kind"].fail(f"is '{kind}', expected 'pose' or 'cnn'")
 
 
 @dataclass(frozen=True)
@@ -42,22 +151,101 @@ class Group:
     file: str
     columns: tuple[int, ...]
 
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, "columns": list(self.columns)}
+
+    @classmethod
+    def from_json(cls, node: Node) -> Group:
+        return cls(node["file"].text(), node["columns"].integers())
+
 
 @dataclass(frozen=True)
 class Member:
     """One trained configuration (a trial); an ensemble has several."""
 
     trial: int | None
-    params: dict[str, Any]
+    #: the family's typed hyperparameters (``params.family`` names the family)
+    params: Params
     groups: tuple[Group, ...]
 
     @property
-    def seq_len(self) -> int:
-        return int(self.params["seq_len"])
+    def family(self) -> str:
+        return self.params.family
 
-    @property
-    def batch_size(self) -> int:
-        return int(self.params.get("batch_size", 16))
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "trial": self.trial,
+            "family": self.family,
+            "params": self.params.to_dict(),
+            "groups": [g.to_json() for g in self.groups],
+        }
+
+    @classmethod
+    def from_json(cls, node: Node) -> Member:
+        params = node["params"]
+        family = node["family"].text() if node.has("family") else _family_of(params)
+        try:
+            typed = get_family(family).params.from_dict(params.mapping())
+        except ConfigError as exc:
+            raise params.fail(str(exc)) from None
+        groups = tuple(Group.from_json(g) for g in node["groups"].elements())
+        if not groups:
+            raise node["groups"].fail("is empty")
+        return cls(node["trial"].optional_integer(), typed, groups)
+
+
+def _family_of(params: Node) -> str:
+    """The family of a member written before families were recorded: the one its params
+    name (a trial record's :data:`~mbr_search.models.MODEL_KEY`), else the one family that
+    declares every one of its hyperparameters."""
+    if params.has(MODEL_KEY):
+        return params[MODEL_KEY].text()
+    names = set(params.mapping())
+    fits = [name for name, f in FAMILIES.items() if names <= set(f.params.rules())]
+    if len(fits) != 1:
+        raise params.fail(
+            f"names no model family and its hyperparameters fit {fits or 'none'} of "
+            f"{sorted(FAMILIES)}"
+        )
+    return fits[0]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Where the model comes from (shown to people; ``predict`` does not need it)."""
+
+    study: str
+    dataset: str
+    #: the trial; None for an ensemble
+    trial: int | None
+    cv_value: float
+    train_videos: tuple[str, ...]
+    #: an ensemble's member trials
+    ensemble_of: tuple[int, ...] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "study": self.study,
+            "dataset": self.dataset,
+            "trial": self.trial,
+            "cv_value": self.cv_value,
+            "train_videos": list(self.train_videos),
+        }
+        if self.ensemble_of is not None:
+            out["ensemble_of"] = list(self.ensemble_of)
+        return out
+
+    @classmethod
+    def from_json(cls, node: Node) -> ModelInfo:
+        members = node.optional("ensemble_of")
+        return cls(
+            study=node["study"].text(),
+            dataset=node["dataset"].text(),
+            trial=node["trial"].optional_integer(),
+            cv_value=node["cv_value"].number(),
+            train_videos=node["train_videos"].texts(),
+            ensemble_of=members.integers() if members is not None else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -68,9 +256,7 @@ class ModelDir:
     behaviours: tuple[str, ...]
     fps: float | None
     backbone: str
-    #: pose: {"keypoints", "axis", "likelihood_threshold", "individuals", "feature_version"};
-    #: CNN: {"backbone", "weights", "crop": {...}, "fps", "uses_pose"}
-    features: dict[str, Any]
+    features: Features
     feature_dim: int
     #: frame rate of the training videos (inputs default to it when unique), else None
     source_fps: float | None
@@ -78,7 +264,7 @@ class ModelDir:
     thresholds: dict[str, float]
     postprocess: dict[str, PostProcess]
     standardiser: Standardiser
-    info: dict[str, Any] = field(default_factory=dict)
+    info: ModelInfo
 
     @property
     def threshold_list(self) -> list[float]:
@@ -88,29 +274,81 @@ class ModelDir:
     def postprocess_list(self) -> list[PostProcess]:
         return [self.postprocess[b] for b in self.behaviours]
 
+    @property
+    def pose_features(self) -> PoseFeatures:
+        """The pose settings of a pose model (a CNN model is refused)."""
+        if not isinstance(self.features, PoseFeatures):
+            raise DataError(f"{self.path}: a {self.backbone} model has no pose feature settings.")
+        return self.features
 
-def _manifest(model: ModelDir) -> dict[str, Any]:
-    return {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "behaviours": list(model.behaviours),
-        "fps": model.fps,
-        "backbone": model.backbone,
-        "features": model.features,
-        "feature_dim": model.feature_dim,
-        "source_fps": model.source_fps,
-        "thresholds": {b: float(model.thresholds[b]) for b in model.behaviours},
-        "postprocess": {b: model.postprocess[b].as_dict() for b in model.behaviours},
-        "members": [
-            {
-                "trial": m.trial,
-                "params": m.params,
-                "groups": [{"file": g.file, "columns": list(g.columns)} for g in m.groups],
-            }
-            for m in model.members
-        ],
-        "info": model.info,
-    }
+    @property
+    def cnn_features(self) -> CnnFeatures:
+        """The embedding settings of a CNN model (a pose model is refused)."""
+        if not isinstance(self.features, CnnFeatures):
+            raise DataError(f"{self.path}: a pose model has no embedding settings.")
+        return self.features
+
+    def to_json(self) -> dict[str, Any]:
+        """``model.json`` (everything but the path, the standardiser and the Keras files)."""
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "behaviours": list(self.behaviours),
+            "fps": self.fps,
+            "backbone": self.backbone,
+            "features": self.features.to_json(),
+            "feature_dim": self.feature_dim,
+            "source_fps": self.source_fps,
+            "thresholds": {b: float(self.thresholds[b]) for b in self.behaviours},
+            "postprocess": {b: self.postprocess[b].as_dict() for b in self.behaviours},
+            "members": [m.to_json() for m in self.members],
+            "info": self.info.to_json(),
+        }
+
+    @classmethod
+    def from_json(
+        cls, data: Any, *, path: Path, standardiser: Standardiser, source: str = MANIFEST
+    ) -> ModelDir:
+        """Check and read a parsed ``model.json``; every problem is one line naming the key."""
+        root = Node(data, source)
+        _check_format(root)
+        behaviours = root["behaviours"].texts()
+        model = cls(
+            path=path,
+            behaviours=behaviours,
+            fps=root["fps"].optional_number(),
+            backbone=root["backbone"].text(),
+            features=_features_from_json(root["features"]),
+            feature_dim=root["feature_dim"].integer(),
+            source_fps=root["source_fps"].optional_number(),
+            members=tuple(Member.from_json(m) for m in root["members"].elements()),
+            thresholds={b: root["thresholds"][b].number() for b in behaviours},
+            postprocess={b: PostProcess.from_json(root["postprocess"][b]) for b in behaviours},
+            standardiser=standardiser,
+            info=ModelInfo.from_json(root["info"]),
+        )
+        model._check(root)
+        return model
+
+    def _check(self, root: Node) -> None:
+        """What the fields must agree on: the backbone, the columns, the feature count."""
+        if not self.members:
+            raise root["members"].fail("is empty")
+        pose_backbone = self.backbone == "pose"
+        if pose_backbone != isinstance(self.features, PoseFeatures) or (
+            isinstance(self.features, CnnFeatures) and self.features.embed.backbone != self.backbone
+        ):
+            raise root["features"].fail(f"does not match backbone '{self.backbone}'")
+        n = len(self.behaviours)
+        for k, member in enumerate(self.members):
+            for j, group in enumerate(member.groups):
+                if any(not 0 <= c < n for c in group.columns):
+                    key = f"members[{k}].groups[{j}].columns"
+                    raise Node(None, root.source, key).fail(f"must be behaviour indices 0..{n - 1}")
+        if self.standardiser.mean.shape[-1:] != (self.feature_dim,):
+            raise root["feature_dim"].fail(
+                f"is {self.feature_dim} but {STANDARDISER} holds {self.standardiser.mean.shape}"
+            )
 
 
 def save(model: ModelDir, nets: Sequence[Sequence[Any]] | None = None) -> Path:
@@ -134,7 +372,7 @@ def save(model: ModelDir, nets: Sequence[Sequence[Any]] | None = None) -> Path:
         mean=model.standardiser.mean.astype(np.float32),
         std=model.standardiser.std.astype(np.float32),
     )
-    write_text_atomic(folder / MANIFEST, json.dumps(_manifest(model), indent=2, default=str))
+    write_text_atomic(folder / MANIFEST, json.dumps(model.to_json(), indent=2))
     return folder
 
 
@@ -156,39 +394,20 @@ def load(path: Path) -> ModelDir:
         raw = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise DataError(f"{manifest_path}: unreadable ({exc}). Fix: re-run evaluate.") from exc
-    if raw.get("format") != FORMAT or raw.get("format_version") != FORMAT_VERSION:
-        raise DataError(
-            f"{manifest_path}: format {raw.get('format')!r} v{raw.get('format_version')} is not "
-            f"{FORMAT} v{FORMAT_VERSION}. Fix: re-run `mbr-search evaluate` with this version."
-        )
+    source = str(manifest_path)
+    try:
+        _check_format(Node(raw, source))
+    except DataError as exc:
+        raise DataError(f"{exc}. {_REFIX}") from None
     try:
         with np.load(folder / STANDARDISER, allow_pickle=False) as npz:
             scaler = Standardiser(np.asarray(npz["mean"]), np.asarray(npz["std"]))
     except (OSError, KeyError, ValueError) as exc:
         raise DataError(f"{folder / STANDARDISER}: unreadable ({exc}).") from exc
-    behaviours = tuple(raw["behaviours"])
-    members = tuple(
-        Member(
-            m.get("trial"),
-            dict(m["params"]),
-            tuple(Group(g["file"], tuple(int(c) for c in g["columns"])) for g in m["groups"]),
-        )
-        for m in raw["members"]
-    )
-    return ModelDir(
-        path=folder,
-        behaviours=behaviours,
-        fps=raw.get("fps"),
-        backbone=str(raw["backbone"]),
-        features=dict(raw["features"]),
-        feature_dim=int(raw["feature_dim"]),
-        source_fps=raw.get("source_fps"),
-        members=members,
-        thresholds={b: float(raw["thresholds"][b]) for b in behaviours},
-        postprocess={b: PostProcess.from_dict(raw["postprocess"][b]) for b in behaviours},
-        standardiser=scaler,
-        info=dict(raw.get("info", {})),
-    )
+    try:
+        return ModelDir.from_json(raw, path=folder, standardiser=scaler, source=source)
+    except DataError as exc:
+        raise DataError(f"{exc}. {_REFIX}") from None
 
 
 def load_nets(model: ModelDir) -> list[list[Any]]:

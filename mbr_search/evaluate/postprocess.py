@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import ndimage
 
+from mbr_search.evaluate._jsondoc import Node
 from mbr_search.evaluate.bouts import bouts, segmental_scores
 from mbr_search.evaluate.metrics import f1_score
 
@@ -34,8 +35,9 @@ class PostProcess:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, int]) -> PostProcess:
-        return cls(int(data["closing"]), int(data["opening"]), int(data["min_bout"]))
+    def from_json(cls, node: Node) -> PostProcess:
+        """From results.json or model.json, checked (one-line error naming the key)."""
+        return cls(node["closing"].integer(), node["opening"].integer(), node["min_bout"].integer())
 
 
 def _morph(x: np.ndarray, size: int, op: str) -> np.ndarray:

@@ -6,34 +6,61 @@ import shutil
 import tempfile
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mbr_search.config.study import StudyConfig
 from mbr_search.errors import DataError
 from mbr_search.evaluate import metrics
-from mbr_search.evaluate.decisions import decide, score_set
+from mbr_search.evaluate._jsondoc import Node
+from mbr_search.evaluate.decisions import Decisions, Scoring, decide, score_set
 from mbr_search.evaluate.features_info import feature_settings, source_fps, study_fps
-from mbr_search.evaluate.model_dir import Group, Member, ModelDir, save
+from mbr_search.evaluate.model_dir import Group, Member, ModelDir, ModelInfo, save
 from mbr_search.evaluate.outputs import relative, write_frames_csv
+from mbr_search.evaluate.results import Metrics, PRCurve, ScoredBlock, TrialResult
 from mbr_search.models import get_family
 from mbr_search.search.record import OOF, TrialRecord
+
+if TYPE_CHECKING:
+    from mbr_search.evaluate.retrain import Retrained
 
 
 @dataclass
 class Outcome:
-    """One evaluated trial: its results.json record and what the ensemble/ceiling need."""
+    """One evaluated trial: its results.json entry and what the ensemble/ceiling need."""
 
-    number: int
-    record: dict[str, Any]
+    result: TrialResult
     model: ModelDir
     oof_probs: dict[str, np.ndarray]
     oof_post: dict[str, np.ndarray]
     test_probs: dict[str, np.ndarray]
     test_post: dict[str, np.ndarray]
+
+    @property
+    def number(self) -> int:
+        return self.result.number
+
+
+@dataclass(frozen=True)
+class Tested:
+    """A model's predictions on the test videos, scored (all empty without test videos)."""
+
+    block: ScoredBlock | None = None
+    probs: dict[str, np.ndarray] = field(default_factory=dict)
+    post: dict[str, np.ndarray] = field(default_factory=dict)
+    seconds: float | None = None
+
+    @property
+    def frames(self) -> int:
+        return int(sum(len(p) for p in self.probs.values()))
+
+
+def _typed_metrics(scores: dict[str, Any]) -> Metrics:
+    """METRICS from :func:`mbr_search.evaluate.metrics.score` as a typed object."""
+    return Metrics.from_json(Node(scores, "evaluate scores"))
 
 
 class TrialRunner:
@@ -106,8 +133,8 @@ class TrialRunner:
         return oof
 
     def scored_block(
-        self, probs: dict[str, np.ndarray], decisions: Any, folder: Path, *, is_test: bool
-    ) -> tuple[dict[str, Any], Any]:
+        self, probs: dict[str, np.ndarray], decisions: Decisions, folder: Path, *, is_test: bool
+    ) -> tuple[ScoredBlock, Scoring]:
         """results.json block (oof or test) for ``probs``, writing one CSV per video."""
         videos = self.test if is_test else self.train
         labels = {v.id: v.labels for v in videos if v.id in probs}
@@ -119,26 +146,41 @@ class TrialRunner:
                 scoring.preds_raw[vid], scoring.preds_post[vid], labels[vid],
             )  # fmt: skip
             files[vid] = relative(path, self.out_dir)
-        block: dict[str, Any] = {"raw": scoring.raw, "post": scoring.post, "files": files}
+        curves = None
         if is_test:
-            block["pr_curve"] = metrics.pr_curves(
-                {v: metrics.Scored(labels[v], probs[v], scoring.preds_raw[v]) for v in probs},
-                self.behaviours,
-            )
-        else:
-            block["videos"] = list(probs)
+            scored = {v: metrics.Scored(labels[v], probs[v], scoring.preds_raw[v]) for v in probs}
+            curves = {
+                b: PRCurve.from_json(Node(c, "evaluate PR curves", b))
+                for b, c in metrics.pr_curves(scored, self.behaviours).items()
+            }
+        block = ScoredBlock(
+            raw=_typed_metrics(scoring.raw),
+            post=_typed_metrics(scoring.post),
+            files=files,
+            pr_curve=curves,
+            videos=None if is_test else tuple(probs),
+        )
         return block, scoring
+
+    def test_models(
+        self, members: list[Member], nets: list[list[Any]], decisions: Decisions, folder: Path
+    ) -> Tested:
+        """Predict and score the test videos with ``members`` (nothing without test videos)."""
+        from mbr_search.evaluate.inference import predict_videos
+
+        if not self.test:
+            return Tested()
+        started = time.perf_counter()
+        probs = predict_videos(members, nets, self.scaler, self.test, len(self.behaviours))
+        seconds = round(time.perf_counter() - started, 3)
+        block, scoring = self.scored_block(probs, decisions, folder, is_test=True)
+        return Tested(block, probs, scoring.preds_post, seconds)
 
     def run(self, trial: Any, rank: int, oof: dict[str, np.ndarray]) -> Outcome:
         """Decide on OOF, retrain, predict and score the test videos, save the model dir."""
         import keras
 
-        from mbr_search.evaluate.inference import predict_videos
-        from mbr_search.evaluate.retrain import retrain
-
-        trial_record = TrialRecord.from_trial(trial)
-        params = trial_record.params
-        typed = get_family(self.study.space.model).params.from_dict(params)
+        record = TrialRecord.from_trial(trial)
         folder = self.out_dir / "trials" / f"trial_{trial.number}"
         if folder.exists():
             shutil.rmtree(folder)
@@ -148,47 +190,48 @@ class TrialRunner:
             f"Trial #{trial.number} (rank {rank}, CV {trial.value:.4f}): retraining on "
             f"{len(self.train)} training videos..."
         )
+        member, nets, fitted = self._retrain(record)
+        tested = self.test_models([member], [nets], decisions, folder / "test")
+        if tested.block is not None:
+            self._say_scores(trial.number, tested.block)
+        model = self._model_dir(folder / "model", trial, member, decisions)
+        save(model, [nets])
+        keras.backend.clear_session()
+        result = TrialResult(
+            number=trial.number,
+            rank=rank,
+            cv_value=float(trial.value),
+            fold_scores=record.fold_scores,
+            params=record.params,
+            epochs=fitted.epochs,
+            search_seconds=record.train_seconds,
+            train_seconds=round(fitted.seconds, 3),
+            predict_seconds=tested.seconds,
+            predict_frames=tested.frames,
+            thresholds={b: float(t) for b, t in decisions.thresholds.items()},
+            postprocess=dict(decisions.postprocess),
+            oof=oof_block,
+            test=tested.block,
+            model_dir=relative(model.path, self.out_dir),
+        )
+        return Outcome(result, model, oof, oof_scoring.preds_post, tested.probs, tested.post)
+
+    def _retrain(self, record: TrialRecord) -> tuple[Member, list[Any], Retrained]:
+        """The trial's models fitted on every training video, and its model-dir member."""
+        from mbr_search.evaluate.retrain import retrain
+
+        params = get_family(self.study.space.model).params.from_dict(record.params)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fitted = retrain(
-                self.study, trial.number, typed, trial_record.best_epochs,
-                self.train, self.scaler,
-            )  # fmt: skip
-        member = Member(
-            trial.number, params,
-            tuple(Group(f"m0_{name}.keras", cols) for name, cols, _ in fitted.nets),
-        )  # fmt: skip
-        record: dict[str, Any] = {
-            "number": trial.number,
-            "rank": rank,
-            "cv_value": float(trial.value),
-            "fold_scores": trial_record.fold_scores,
-            "params": params,
-            "epochs": fitted.epochs,
-            "search_seconds": trial_record.train_seconds,
-            "train_seconds": round(fitted.seconds, 3),
-            "predict_seconds": None,
-            "predict_frames": 0,
-            **decisions.as_json(),
-            "oof": oof_block,
-            "test": None,
-        }
-        test_probs: dict[str, np.ndarray] = {}
-        test_post: dict[str, np.ndarray] = {}
-        nets = [[net for _, _, net in fitted.nets]]
-        if self.test:
-            started = time.perf_counter()
-            test_probs = predict_videos(
-                [member], nets, self.scaler, self.test, len(self.behaviours)
+                self.study, record.number, params, record.best_epochs, self.train, self.scaler
             )
-            record["predict_seconds"] = round(time.perf_counter() - started, 3)
-            record["predict_frames"] = int(sum(len(p) for p in test_probs.values()))
-            block, scoring = self.scored_block(test_probs, decisions, folder / "test", is_test=True)
-            record["test"] = block
-            test_post = scoring.preds_post
-            self._say_scores(trial.number, scoring.post["pooled"])
-        model = ModelDir(
-            path=folder / "model",
+        groups = tuple(Group(f"m0_{name}.keras", cols) for name, cols, _ in fitted.nets)
+        return Member(record.number, params, groups), [net for _, _, net in fitted.nets], fitted
+
+    def _model_dir(self, path: Path, trial: Any, member: Member, decisions: Decisions) -> ModelDir:
+        return ModelDir(
+            path=path,
             behaviours=tuple(self.behaviours),
             fps=self.study.fps,
             backbone=self.study.backbone,
@@ -199,26 +242,20 @@ class TrialRunner:
             thresholds=decisions.thresholds,
             postprocess=decisions.postprocess,
             standardiser=self.scaler,
-            info={
-                "study": self.study.name,
-                "dataset": self.study.dataset.name,
-                "trial": trial.number,
-                "cv_value": float(trial.value),
-                "train_videos": [v.id for v in self.train],
-            },
-        )
-        save(model, nets)
-        record["model_dir"] = relative(model.path, self.out_dir)
-        keras.backend.clear_session()
-        return Outcome(
-            trial.number, record, model, oof, oof_scoring.preds_post, test_probs, test_post
+            info=ModelInfo(
+                study=self.study.name,
+                dataset=self.study.dataset.name,
+                trial=trial.number,
+                cv_value=float(trial.value),
+                train_videos=tuple(v.id for v in self.train),
+            ),
         )
 
-    def _say_scores(self, number: int, pooled: dict[str, Any]) -> None:
+    def _say_scores(self, number: int, block: ScoredBlock) -> None:
         parts = []
         for b in self.behaviours:
-            e = pooled[b]
-            f1 = "n/a" if e["f1"] is None else f"{e['f1']:.3f}"
-            ap = "n/a" if e["pr_auc"] is None else f"{e['pr_auc']:.3f}"
+            e = block.post.pooled[b]
+            f1 = "n/a" if e.f1 is None else f"{e.f1:.3f}"
+            ap = "n/a" if e.pr_auc is None else f"{e.pr_auc:.3f}"
             parts.append(f"{b} F1 {f1} PR-AUC {ap}")
         self.say(f"  trial #{number} test (post-processed): " + "; ".join(parts))

@@ -77,7 +77,7 @@ def check_inputs(model: ModelDir, inputs: list[Path], poses: list[Path] | None) 
             f"--pose given {len(poses)} time(s) for {len(inputs)} input(s): --pose pairs one "
             "pose file with each video input, in order, and only for CNN models."
         )
-    if want == "video" and model.features.get("uses_pose") and not poses:
+    if want == "video" and model.cnn_features.uses_pose and not poses:
         raise UsageError(
             f"the model in {model.path} was trained on crops centred on the animal's pose. "
             "Fix: give each video's DeepLabCut pose file with --pose, in the same order."
@@ -104,7 +104,8 @@ def check_pose_file(model: ModelDir, path: Path) -> None:
     from mbr_search.data.pose import read_pose
 
     pose = read_pose(path)
-    wanted = list(model.features["keypoints"])
+    features = model.pose_features
+    wanted = list(features.keypoints)
     missing = [k for k in wanted if k not in pose.keypoints]
     if missing:
         raise DataError(
@@ -112,11 +113,11 @@ def check_pose_file(model: ModelDir, path: Path) -> None:
             f"(missing: {missing}). Fix: track this video with the same DeepLabCut keypoints "
             "as the training videos."
         )
-    animals = len(model.features.get("individuals") or [None])
+    animals = len(features.individuals) or 1
     if len(pose.individuals) != animals:
         raise DataError(
             f"{path}: {len(pose.individuals)} animal(s) {list(pose.individuals)}, the model was "
-            f"trained on {animals} {model.features.get('individuals')}. Fix: use pose files with "
+            f"trained on {animals} {list(features.individuals)}. Fix: use pose files with "
             "the same number of tracked animals."
         )
 
@@ -163,11 +164,11 @@ def _pose_entry(
             f"{path}: a pose file does not say its frame rate and the training videos had "
             "several. Fix: pass --fps, the frame rate of the input video."
         )
-    feats = model.features
+    features = model.pose_features
     settings = PoseSettings(
-        keypoints=tuple(feats["keypoints"]),
-        likelihood_threshold=float(feats["likelihood_threshold"]),
-        axis=(feats["axis"][0], feats["axis"][1]) if feats.get("axis") else None,
+        keypoints=features.keypoints,
+        likelihood_threshold=features.likelihood_threshold,
+        axis=features.axis,
     )
     entry = VideoEntry(input_name(path), "predict", float(fps), path, None, None)
     return pose_entry(entry, settings, model.fps, cache_root), float(fps)
@@ -176,24 +177,10 @@ def _pose_entry(
 def _video_entry(
     model: ModelDir, path: Path, pose: Path | None, source_fps: float | None, cache_root: Path
 ) -> tuple[CacheEntry, float | None]:
-    from mbr_search.config.embed import CropSettings, EmbedSettings
     from mbr_search.features.embed.pipeline import embed_video
 
-    feats = model.features
-    crop = feats.get("crop") or {}
-    settings = EmbedSettings(
-        backbone=str(feats["backbone"]),
-        weights=str(feats["weights"]),
-        crop=CropSettings(
-            size=int(crop.get("size", 200)),
-            keypoints=tuple(crop["keypoints"]) if crop.get("keypoints") else None,
-            likelihood_threshold=float(crop.get("likelihood_threshold", 0.5)),
-            missing=str(crop.get("missing", "full_frame")),
-        ),
-        fps=feats.get("fps"),
-    )
     entry = embed_video(
-        path, pose, settings, video_id=input_name(path), source_fps=source_fps,
+        path, pose, model.cnn_features.embed, video_id=input_name(path), source_fps=source_fps,
         cache_root=cache_root, progress=False,
     )  # fmt: skip
     fps = source_fps or entry.manifest.get("settings", {}).get("source_fps")

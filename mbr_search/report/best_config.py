@@ -37,12 +37,13 @@ class BestConfig:
 def winning_params(trial: FrozenTrial, cfg: StudyConfig) -> dict[str, Any]:
     """Every hyperparameter of ``trial``: defaults < the space's fixed < sampled < resolved."""
     from mbr_search.models import get_family
+    from mbr_search.search.record import TrialRecord
 
     rules = get_family(cfg.space.model).params.rules()
     params: dict[str, Any] = {k: r.default for k, r in rules.items()}
     params.update(dict(cfg.space.fixed))
     params.update(trial.params)
-    params.update(trial.user_attrs.get("resolved_params") or {})
+    params.update(TrialRecord.from_trial(trial).params)
     return params
 
 

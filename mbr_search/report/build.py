@@ -24,7 +24,7 @@ from mbr_search.features.cache import write_text_atomic
 from mbr_search.report.best_config import write_best_config
 from mbr_search.report.document import Block, Document, Section, Text, row, table, txt
 from mbr_search.report.render import render_html, render_markdown
-from mbr_search.report.results_data import RESULTS_FILE, Results, load_results, scored
+from mbr_search.report.results_data import RESULTS_FILE, ResultsFile, load_results, scored
 from mbr_search.report.study_data import (
     StudyData,
     effective_overrides,
@@ -133,7 +133,7 @@ def _effective_config(cfg: StudyConfig, overrides: dict[str, Any]) -> tuple[Any,
 def _document(
     data: StudyData,
     cfg: StudyConfig,
-    results: Results | None,
+    results: ResultsFile | None,
     ref: str,
     best_config: str,
     notes: list[str],
@@ -159,10 +159,10 @@ def _document(
                 f"videos, then `mbr-search report {ref}` again."
             )
         )
-    elif results.trials and results.trials[0].get("number") != data.best.number:
+    elif results.best.number != data.best.number:
         overview.blocks.append(
             Text(
-                f"`{RESULTS_FILE}` evaluated trial #{results.trials[0].get('number')} as the best, "
+                f"`{RESULTS_FILE}` evaluated trial #{results.best.number} as the best, "
                 f"but the study's best is now #{data.best.number} (trials were added since): "
                 f"run `mbr-search evaluate {ref}` again for its test scores."
             )
@@ -179,12 +179,10 @@ def _document(
     return doc
 
 
-def _results_sections(results: Results) -> list[Section]:
-    split, _ = scored(results.trials[0]) if results.trials else ("test", None)
-    if not results.trials:
-        return [Section("results", "Test results", [Text("results.json lists no trial.")])]
+def _results_sections(results: ResultsFile) -> list[Section]:
+    split, _ = scored(results.best)
     head: list[Any] = []
-    if results.cv_only:
+    if results.results.cv_only:
         head.append(
             Text(
                 "The dataset has no test video: the numbers below are out-of-fold validation "
@@ -221,9 +219,9 @@ def _results_sections(results: Results) -> list[Section]:
     return sections
 
 
-def _versions_section(results: Results | None) -> Section:
+def _versions_section(results: ResultsFile | None) -> Section:
     here = _versions()
-    there: dict[str, Any] = (results.data.get("versions") or {}) if results is not None else {}
+    there = results.results.versions if results is not None else {}
     names = list(dict.fromkeys([*here, *there]))
     headers = ["package", "this report"] + (["evaluate"] if there else [])
     rows = [row(n, txt(here.get(n)), *([txt(there.get(n))] if there else [])) for n in names]

@@ -1,32 +1,39 @@
 """Reading what ``mbr-search evaluate`` wrote: ``results.json`` and the per-frame CSVs.
 
-The schema is documented in ``docs/usage.md`` (Evaluation results). Only what the report
-draws is checked here; a file that is not JSON, of another schema version or of another
-study is refused with one line naming the fix (re-run evaluate).
+``results.json`` is read and checked by :meth:`mbr_search.evaluate.results.Results.read`
+(schema: docs/usage.md, Evaluation results); a file that is not JSON, of another schema
+version, of another study or missing a value is refused with one line naming the fix
+(re-run evaluate).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from mbr_search.errors import DataError
+from mbr_search.evaluate.results import (
+    RESULTS_FILE,
+    EnsembleResult,
+    HumanCeiling,
+    ModelResult,
+    Results,
+    ScoredBlock,
+    TrialResult,
+)
 
-RESULTS_FILE = "results.json"
-SCHEMA_VERSION = 1
+__all__ = ["RESULTS_FILE", "ResultsFile", "load_results", "pooled_frames", "read_frames", "scored"]
 
 
 @dataclass(frozen=True)
-class Results:
-    """A parsed ``results.json`` and the folder its relative paths start from."""
+class ResultsFile:
+    """A checked ``results.json``, the folder its relative paths start from, and the
+    per-frame CSVs read so far (each is used by several tables and figures)."""
 
     path: Path
-    data: dict[str, Any]
-    #: per-frame CSVs already read (each is used by several tables and figures)
+    results: Results
     frames: dict[str, dict[str, np.ndarray] | None] = field(default_factory=dict, compare=False)
 
     @property
@@ -34,72 +41,60 @@ class Results:
         return self.path.parent
 
     @property
-    def behaviours(self) -> list[str]:
-        return [str(b) for b in self.data.get("behaviours") or []]
+    def behaviours(self) -> tuple[str, ...]:
+        return self.results.behaviours
 
     @property
-    def trials(self) -> list[dict[str, Any]]:
-        return list(self.data.get("trials") or [])
+    def trials(self) -> tuple[TrialResult, ...]:
+        return self.results.trials
 
     @property
-    def ensemble(self) -> dict[str, Any] | None:
-        return self.data.get("ensemble") or None
+    def best(self) -> TrialResult:
+        return self.results.trials[0]
 
     @property
-    def cv_only(self) -> bool:
-        return bool(self.data.get("cv_only"))
+    def ensemble(self) -> EnsembleResult | None:
+        return self.results.ensemble
+
+    @property
+    def human_ceiling(self) -> HumanCeiling | None:
+        return self.results.human_ceiling
 
     @property
     def fps(self) -> float:
-        value = self.data.get("fps")
-        return float(value) if isinstance(value, int | float) and value > 0 else 1.0
+        return self.results.fps
 
-    def models(self) -> list[tuple[str, dict[str, Any]]]:
-        """(label, entry) for every evaluated trial, best first, then the ensemble."""
-        out = [(f"trial #{t.get('number')}", t) for t in self.trials]
+    def models(self) -> list[tuple[str, ModelResult]]:
+        """(label, model) for every evaluated trial, best first, then the ensemble."""
+        out: list[tuple[str, ModelResult]] = [(f"trial #{t.number}", t) for t in self.trials]
         if self.ensemble is not None:
-            members = ", ".join(f"#{m}" for m in self.ensemble.get("members") or [])
+            members = ", ".join(f"#{m}" for m in self.ensemble.members)
             out.append((f"ensemble ({members})", self.ensemble))
         return out
 
 
-def scored(entry: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+def scored(model: ModelResult) -> tuple[str, ScoredBlock]:
     """The split a model's numbers come from: test, or out-of-fold when there is no test."""
-    if entry.get("test"):
-        return "test", entry["test"]
-    return "oof", entry.get("oof") or None
+    if model.test is not None:
+        return "test", model.test
+    return "oof", model.oof
 
 
-def load_results(out_dir: Path, study_name: str, study_ref: str) -> Results | None:
+def load_results(out_dir: Path, study_name: str, study_ref: str) -> ResultsFile | None:
     """``out_dir/results.json`` for ``study_name``, or None when evaluate has not run."""
     path = out_dir / RESULTS_FILE
     if not path.is_file():
         return None
-    fix = f"re-run `mbr-search evaluate {study_ref} --out {out_dir}`"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot read ({exc}): {fix}") from None
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}): {fix}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("trials"), list):
-        raise DataError(f"{path}: not an mbr-search results file (no 'trials' list): {fix}")
-    version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
+        results = Results.read(path, study_name=study_name)
+    except DataError as exc:
         raise DataError(
-            f"{path}: schema_version {version!r}, this report reads {SCHEMA_VERSION}: {fix} "
-            "with this version of mbr-search"
-        )
-    found = data.get("study_name")
-    if found != study_name:
-        raise DataError(
-            f"{path}: written for study '{found}', not '{study_name}': {fix}, or pass "
-            "--out to the folder of this study's results"
-        )
-    return Results(path, data)
+            f"{exc}: re-run `mbr-search evaluate {study_ref} --out {out_dir}`"
+        ) from None
+    return ResultsFile(path, results)
 
 
-def read_frames(results: Results, relative: str) -> dict[str, np.ndarray] | None:
+def read_frames(results: ResultsFile, relative: str) -> dict[str, np.ndarray] | None:
     """One per-frame CSV as columns; None when the file is gone (the report says so)."""
     import pandas as pd
 
@@ -118,7 +113,7 @@ def read_frames(results: Results, relative: str) -> dict[str, np.ndarray] | None
 
 
 def pooled_frames(
-    results: Results, files: dict[str, str], behaviour: str
+    results: ResultsFile, files: dict[str, str], behaviour: str
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """True labels and probabilities of ``behaviour`` over all videos in ``files``."""
     ys: list[np.ndarray] = []

@@ -6,9 +6,10 @@ from typing import Any
 
 import numpy as np
 
+from mbr_search.evaluate.results import ModelResult
 from mbr_search.report.document import Figure, slug
-from mbr_search.report.results_data import Results, pooled_frames, read_frames, scored
-from mbr_search.report.results_tables import entry, is_2x2, ordered, split_label
+from mbr_search.report.results_data import ResultsFile, pooled_frames, read_frames, scored
+from mbr_search.report.results_tables import entry, split_label
 
 #: Points kept per PR curve and columns per ethogram: enough for the eye, small HTML.
 CURVE_POINTS = 400
@@ -16,11 +17,11 @@ ETHOGRAM_COLUMNS = 3000
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
 
 
-def pr_curves_figure(results: Results) -> Figure:
+def pr_curves_figure(results: ResultsFile) -> Figure:
     """Per-behaviour precision-recall curves of the rank-1 model (and the ensemble)."""
     from plotly.subplots import make_subplots
 
-    behaviours = results.behaviours
+    behaviours = list(results.behaviours)
     models = [results.models()[0]]
     if results.ensemble is not None:
         models.append(results.models()[-1])
@@ -35,8 +36,8 @@ def pr_curves_figure(results: Results) -> Figure:
             if curve is None:
                 continue
             recall, precision, prevalence = curve
-            ap = entry(model, "post", b).get("pr_auc")
-            name = f"{label} (PR-AUC {ap:.3f})" if isinstance(ap, int | float) else label
+            ap = entry(model, "post", b).pr_auc
+            name = f"{label} (PR-AUC {ap:.3f})" if ap is not None else label
             fig.add_scatter(
                 x=recall,
                 y=precision,
@@ -70,26 +71,24 @@ def pr_curves_figure(results: Results) -> Figure:
 
 
 def _curve(
-    results: Results, model: dict[str, Any], behaviour: str
+    results: ResultsFile, model: ModelResult, behaviour: str
 ) -> tuple[np.ndarray, np.ndarray, float] | None:
     """(recall, precision, prevalence) from the saved per-frame probabilities when present,
     else from the curve stored in results.json."""
     from sklearn.metrics import precision_recall_curve
 
     _, numbers = scored(model)
-    numbers = numbers or {}
-    pooled = pooled_frames(results, numbers.get("files") or {}, behaviour)
+    pooled = pooled_frames(results, numbers.files, behaviour)
     if pooled is not None and pooled[0].any():
         y, p = pooled
         precision, recall, _ = precision_recall_curve(y, p)
         keep = _decimate(len(recall), CURVE_POINTS)
         return recall[keep], precision[keep], float(y.mean())
-    stored = (numbers.get("pr_curve") or {}).get(behaviour)
-    e = entry(model, "post", behaviour)
-    frames, pos = e.get("frames"), e.get("positives")
-    if not stored or not isinstance(frames, int) or not frames or not isinstance(pos, int):
+    stored = (numbers.pr_curve or {}).get(behaviour)
+    prevalence = entry(model, "post", behaviour).prevalence
+    if stored is None or prevalence is None:
         return None
-    return np.asarray(stored["recall"]), np.asarray(stored["precision"]), pos / frames
+    return np.asarray(stored.recall), np.asarray(stored.precision), prevalence
 
 
 def _decimate(n: int, points: int) -> np.ndarray:
@@ -98,21 +97,17 @@ def _decimate(n: int, points: int) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, points).round().astype(int))
 
 
-def confusion_figure(results: Results) -> Figure:
+def confusion_figure(results: ResultsFile) -> Figure:
     """The thesis' confusion matrices (Figures 5.1-5.3) of the rank-1 model."""
     from plotly.subplots import make_subplots
 
     label, model = results.models()[0]
     split, _ = scored(model)
-    behaviours = results.behaviours
+    behaviours = list(results.behaviours)
     title = f"Confusion matrices, {label} ({split_label(split)}, after post-processing)"
     fig = make_subplots(rows=1, cols=len(behaviours), subplot_titles=behaviours)
-    drawn = 0
     for col, b in enumerate(behaviours, 1):
-        matrix: Any = entry(model, "post", b).get("confusion")
-        if not is_2x2(matrix):
-            continue
-        (tn, fp), (fn, tp) = matrix
+        (tn, fp), (fn, tp) = entry(model, "post", b).confusion
         # The thesis' layout: rows predicted 1/0, columns true 1/0 ([[TP, FP], [FN, TN]]).
         fig.add_heatmap(
             z=[[tp, fp], [fn, tn]],
@@ -125,19 +120,16 @@ def confusion_figure(results: Results) -> Figure:
             colorscale="Blues",
             showscale=False,
         )
-        drawn += 1
-    if not drawn:
-        return Figure("confusion", title, None, "No confusion matrix in results.json.")
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(title=title, height=360)
     return Figure("confusion", title, fig)
 
 
-def ethogram_figures(results: Results) -> list[Figure]:
+def ethogram_figures(results: ResultsFile) -> list[Figure]:
     """True against predicted bouts along each video, one strip per behaviour."""
     label, model = results.models()[0]
     split, numbers = scored(model)
-    files = (numbers or {}).get("files") or {}
+    files = numbers.files
     figures = []
     for video in sorted(files):
         key = f"ethogram-{slug(video)}"
@@ -150,7 +142,7 @@ def ethogram_figures(results: Results) -> list[Figure]:
     return figures
 
 
-def _ethogram(columns: dict[str, np.ndarray], results: Results, title: str) -> Any:
+def _ethogram(columns: dict[str, np.ndarray], results: ResultsFile, title: str) -> Any:
     import plotly.graph_objects as go
 
     rows: list[np.ndarray] = []
@@ -199,7 +191,7 @@ def _ethogram(columns: dict[str, np.ndarray], results: Results, title: str) -> A
     return fig
 
 
-def postprocess_figure(results: Results) -> Figure:
+def postprocess_figure(results: ResultsFile) -> Figure:
     """Frame and segmental F1 before and after post-processing (rank-1 model)."""
     import plotly.graph_objects as go
 
@@ -215,7 +207,7 @@ def postprocess_figure(results: Results) -> Figure:
         for stage, word, pattern in (("raw", "before", ""), ("post", "after", "/")):
             fig.add_bar(
                 x=b,
-                y=[entry(model, stage, x).get(metric) for x in b],
+                y=[getattr(entry(model, stage, x), metric) for x in b],
                 name=f"{name} {word}",
                 marker_pattern_shape=pattern,
                 marker_color=colour,
@@ -225,19 +217,17 @@ def postprocess_figure(results: Results) -> Figure:
     return Figure("postprocess", title, fig)
 
 
-def ceiling_figure(results: Results) -> Figure | None:
+def ceiling_figure(results: ResultsFile) -> Figure | None:
     """Raters' mean F1 against each other beside the model's against them."""
     import plotly.graph_objects as go
 
-    ceiling = results.data.get("human_ceiling")
-    if not ceiling:
+    ceiling = results.human_ceiling
+    if ceiling is None:
         return None
-    human = ceiling.get("behaviours") or {}
-    model = (ceiling.get("model") or {}).get("behaviours") or {}
-    b = ordered(results, human)
+    b = list(results.behaviours)
     title = "Human ceiling: frame F1 between raters and of the model against them"
     fig = go.Figure()
-    fig.add_bar(x=b, y=[(human.get(x) or {}).get("mean_f1") for x in b], name="rater vs rater")
-    fig.add_bar(x=b, y=[(model.get(x) or {}).get("mean_f1") for x in b], name="model vs raters")
+    fig.add_bar(x=b, y=[ceiling.behaviours[x].mean_f1 for x in b], name="rater vs rater")
+    fig.add_bar(x=b, y=[ceiling.model.behaviours[x].mean_f1 for x in b], name="model vs raters")
     fig.update_layout(title=title, barmode="group", height=360, yaxis={"range": [0, 1]})
     return Figure("human-ceiling", title, fig)

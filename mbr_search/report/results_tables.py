@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from mbr_search.evaluate.results import MetricEntry, ModelResult, TrialResult
 from mbr_search.report.document import (
     MISSING,
     Cell,
@@ -15,9 +14,9 @@ from mbr_search.report.document import (
     table,
     txt,
 )
-from mbr_search.report.results_data import Results, scored
+from mbr_search.report.results_data import ResultsFile, scored
 
-#: (label, ENTRY key) in the order of the thesis' Tables 5.1-5.3, then what it lacked.
+#: (label, MetricEntry field) in the order of the thesis' Tables 5.1-5.3, then what it lacked.
 METRICS = (
     ("Binary accuracy", "accuracy"),
     ("Precision", "precision"),
@@ -36,26 +35,24 @@ def split_word(split: str) -> str:
     return "test" if split == "test" else "out-of-fold"
 
 
-def entry(model: dict[str, Any], stage: str, behaviour: str) -> dict[str, Any]:
-    """Pooled metrics of one behaviour (``stage``: raw or post), {} when absent."""
+def entry(model: ModelResult, stage: str, behaviour: str) -> MetricEntry:
+    """Pooled metrics of one behaviour (``stage``: raw or post) on the model's split."""
     _, numbers = scored(model)
-    pooled = ((numbers or {}).get(stage) or {}).get("pooled") or {}
-    return pooled.get(behaviour) or {}
+    return numbers.stage(stage).pooled[behaviour]
 
 
-def cv_means(model: dict[str, Any], behaviour: str) -> float | None:
-    folds = model.get("fold_scores") or {}
-    values = [s.get(behaviour) for s in folds.values() if isinstance(s, dict)]
-    defined = [float(v) for v in values if isinstance(v, int | float)]
+def cv_means(model: TrialResult, behaviour: str) -> float | None:
+    values = [s.get(behaviour) for s in model.fold_scores.values()]
+    defined = [v for v in values if v is not None]
     return sum(defined) / len(defined) if defined else None
 
 
-def summary_table(results: Results) -> Table:
+def summary_table(results: ResultsFile) -> Table:
     """Per behaviour: prevalence (the no-skill PR-AUC), CV and test PR-AUC, final F1."""
-    best = results.trials[0]
+    best = results.best
     split, _ = scored(best)
     ens = results.ensemble
-    ceiling = results.data.get("human_ceiling") or {}
+    ceiling = results.human_ceiling
     headers = [
         "behaviour",
         "frames",
@@ -70,40 +67,34 @@ def summary_table(results: Results) -> Table:
     ]
     if ens is not None:
         headers.append(f"ensemble {split_word(split)} PR-AUC")
-    if ceiling:
+    if ceiling is not None:
         headers += ["raters F1 (mean of pairs)", "model F1 vs raters"]
     rows = []
     for b in results.behaviours:
         e = entry(best, "post", b)
-        frames, pos = e.get("frames"), e.get("positives")
-        prevalence = (
-            pos / frames if isinstance(pos, int) and isinstance(frames, int) and frames else None
-        )
         cells = [
             txt(b),
-            num(frames),
-            num(pos),
-            num(prevalence),
+            num(e.frames),
+            num(e.positives),
+            num(e.prevalence),
             num(cv_means(best, b)),
-            num(e.get("pr_auc"), id=f"{split}-prauc-{slug(b)}"),
-            num(e.get("precision")),
-            num(e.get("recall")),
-            num(e.get("f1"), id=f"{split}-f1-{slug(b)}"),
-            num(e.get("segmental_f1")),
+            num(e.pr_auc, id=f"{split}-prauc-{slug(b)}"),
+            num(e.precision),
+            num(e.recall),
+            num(e.f1, id=f"{split}-f1-{slug(b)}"),
+            num(e.segmental_f1),
         ]
         if ens is not None:
-            cells.append(num(entry(ens, "post", b).get("pr_auc"), id=f"ensemble-prauc-{slug(b)}"))
-        if ceiling:
-            human = (ceiling.get("behaviours") or {}).get(b) or {}
-            model = ((ceiling.get("model") or {}).get("behaviours") or {}).get(b) or {}
+            cells.append(num(entry(ens, "post", b).pr_auc, id=f"ensemble-prauc-{slug(b)}"))
+        if ceiling is not None:
             cells += [
-                num(human.get("mean_f1"), id=f"human-f1-{slug(b)}"),
-                num(model.get("mean_f1"), id=f"model-vs-raters-f1-{slug(b)}"),
+                num(ceiling.behaviours[b].mean_f1, id=f"human-f1-{slug(b)}"),
+                num(ceiling.model.behaviours[b].mean_f1, id=f"model-vs-raters-f1-{slug(b)}"),
             ]
         rows.append(tuple(cells))
     return table(
         "results-summary",
-        f"Trial #{best.get('number')} (rank 1) on the {split_label(split)}, per behaviour",
+        f"Trial #{best.number} (rank 1) on the {split_label(split)}, per behaviour",
         headers,
         rows,
         "Precision, recall and F1 at the threshold chosen on out-of-fold predictions, after "
@@ -112,13 +103,13 @@ def summary_table(results: Results) -> Table:
     )
 
 
-def thesis_tables(results: Results) -> list[Table]:
+def thesis_tables(results: ResultsFile) -> list[Table]:
     """One table per behaviour, metrics as rows and models as columns (Tables 5.1-5.3)."""
     models = results.models()
     out = []
     for b in results.behaviours:
         rows = [
-            row(label, *(num(entry(m, "post", b).get(key)) for _, m in models))
+            row(label, *(num(getattr(entry(m, "post", b), key)) for _, m in models))
             for label, key in METRICS
         ]
         split, _ = scored(models[0][1])
@@ -133,16 +124,12 @@ def thesis_tables(results: Results) -> list[Table]:
     return out
 
 
-def confusion_table(results: Results) -> Table:
+def confusion_table(results: ResultsFile) -> Table:
     """Frame counts per behaviour and model, in sklearn's [[tn, fp], [fn, tp]] order."""
     rows = []
     for b in results.behaviours:
         for label, m in results.models():
-            matrix: Any = entry(m, "post", b).get("confusion")
-            if not is_2x2(matrix):
-                rows.append(row(b, label, MISSING, MISSING, MISSING, MISSING))
-                continue
-            (tn, fp), (fn, tp) = matrix
+            (tn, fp), (fn, tp) = entry(m, "post", b).confusion
             rows.append(row(b, label, num(tp), num(fp), num(fn), num(tn)))
     return table(
         "confusion",
@@ -152,39 +139,31 @@ def confusion_table(results: Results) -> Table:
     )
 
 
-def is_2x2(matrix: Any) -> bool:
-    return (
-        isinstance(matrix, list)
-        and len(matrix) == 2
-        and all(isinstance(r, list) and len(r) == 2 for r in matrix)
-    )
-
-
-def postprocess_table(results: Results) -> Table:
+def postprocess_table(results: ResultsFile) -> Table:
     """Scores before and after closing / opening / minimum bout length, per model."""
     rows = []
     for label, m in results.models():
         for b in results.behaviours:
             raw, post = entry(m, "raw", b), entry(m, "post", b)
-            steps = (m.get("postprocess") or {}).get(b) or {}
+            steps = m.postprocess[b]
             rows.append(
                 row(
                     label,
                     b,
-                    num((m.get("thresholds") or {}).get(b), 3),
-                    num(steps.get("closing")),
-                    num(steps.get("opening")),
-                    num(steps.get("min_bout")),
-                    num(raw.get("f1")),
-                    num(post.get("f1")),
-                    num(raw.get("segmental_f1")),
-                    num(post.get("segmental_f1")),
-                    num(raw.get("bouts_pred")),
-                    num(post.get("bouts_pred")),
-                    num(post.get("bouts_true")),
+                    num(m.thresholds[b], 3),
+                    num(steps.closing),
+                    num(steps.opening),
+                    num(steps.min_bout),
+                    num(raw.f1),
+                    num(post.f1),
+                    num(raw.segmental_f1),
+                    num(post.segmental_f1),
+                    num(raw.bouts_pred),
+                    num(post.bouts_pred),
+                    num(post.bouts_true),
                 )
             )
-    split, _ = scored(results.trials[0])
+    split, _ = scored(results.best)
     return table(
         "postprocess",
         f"Post-processing effect ({split_label(split)})",
@@ -209,32 +188,32 @@ def postprocess_table(results: Results) -> Table:
     )
 
 
-def per_video_table(results: Results) -> Table:
+def per_video_table(results: ResultsFile) -> Table:
     """Per video and behaviour: bouts and time, true against predicted (rank-1 model)."""
-    best = results.trials[0]
+    best = results.best
     split, numbers = scored(best)
-    per_video = ((numbers or {}).get("post") or {}).get("per_video") or {}
+    per_video = numbers.post.per_video
     rows = []
     for video in sorted(per_video):
         for b in results.behaviours:
-            e = per_video[video].get(b) or {}
+            e = per_video[video][b]
             rows.append(
                 row(
                     video,
                     b,
-                    num(e.get("frames")),
-                    num(e.get("bouts_true")),
-                    num(e.get("bouts_pred")),
-                    num(e.get("seconds_true"), 1),
-                    num(e.get("seconds_pred"), 1),
-                    num(e.get("f1")),
-                    num(e.get("segmental_f1")),
-                    num(e.get("pr_auc")),
+                    num(e.frames),
+                    num(e.bouts_true),
+                    num(e.bouts_pred),
+                    num(e.seconds_true, 1),
+                    num(e.seconds_pred, 1),
+                    num(e.f1),
+                    num(e.segmental_f1),
+                    num(e.pr_auc),
                 )
             )
     return table(
         "per-video",
-        f"Trial #{best.get('number')} per video ({split_label(split)})",
+        f"Trial #{best.number} per video ({split_label(split)})",
         (
             "video",
             "behaviour",
@@ -251,69 +230,54 @@ def per_video_table(results: Results) -> Table:
     )
 
 
-def ceiling_table(results: Results) -> Table | None:
+def ceiling_table(results: ResultsFile) -> Table | None:
     """Rater against rater beside the model against each rater (frame F1)."""
-    ceiling = results.data.get("human_ceiling")
-    if not ceiling:
+    ceiling = results.human_ceiling
+    if ceiling is None:
         return None
-    model = ceiling.get("model") or {}
-    raters = [str(r) for r in ceiling.get("raters") or []]
     rows = []
-    humans = ceiling.get("behaviours") or {}
-    for b in ordered(results, humans):
-        human = humans[b] or {}
-        mine = (model.get("behaviours") or {}).get(b) or {}
-        pairs = human.get("pairs") or {}
-        vs = mine.get("vs_raters") or {}
+    for b in results.behaviours:
+        human, mine = ceiling.behaviours[b], ceiling.model.behaviours[b]
+        pairs = "; ".join(f"{k}: {v:.3f}" for k, v in sorted(human.pairs.items()) if v is not None)
         rows.append(
             row(
                 b,
-                "; ".join(f"{k}: {v:.3f}" for k, v in sorted(pairs.items()) if v is not None)
-                or MISSING,
-                num(human.get("mean_f1")),
-                *(num(vs.get(r)) for r in raters),
-                num(mine.get("mean_f1")),
+                pairs or MISSING,
+                num(human.mean_f1),
+                *(num(mine.vs_raters[r]) for r in ceiling.raters),
+                num(mine.mean_f1),
             )
         )
-    source = model.get("source", "test")
+    source = ceiling.model.source
     return table(
         "human-ceiling",
-        f"Human ceiling: frame F1 between raters and of trial #{model.get('trial')} "
+        f"Human ceiling: frame F1 between raters and of trial #{ceiling.model.trial} "
         f"({'test' if source == 'test' else 'out-of-fold'}) against each rater",
         (
             "behaviour",
             "rater pairs",
             "raters mean",
-            *(f"model vs {r}" for r in raters),
+            *(f"model vs {r}" for r in ceiling.raters),
             "model mean",
         ),
         rows,
-        f"Videos: {', '.join(ceiling.get('videos') or []) or MISSING} ({ceiling.get('split')}). "
+        f"Videos: {', '.join(ceiling.videos) or MISSING} ({ceiling.split}). "
         "A model within the raters' spread labels as well as another human would.",
     )
 
 
-def ordered(results: Results, keyed: dict[str, Any]) -> list[str]:
-    """The keys of ``keyed`` in the study's behaviour order, unknown ones last."""
-    known = [b for b in results.behaviours if b in keyed]
-    return known + sorted(set(keyed) - set(known))
-
-
-def compute_table(results: Results) -> Table:
+def compute_table(results: ResultsFile) -> Table:
     """Compute time as a metric: search, retraining and prediction."""
     rows: list[tuple[Cell, ...]] = []
     for label, m in results.models():
-        frames, predict = m.get("predict_frames"), m.get("predict_seconds")
-        per_frame = (
-            1000.0 * predict / frames
-            if isinstance(frames, int) and frames and isinstance(predict, int | float)
-            else None
-        )
+        frames, predict = m.predict_frames, m.predict_seconds
+        per_frame = 1000.0 * predict / frames if frames and predict is not None else None
+        trial = m if isinstance(m, TrialResult) else None
         rows.append(
             row(
                 label,
-                seconds(m.get("search_seconds")),
-                seconds(m.get("train_seconds")),
+                seconds(trial.search_seconds if trial else None),
+                seconds(trial.train_seconds if trial else None),
                 seconds(predict),
                 num(frames),
                 num(per_frame, 3),

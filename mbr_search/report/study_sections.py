@@ -19,6 +19,7 @@ from mbr_search.report.document import (
     txt,
 )
 from mbr_search.report.study_data import FOLD_TABLE_TRIALS, StudyData, mean_scores
+from mbr_search.search.record import TrialRecord
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -90,7 +91,7 @@ def _cv_text(data: StudyData, cfg: StudyConfig) -> str:
 def best_config_section(data: StudyData, cfg: StudyConfig, best_config: str, ref: str) -> Section:
     """The winning hyperparameters and the command that re-runs them."""
     best = data.best
-    params = best.user_attrs.get("resolved_params") or dict(best.params)
+    params = TrialRecord.from_trial(best).params
     searched = set(best.params)
     rows = [
         row(name, txt(value), "searched" if name in searched else "fixed")
@@ -120,14 +121,15 @@ def trials_section(data: StudyData) -> Section:
     rows: list[tuple[Cell, ...]] = []
     for rank, t in enumerate(data.top, 1):
         means = mean_scores(t, data.behaviours)
+        record = TrialRecord.from_trial(t)
         rows.append(
             row(
                 rank,
                 f"#{t.number}",
                 num(t.value, id=f"trial-{t.number}-value"),
                 *(num(means[b]) for b in data.behaviours),
-                len(t.user_attrs.get("fold_scores") or {}),
-                seconds(t.user_attrs.get("train_seconds")),
+                len(record.fold_scores),
+                seconds(record.train_seconds),
                 *(txt(t.params.get(p)) for p in params),
             )
         )
@@ -147,7 +149,7 @@ def trials_section(data: StudyData) -> Section:
 
 def fold_table(trial: FrozenTrial, data: StudyData) -> Table:
     """Per-behaviour PR-AUC in every fold of one trial, with fold and behaviour means."""
-    folds: dict[str, dict[str, Any]] = trial.user_attrs.get("fold_scores") or {}
+    folds = TrialRecord.from_trial(trial).fold_scores
     rows: list[tuple[Cell, ...]] = []
     for fold in sorted(folds, key=lambda f: int(f) if f.isdigit() else 0):
         scores = folds[fold]
