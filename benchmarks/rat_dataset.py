@@ -17,11 +17,7 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import SHARED_DATA
-
-RAT_DIR = SHARED_DATA / "rat_social"
+RAT_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "rat_social"
 VIDEO_NUMBERS = tuple(range(1, 21))
 TEST_NUMBERS = (4, 8, 12, 16, 20)
 BEHAVIOURS = ("social", "nonsocial", "aggression")
