@@ -97,7 +97,7 @@ def _space(tmp_path: Path, body: str) -> Path:
             "model: lstm\nparams:\n  lstm_units: {type: integer, low: 1, high: 4}\n",
             "'integer' is not one of",
         ),
-        ("model: gru\n", "'gru' is not one of ['lstm', 'tcn', 'transformer']"),
+        ("model: gru\n", "'gru' is not one of ['gbdt', 'lstm', 'tcn', 'transformer']"),
         ("model: lstm\nfixed:\n  tcn_norm: batch\n", "belongs to the tcn family, not to lstm"),
         ("model: lstm\nfixed:\n  lstm_unitz: 8\n", "unknown hyperparameter for a lstm space"),
         ("model: tcn\nfixed:\n  tcn_norm: group\n", "tcn_norm: value 'group' is invalid"),
@@ -118,3 +118,122 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
     path = _space(tmp_path, "model: lstm\nparams:\n  seq_len: {type: categorical, choices: [1, 2\n")
     with pytest.raises(ConfigError, match=r"space.yaml:\d+:\d+: YAML syntax error"):
         load_space(path)
+
+
+# --- one search across families ------------------------------------------------------------
+
+AUTO = """\
+model: {choices: [lstm, gbdt]}
+params:
+  lstm:
+    learning_rate: {type: float, low: 1.0e-4, high: 1.0e-2, log: true}
+    lstm_units: {type: int, low: 8, high: 16}
+  gbdt:
+    learning_rate: {type: float, low: 0.05, high: 0.2}
+    num_leaves: {type: int, low: 4, high: 16}
+fixed:
+  lstm: {multi_label: true}
+  gbdt: {max_rounds: 20}
+"""
+
+
+def test_a_model_choice_space_samples_the_family_first_then_only_its_block(
+    tmp_path: Path,
+) -> None:
+    space = load_space(_space(tmp_path, AUTO))
+    assert space.searches_model and not space.is_grid
+    assert space.families == ("lstm", "gbdt") and space.model == "lstm|gbdt"
+    assert [p.name for p in space.params][:2] == ["model", "lstm.learning_rate"]
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    seen = set()
+    for _ in range(12):
+        trial = study.ask()
+        params = space.suggest_params(trial)
+        seen.add(params.family)
+        own = {"lstm": "lstm_units", "gbdt": "num_leaves"}[params.family]
+        prefixed = {f"{params.family}.learning_rate", f"{params.family}.{own}"}
+        assert set(trial.params) == {"model"} | prefixed  # only the sampled family's block
+        assert params.record()["model"] == trial.params["model"]
+        lr = trial.params[f"{params.family}.learning_rate"]
+        assert params.learning_rate == lr  # type: ignore[attr-defined]
+        if params.family == "gbdt":
+            assert params.max_rounds == 20 and 0.05 <= lr <= 0.2  # type: ignore[attr-defined]
+        else:
+            assert params.multi_label is True and lr <= 1e-2  # type: ignore[attr-defined]
+        study.tell(trial, 0.5)
+    assert seen == {"lstm", "gbdt"}
+
+
+def test_bundled_auto_pose_space_has_all_four_families() -> None:
+    space = load_space(SPACES / "auto_pose.yaml")
+    assert space.families == ("lstm", "tcn", "transformer", "gbdt")
+    names = [p.name for p in space.params]
+    assert len(names) == len(set(names))  # prefixed: no collision across families
+    assert {"lstm.learning_rate", "gbdt.learning_rate", "gbdt.num_leaves"} <= set(names)
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        (
+            "model: {choices: [lstm, gbdt]}\nparams:\n  lstm:\n"
+            "    num_leaves: {type: int, low: 4, high: 8}\n",
+            "params.lstm.num_leaves: belongs to the gbdt family, not to lstm",
+        ),
+        (
+            "model: {choices: [lstm, gbdt]}\nfixed:\n  gbdt: {lstm_units: 8}\n",
+            "fixed.gbdt.lstm_units: belongs to the lstm family, not to gbdt",
+        ),
+        ("model: lstm\nfixed:\n  num_leaves: 31\n", "belongs to the gbdt family, not to lstm"),
+        (
+            "model: {choices: [lstm, gru]}\n",
+            "unknown model family 'gru'; the registry has ['gbdt', 'lstm', 'tcn', 'transformer']",
+        ),
+        ("model: {choices: []}\n", "model.choices: is empty"),
+        (
+            "model: {choices: [lstm]}\nparams:\n  gbdt: {}\n",
+            "params.gbdt: is a block for gbdt, which model.choices ['lstm'] does not list",
+        ),
+        (
+            "model: {choices: [lstm, gbdt]}\nparams:\n  num_leaves: {type: int, low: 4, high: 8}\n",
+            "params.num_leaves: with model choices, hyperparameters go in one block per family. "
+            "Fix: move it under params.gbdt",
+        ),
+        (
+            "model: {choices: [lstm, gbdt]}\nfixed:\n  gbdt: {frame_step: 0}\n",
+            "gbdt.frame_step: value 0 is invalid; it must be an integer >= 1",
+        ),
+        ("model: {choices: [lstm, gbdt]}\nfixed:\n  gbdt: {model: lstm}\n", "fixed.gbdt.model"),
+        ("model: {choices: [lstm], grid: true}\n", "model.grid: unknown key"),
+    ],
+)
+def test_bad_model_choice_spaces_name_the_family(tmp_path: Path, body: str, needle: str) -> None:
+    path = _space(tmp_path, body)
+    with pytest.raises(ConfigError) as err:
+        load_space(path)
+    message = str(err.value)
+    assert needle in message and str(path) in message and "\n" not in message
+
+
+def test_unknown_family_lists_the_registry_and_params_name_their_family() -> None:
+    from mbr_search.models import get_family
+
+    with pytest.raises(ConfigError, match=r"unknown model family 'gru'.*\['gbdt', 'lstm'"):
+        get_family("gru")
+    lstm = get_family("lstm").params
+    assert lstm.from_dict({"model": "lstm", "lstm_units": 8}).lstm_units == 8  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError, match="for model 'gbdt', not for lstm"):
+        lstm.from_dict({"model": "gbdt"})
+
+
+def test_a_recorded_trial_reloads_as_a_fixed_space(tmp_path: Path) -> None:
+    """A trial's record (family under ``model``) is a valid ``fixed`` block, as
+    ``best_config.yaml`` writes it."""
+    from mbr_search.models import get_family
+
+    record = get_family("gbdt").params.from_dict({}).record()
+    body = "model: gbdt\nfixed:\n" + "".join(f"  {k}: {v}\n" for k, v in record.items())
+    space = load_space(_space(tmp_path, body))
+    assert dict(space.fixed) == record and space.params == ()
+    trial = optuna.create_study().ask()
+    assert space.suggest_params(trial).record() == record

@@ -274,7 +274,9 @@ def _sampler(sec: Section, space: SearchSpace) -> SamplerConfig:
     sec.finish()
     if sampler.name == "grid" and not space.is_grid:
         raise sec.fail(
-            "name", f"grid needs a space of categorical params; {space.path} has ranges."
+            "name",
+            f"grid needs a space of categorical params of one model; {space.path} has "
+            + ("model choices (a conditional space)." if space.searches_model else "ranges."),
         )
     return sampler
 

@@ -1,8 +1,9 @@
 """Retrain one trial's configuration on all training videos (thesis §3.3, evaluation phase).
 
 Epochs per model = the median over folds of the best epoch the search's early stopping
-found for that model; models, seeds and the epoch loop are the search's own
-(:mod:`mbr_search.training`), so a trial retrains the same way twice.
+found for that model; models, seeds and the epoch loop are the search's own (the family's
+trainer's ``fit_all``, :mod:`mbr_search.training.trainers`), so a trial retrains the same
+way twice.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from mbr_search.config.study import StudyConfig
 from mbr_search.errors import TrialFailed
 from mbr_search.features.store import VideoData
 from mbr_search.models import Params
-from mbr_search.training.fit import fit_epochs
-from mbr_search.training.seeds import build_group_models, output_groups, trial_seed
-from mbr_search.training.sequences import Standardiser, cut
+from mbr_search.training.seeds import trial_seed
+from mbr_search.training.sequences import Standardiser
+from mbr_search.training.trainers import trainer_for
 
 
 @dataclass
@@ -64,23 +65,17 @@ def retrain(
 ) -> Retrained:
     """Build, seed and fit the trial's model(s) on ``videos`` for the median best epochs."""
     seed = trial_seed(study.seed, trial_number)
-    groups = output_groups(study.behaviours, params.multi_label)
     dim = int(videos[0].features.shape[1])
-    built = build_group_models(params, groups, dim, seed)
+    trainer = trainer_for(params, study.behaviours, n_features=dim, seed=seed)
+    groups = trainer.groups
     epochs = retrain_epochs(best_epochs, [g.name for g in groups], study.training.max_epochs)
-    data = cut(videos, params.seq_len, scaler)
     started = time.perf_counter()
-    nets: list[tuple[str, tuple[int, ...], Any]] = []
-    for g in groups:
-        try:
-            fit_epochs(
-                built[g.name], data, g.columns,
-                batch_size=params.batch_size, epochs=epochs[g.name], seed=seed,
-            )  # fmt: skip
-        except TrialFailed as exc:
-            raise TrialFailed(
-                f"trial {trial_number}: retraining model '{g.name}': {exc}. "
-                "Fix: evaluate other trials (--top) or lower the learning rate."
-            ) from None
-        nets.append((g.name, g.columns, built[g.name]))
+    try:
+        models = trainer.fit_all(videos, scaler, epochs)
+    except TrialFailed as exc:
+        raise TrialFailed(
+            f"trial {trial_number}: retraining {exc}. "
+            "Fix: evaluate other trials (--top) or lower the learning rate."
+        ) from None
+    nets = [(g.name, g.columns, models[g.name]) for g in groups]
     return Retrained(trial_number, params, epochs, nets, time.perf_counter() - started)

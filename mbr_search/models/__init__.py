@@ -1,21 +1,28 @@
-"""Model families: the temporal classifiers a search can put on per-frame features.
+"""Model families: the classifiers a search can put on per-frame features.
 
-Adding a family is one module here (a :class:`Params` subclass and a ``stack`` function)
-plus one entry in :data:`FAMILIES`; the search space loader, the objective, ``evaluate``
-and ``predict`` all find it through :func:`get_family`. Nothing here imports Keras at import
-time: building is :func:`mbr_search.models.build.build_model`.
+Adding a family is one module here (a :class:`Params` subclass, and for a Keras sequence
+family a ``stack`` function) plus one entry in :data:`FAMILIES`; the search space loader, the
+objective, ``evaluate`` and ``predict`` all find it through :func:`get_family`, and its
+:attr:`Family.kind` picks the trainer (``training/trainers.py``). Nothing here imports Keras
+or LightGBM at import time: building is :func:`mbr_search.models.build.build_model`, fitting
+a booster :func:`mbr_search.models.gbdt.fit_booster`.
 """
 
 from __future__ import annotations
 
 from mbr_search.errors import ConfigError
-from mbr_search.models import lstm, tcn, transformer
-from mbr_search.models._family import Family
-from mbr_search.models._params import ParamRule, Params
+from mbr_search.models import gbdt, lstm, tcn, transformer
+from mbr_search.models._family import FRAME, KINDS, SEQUENCE, Family
+from mbr_search.models._params import MODEL_KEY, ParamRule, Params, SequenceParams
 
-__all__ = ["FAMILIES", "Family", "ParamRule", "Params", "family_of_param", "get_family"]
+__all__ = [
+    "FAMILIES", "FRAME", "KINDS", "MODEL_KEY", "SEQUENCE", "Family", "ParamRule", "Params",
+    "SequenceParams", "family_of_param", "get_family",
+]  # fmt: skip
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (lstm.FAMILY, tcn.FAMILY, transformer.FAMILY)}
+FAMILIES: dict[str, Family] = {
+    f.name: f for f in (lstm.FAMILY, tcn.FAMILY, transformer.FAMILY, gbdt.FAMILY)
+}
 
 
 def get_family(name: str) -> Family:

@@ -1,4 +1,4 @@
-"""What a model family is: its typed hyperparameters and the layers it puts on the features."""
+"""What a model family is: its typed hyperparameters, its kind, and (Keras) its layers."""
 
 from __future__ import annotations
 
@@ -11,14 +11,31 @@ from mbr_search.models._params import Params
 #: (inputs, inputs after input dropout, params) -> per-frame tensor before the output layer
 Stack = Callable[[Any, Any, Any], Any]
 
+#: A Keras network over sequences of frames (trained by training/trainers.py's sequence
+#: trainer) or a model of single frames (its frame trainer).
+SEQUENCE = "sequence"
+FRAME = "frame"
+KINDS = (SEQUENCE, FRAME)
+
 
 @dataclass(frozen=True)
 class Family:
-    """One registered model family (see :data:`mbr_search.models.FAMILIES`)."""
+    """One registered model family (see :data:`mbr_search.models.FAMILIES`).
+
+    ``kind`` picks the trainer (``training.trainers.TRAINERS[kind]``); a sequence family
+    gives the ``stack`` of layers put on the features, a frame family needs none.
+    """
 
     name: str
     params: type[Params]
-    stack: Stack
+    stack: Stack | None = None
     #: run once on the built network, e.g. to attach weight constraints
     finish: Callable[[Any, Any], None] | None = None
     description: str = ""
+    kind: str = SEQUENCE
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"family {self.name}: kind {self.kind!r} is not one of {KINDS}")
+        if self.kind == SEQUENCE and self.stack is None:
+            raise ValueError(f"family {self.name}: a sequence family needs a stack")

@@ -3,6 +3,10 @@
 A field declares its default and its rule with :func:`param`; the search space loader reads
 the rules to refuse a bad value when the YAML is loaded, and :meth:`Params.from_dict` turns
 the flat mapping a trial records into the typed object the builders use.
+
+:class:`Params` is family-neutral (rules, reading, writing); :class:`SequenceParams` adds what
+every Keras sequence family shares. A trial records its family under :data:`MODEL_KEY` next
+to the hyperparameters; ``from_dict`` accepts that key when it names the class's own family.
 """
 
 from __future__ import annotations
@@ -10,11 +14,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from mbr_search.errors import ConfigError
 
 Check = Callable[[Any], bool]
+
+#: The key under which a trial's recorded params name its family ("model" as in a space).
+MODEL_KEY = "model"
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,15 @@ def fraction() -> tuple[str, Check]:
     return "a number in [0, 1)", lambda v: _is_number(v) and 0 <= v < 1
 
 
+def share() -> tuple[str, Check]:
+    """A fraction of rows or features to use: (0, 1]."""
+    return "a number in (0, 1]", lambda v: _is_number(v) and 0 < v <= 1
+
+
+def non_negative() -> tuple[str, Check]:
+    return "a number >= 0", lambda v: _is_number(v) and v >= 0
+
+
 def positive() -> tuple[str, Check]:
     return "a number > 0", lambda v: _is_number(v) and v > 0
 
@@ -69,16 +85,18 @@ def _is_number(v: Any) -> bool:
 
 @dataclass(frozen=True)
 class Params:
-    """Hyperparameters every Keras sequence family shares (thesis §3.3)."""
+    """The hyperparameters of one model family; subclasses declare them with :func:`param`."""
 
     family: ClassVar[str] = ""
 
-    seq_len: int = param(300, *integer(2))
-    batch_size: int = param(16, *integer(1))
-    learning_rate: float = param(1e-3, *positive())
-    dropout: float = param(0.5, *fraction())
-    #: one multi-label model instead of one binary model per behaviour (the thesis)
-    multi_label: bool = param(False, *boolean())
+    if TYPE_CHECKING:
+        # Transitional, for type checking only: evaluate/inference.py still reads these off
+        # a model directory member's Params (always a SequenceParams until evaluate goes
+        # through training/trainers.py). They are not fields of this class.
+        @property
+        def seq_len(self) -> int: ...
+        @property
+        def batch_size(self) -> int: ...
 
     @classmethod
     def rules(cls) -> dict[str, ParamRule]:
@@ -90,7 +108,17 @@ class Params:
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> Self:
-        """Defaults < ``values``; an unknown name or a value breaking its rule is refused."""
+        """Defaults < ``values``; an unknown name or a value breaking its rule is refused.
+
+        ``values`` may name the family under :data:`MODEL_KEY` (a trial's record does); it
+        must be this class's family.
+        """
+        values = dict(values)
+        model = values.pop(MODEL_KEY, cls.family)
+        if model != cls.family:
+            raise ConfigError(
+                f"these hyperparameters are for model '{model}', not for {cls.family}."
+            )
         rules = cls.rules()
         unknown = sorted(set(values) - set(rules))
         if unknown:
@@ -104,7 +132,24 @@ class Params:
         return cls(**{k: _as_declared(rules[k].default, v) for k, v in values.items()})
 
     def to_dict(self) -> dict[str, Any]:
+        """The hyperparameters (without the family)."""
         return dataclasses.asdict(self)
+
+    def record(self) -> dict[str, Any]:
+        """What a trial records: the family under :data:`MODEL_KEY`, then every value."""
+        return {MODEL_KEY: self.family, **self.to_dict()}
+
+
+@dataclass(frozen=True)
+class SequenceParams(Params):
+    """Hyperparameters every Keras sequence family shares (thesis §3.3)."""
+
+    seq_len: int = param(300, *integer(2))
+    batch_size: int = param(16, *integer(1))
+    learning_rate: float = param(1e-3, *positive())
+    dropout: float = param(0.5, *fraction())
+    #: one multi-label model instead of one binary model per behaviour (the thesis)
+    multi_label: bool = param(False, *boolean())
 
 
 def _as_declared(default: Any, value: Any) -> Any:

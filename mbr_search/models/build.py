@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 
 from mbr_search.models import get_family
-from mbr_search.models._params import Params
+from mbr_search.models._params import SequenceParams
 
 
-def build_model(params: Params, *, n_features: int, n_outputs: int) -> Any:
+def build_model(params: SequenceParams, *, n_features: int, n_outputs: int) -> Any:
     """A compiled Keras model mapping (batch, time, features) to (batch, time, n_outputs)."""
     import keras
 
@@ -24,6 +24,8 @@ def build_model(params: Params, *, n_features: int, n_outputs: int) -> Any:
     from mbr_search.models.losses import weighted_bce
 
     family = get_family(params.family)
+    if family.stack is None:
+        raise TypeError(f"{family.name} is a {family.kind} family: it has no Keras network")
     inputs = keras.Input(shape=(None, n_features), name="features")
     x = keras.layers.Dropout(params.dropout, name="input_dropout")(inputs)
     x = family.stack(inputs, x, params)

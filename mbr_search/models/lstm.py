@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from mbr_search.models._family import Family
-from mbr_search.models._params import Params, boolean, integer, param
+from mbr_search.models._params import SequenceParams, boolean, integer, param
 
 
 @dataclass(frozen=True)
-class LstmParams(Params):
+class LstmParams(SequenceParams):
     family: ClassVar[str] = "lstm"
 
     lstm_layers: int = param(1, *integer(1, 5))

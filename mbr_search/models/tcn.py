@@ -6,13 +6,20 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from mbr_search.models._family import Family
-from mbr_search.models._params import Params, boolean, fraction, integer, one_of, param
+from mbr_search.models._params import (
+    SequenceParams,
+    boolean,
+    fraction,
+    integer,
+    one_of,
+    param,
+)
 
 NORMS = ("batch", "layer", "weight", "none")
 
 
 @dataclass(frozen=True)
-class TcnParams(Params):
+class TcnParams(SequenceParams):
     family: ClassVar[str] = "tcn"
 
     tcn_layers: int = param(1, *integer(1, 5))

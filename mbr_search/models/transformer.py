@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from mbr_search.models._family import Family
-from mbr_search.models._params import Params, integer, param
+from mbr_search.models._params import SequenceParams, integer, param
 
 
 @dataclass(frozen=True)
-class TransformerParams(Params):
+class TransformerParams(SequenceParams):
     family: ClassVar[str] = "transformer"
 
     transformer_layers: int = param(2, *integer(1, 8))

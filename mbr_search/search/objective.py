@@ -1,14 +1,16 @@
 """The Optuna objective: leave-one-video-out (or grouped k-fold) mean PR-AUC of one config.
 
-Per trial: build and compile the model(s) once; per fold: reset, fit with early stopping,
-score each behaviour on the validation videos, report to the pruner. The value is the mean
+Per trial: the space suggests the family and its hyperparameters, and the family's trainer
+(``training/trainers.py``, picked by ``Family.kind``) is prepared once; per fold: the trainer
+fits with early stopping and predicts the validation videos, each behaviour is scored on
+their concatenated frames, and the pruner hears the running mean. The value is the mean
 PR-AUC over behaviours and folds; a behaviour with no positive frame in a fold's validation
-videos is skipped there (PR-AUC is undefined) and recorded, never reported as NaN.
+videos is skipped there (PR-AUC is undefined) and recorded, never reported as NaN. Nothing
+here knows a family's name or kind.
 """
 
 from __future__ import annotations
 
-import gc
 import logging
 import tempfile
 import time
@@ -23,20 +25,15 @@ import optuna
 from mbr_search.config.study import StudyConfig
 from mbr_search.errors import TrialFailed
 from mbr_search.features.store import VideoData
-from mbr_search.models import Params, get_family
+from mbr_search.models import Params
 from mbr_search.search import record
 from mbr_search.search.folds import Fold
 from mbr_search.search.record import Skip, TrialRecord
-from mbr_search.training.fit import EpochCallback, fit_fold
+from mbr_search.training.fit import EpochCallback
 from mbr_search.training.scores import pr_auc
-from mbr_search.training.seeds import (
-    OutputGroup,
-    build_group_models,
-    fold_seed,
-    output_groups,
-    trial_seed,
-)
-from mbr_search.training.sequences import MomentCache, cut, unpad
+from mbr_search.training.seeds import fold_seed, trial_seed
+from mbr_search.training.sequences import MomentCache
+from mbr_search.training.trainers import FoldLimits, Trainer, trainer_for
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +54,7 @@ class _Progress:
 
     def as_record(self, number: int, params: Params) -> TrialRecord:
         return TrialRecord(
-            number, params.to_dict(), self.fold_scores, self.best_epochs, tuple(self.skipped),
+            number, params.record(), self.fold_scores, self.best_epochs, tuple(self.skipped),
             round(time.perf_counter() - self.started, 3),
         )  # fmt: skip
 
@@ -84,14 +81,18 @@ class Objective:
         self.target_trials = target_trials
         self.on_fold = on_fold
         self.on_epoch = on_epoch
-        self.family = get_family(study.space.model)
 
     def __call__(self, trial: optuna.Trial) -> float:
         self._refuse_surplus(trial)
-        params = self.family.params.from_dict(self.study.space.suggest(trial))
-        trial.set_user_attr(record.PARAMS, params.to_dict())
+        params = self.study.space.suggest_params(trial)
+        trial.set_user_attr(record.PARAMS, params.record())
+        trainer: Trainer | None = None
         try:
-            return self._run(trial, params)
+            dim = next(iter(self.videos.values())).features.shape[1]
+            seed = trial_seed(self.study.seed, trial.number)
+            trainer = trainer_for(params, self.study.behaviours, n_features=dim, seed=seed)
+            trainer.prepare()
+            return self._run(trial, params, trainer)
         except TrialFailed as exc:
             trial.set_user_attr(record.FAIL_REASON, str(exc))
             raise
@@ -101,10 +102,8 @@ class Objective:
                 raise TrialFailed(f"out of memory: {str(exc)[:200]}") from exc
             raise
         finally:
-            import keras
-
-            keras.backend.clear_session()
-            gc.collect()
+            if trainer is not None:
+                trainer.close()
 
     def _refuse_surplus(self, trial: optuna.Trial) -> None:
         # Several workers may start trials at once near the target; a trial beyond the target
@@ -121,17 +120,10 @@ class Objective:
             trial.set_user_attr(record.FAIL_REASON, "surplus: target reached by other workers")
             raise TrialFailed("surplus trial: the study already has its requested trials")
 
-    def _run(self, trial: optuna.Trial, params: Params) -> float:
-        from mbr_search.models.build import Resettable
-
-        seed = trial_seed(self.study.seed, trial.number)
-        groups = output_groups(self.study.behaviours, params.multi_label)
-        dim = next(iter(self.videos.values())).features.shape[1]
-        built = build_group_models(params, groups, dim, seed)
-        models = {name: Resettable(net) for name, net in built.items()}
+    def _run(self, trial: optuna.Trial, params: Params, trainer: Trainer) -> float:
         progress = _Progress(time.perf_counter())
         for fold in self.folds:
-            fold_scores = self._fold(trial.number, fold, params, groups, models, progress)
+            fold_scores = self._fold(trial.number, fold, trainer, progress)
             for key, value in progress.as_record(trial.number, params).progress_json().items():
                 trial.set_user_attr(key, value)
             if self.on_fold is not None:
@@ -145,58 +137,41 @@ class Objective:
         return float(np.mean(progress.scores))
 
     def _fold(
-        self,
-        number: int,
-        fold: Fold,
-        params: Params,
-        groups: Sequence[OutputGroup],
-        models: dict[str, Any],
-        progress: _Progress,
+        self, number: int, fold: Fold, trainer: Trainer, progress: _Progress
     ) -> dict[str, float | None]:
-        """Fit every output group on one fold; score and keep its validation predictions."""
+        """Fit the trainer on one fold; score and keep its validation predictions."""
         behaviours = self.study.behaviours
-        scaler = self.moments.standardiser(fold.train)
-        train = cut([self.videos[v] for v in fold.train], params.seq_len, scaler)
-        val = cut([self.videos[v] for v in fold.validation], params.seq_len, scaler)
-        pred = np.zeros(val.y.shape, dtype=np.float32)
-        epochs = progress.best_epochs.setdefault(str(fold.index), {})
+        train = [self.videos[v] for v in fold.train]
+        val = [self.videos[v] for v in fold.validation]
+        trainable = [c for c in range(len(behaviours)) if any(v.labels[:, c].any() for v in train)]
+        for c in sorted(set(range(len(behaviours))) - set(trainable)):
+            progress.skipped.append(
+                Skip(fold.index, behaviours[c], "no positive frame in training")
+            )
         limit = self.study.training.fold_timeout
-        deadline = time.perf_counter() + limit if limit else None
-        for g in groups:
-            trained = [c for c in g.columns if train.y[..., c][train.mask].any()]
-            for c in sorted(set(g.columns) - set(trained)):
-                progress.skipped.append(
-                    Skip(fold.index, behaviours[c], "no positive frame in training")
-                )
-            if not trained:
-                continue
-            result = fit_fold(
-                models[g.name], train, val, g.columns,
-                batch_size=params.batch_size,
-                max_epochs=self.study.training.max_epochs,
-                patience=self.study.training.patience,
-                deadline=deadline,
-                seed=fold_seed(self.study.seed, number, fold.index),
-                on_epoch=self.on_epoch,
-            )  # fmt: skip
-            epochs[g.name] = result.best_epoch
-            for out, col in enumerate(g.columns):
-                pred[..., col] = result.val_pred[..., out]
+        fitted = trainer.fit_fold(
+            train, val, self.moments.standardiser(fold.train), trainable=trainable,
+            limits=FoldLimits(
+                self.study.training.max_epochs, self.study.training.patience,
+                time.perf_counter() + limit if limit else None,
+            ),
+            seed=fold_seed(self.study.seed, number, fold.index), on_epoch=self.on_epoch,
+        )  # fmt: skip
+        progress.best_epochs[str(fold.index)] = dict(fitted.best)
+        labels = np.concatenate([v.labels for v in val])
+        pred = np.concatenate([fitted.probs[v.id] for v in val])
         scores: dict[str, float | None] = {}
         for c, name in enumerate(behaviours):
-            trained_here = not progress.is_skipped(fold.index, name)
-            ap = pr_auc(val.y[..., c][val.mask], pred[..., c][val.mask]) if trained_here else None
+            trained_here = c in trainable
+            ap = pr_auc(labels[:, c], pred[:, c]) if trained_here else None
             if ap is None and trained_here:
                 progress.skipped.append(Skip(fold.index, name, "no positive frame in validation"))
             scores[name] = ap
             if ap is not None:
                 progress.scores.append(ap)
         for vid in fold.validation:
-            progress.oof[vid] = unpad(pred, val, vid).astype(np.float16)
+            progress.oof[vid] = fitted.probs[vid].astype(np.float16)
         progress.fold_scores[str(fold.index)] = scores
-        # This fold's arrays go before the next fold cuts its own: two folds' worth of
-        # sequences alive at once was the peak of a thesis-scale search.
-        del train, val, pred
         return scores
 
     def _report(

@@ -38,7 +38,7 @@ class TrialRecord:
     """One trial's results beyond its value: per-fold scores, epochs, timing, artifacts."""
 
     number: int
-    #: every hyperparameter, searched or fixed
+    #: every hyperparameter, searched or fixed, and the family under ``model``
     params: dict[str, Any]
     #: {fold: {behaviour: PR-AUC or None}}
     fold_scores: FoldScores = field(default_factory=dict)

@@ -27,10 +27,14 @@ def build_sampler(study: StudyConfig, *, seed_offset: int = 0) -> optuna.sampler
         return optuna.samplers.GridSampler(study.space.grid(), seed=seed)
     if name == "random":
         return optuna.samplers.RandomSampler(seed=seed)
+    multivariate = study.sampler.multivariate
     return optuna.samplers.TPESampler(
         seed=seed,
         n_startup_trials=study.sampler.n_startup_trials,
-        multivariate=study.sampler.multivariate,
+        multivariate=multivariate,
+        # A searched model makes the space conditional (define-by-run): multivariate TPE
+        # then models each family's parameters as their own group.
+        group=multivariate and study.space.searches_model,
         constant_liar=True,  # workers sharing a study do not all sample the same point
     )
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mbr_search.models import Params
+from mbr_search.models import SequenceParams
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def fold_seed(study_seed: int, trial_number: int, fold_index: int) -> int:
 
 
 def build_group_models(
-    params: Params, groups: Sequence[OutputGroup], n_features: int, seed: int
+    params: SequenceParams, groups: Sequence[OutputGroup], n_features: int, seed: int
 ) -> dict[str, Any]:
     """Seed Keras, then build one compiled model per output group, in group order.
 

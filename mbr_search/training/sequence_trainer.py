@@ -1,0 +1,161 @@
+"""The trainer of the Keras sequence families (``kind: sequence``): lstm, tcn, transformer.
+
+Per trial the models are built and compiled once (one per output group, seeded with the
+trial seed) and reset between folds (:class:`~mbr_search.models.build.Resettable`); per fold
+the videos are cut into ``seq_len`` sequences, standardised with the fold's statistics, and
+:func:`~mbr_search.training.fit.fit_fold` trains each group with early stopping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
+
+from mbr_search.errors import DataError, TrialFailed
+from mbr_search.features.store import VideoData
+from mbr_search.models import Params, SequenceParams
+from mbr_search.training._trainer import FoldFit, FoldLimits, Trainer
+from mbr_search.training.fit import EpochCallback, fit_epochs, fit_fold
+from mbr_search.training.seeds import OutputGroup, build_group_models, output_groups
+from mbr_search.training.sequences import Standardiser, cut, unpad
+
+if TYPE_CHECKING:
+    from mbr_search.models.build import Resettable
+
+
+class SequenceTrainer(Trainer):
+    """Keras models over sequences of frames; one multi-label model or one per behaviour."""
+
+    suffix = ".keras"
+
+    def __init__(
+        self, params: Params, behaviours: Sequence[str], *, n_features: int, seed: int
+    ) -> None:
+        super().__init__(params, behaviours, n_features=n_features, seed=seed)
+        self.models: dict[str, Resettable] = {}
+
+    def prepare(self) -> None:
+        """Seed Keras with the trial seed and build + compile one model per group, once."""
+        from mbr_search.models.build import Resettable
+
+        if self.models:
+            return
+        try:
+            built = build_group_models(
+                self.sequence_params, self.groups, self.n_features, self.seed
+            )
+        except BaseException:
+            self.close()  # e.g. out of memory while building: free what was built
+            raise
+        self.models = {name: Resettable(net) for name, net in built.items()}
+
+    @property
+    def sequence_params(self) -> SequenceParams:
+        return cast(SequenceParams, self.params)
+
+    def output_groups(self) -> list[OutputGroup]:
+        return output_groups(self.behaviours, self.sequence_params.multi_label)
+
+    def fit_fold(
+        self,
+        train: Sequence[VideoData],
+        val: Sequence[VideoData],
+        scaler: Standardiser,
+        *,
+        trainable: Collection[int],
+        limits: FoldLimits,
+        seed: int,
+        on_epoch: EpochCallback | None = None,
+    ) -> FoldFit:
+        self.prepare()
+        params = self.sequence_params
+        train_seq = cut(train, params.seq_len, scaler)
+        val_seq = cut(val, params.seq_len, scaler)
+        pred = np.zeros(val_seq.y.shape, dtype=np.float32)
+        best: dict[str, int] = {}
+        for g in self.groups:
+            if not set(g.columns) & set(trainable):
+                continue
+            result = fit_fold(
+                self.models[g.name], train_seq, val_seq, g.columns,
+                batch_size=params.batch_size, max_epochs=limits.max_epochs,
+                patience=limits.patience, deadline=limits.deadline, seed=seed, on_epoch=on_epoch,
+            )  # fmt: skip
+            best[g.name] = result.best_epoch
+            for out, col in enumerate(g.columns):
+                pred[..., col] = result.val_pred[..., out]
+        # This fold's sequences go before the next fold cuts its own: two folds' worth
+        # alive at once was the peak of a thesis-scale search.
+        del train_seq
+        probs = {v.id: unpad(pred, val_seq, v.id) for v in val}
+        return FoldFit(probs, best)
+
+    def fit_all(
+        self,
+        videos: Sequence[VideoData],
+        scaler: Standardiser,
+        rounds: Mapping[str, int],
+        *,
+        on_epoch: EpochCallback | None = None,
+    ) -> dict[str, Any]:
+        self.prepare()
+        params = self.sequence_params
+        data = cut(videos, params.seq_len, scaler)
+        fitted: dict[str, Any] = {}
+        for g in self.groups:
+            model = self.models[g.name]
+            model.reset()
+            try:
+                fit_epochs(
+                    model.net, data, g.columns, batch_size=params.batch_size,
+                    epochs=rounds[g.name], seed=self.seed, on_epoch=on_epoch,
+                )  # fmt: skip
+            except TrialFailed as exc:
+                raise TrialFailed(f"model '{g.name}': {exc}") from None
+            fitted[g.name] = model.net
+        return fitted
+
+    def predict(
+        self, models: Mapping[str, Any], video: VideoData, scaler: Standardiser
+    ) -> np.ndarray:
+        params = self.sequence_params
+        data = cut([video], params.seq_len, scaler)
+        out = np.zeros((len(data.x), params.seq_len, len(self.behaviours)), dtype=np.float32)
+        for g in self.groups:
+            pred = models[g.name].predict(data.x, batch_size=max(params.batch_size, 32), verbose=0)
+            for j, col in enumerate(g.columns):
+                out[..., col] = pred[..., j]
+        return unpad(out, data, video.id)
+
+    def save(self, model: Any, path: Path) -> None:
+        model.save(path)
+
+    def load(self, path: Path) -> Any:
+        import keras
+
+        import mbr_search.models.layers
+        import mbr_search.models.losses  # noqa: F401  (registers the weighted loss)
+
+        custom: dict[str, Any] = {}
+        try:
+            from tcn import TCN
+
+            custom["TCN"] = TCN
+        except ImportError:  # pragma: no cover - keras-tcn is a dependency
+            pass
+        try:
+            return keras.saving.load_model(path, custom_objects=custom, compile=False)
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{path}: cannot load the Keras model ({exc}).") from exc
+
+    def close(self) -> None:
+        import gc
+
+        import keras
+
+        self.models.clear()
+        keras.backend.clear_session()
+        gc.collect()

@@ -1,0 +1,55 @@
+"""One search across families through the real CLI: `model` searched, Keras and LightGBM."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+from conftest import run_cli, write_tiny_study
+
+#: lstm and gbdt, tiny: 1 epoch (the study's training section) or at most 10 rounds.
+AUTO_SPACE = """\
+name: tiny_auto
+model: {choices: [lstm, gbdt]}
+params:
+  lstm:
+    lstm_units: {type: categorical, choices: [8, 16]}
+    learning_rate: {type: float, low: 1.0e-3, high: 1.0e-2, log: true}
+  gbdt:
+    num_leaves: {type: int, low: 4, high: 16}
+    learning_rate: {type: float, low: 0.05, high: 0.3, log: true}
+fixed:
+  lstm: {seq_len: 150, batch_size: 16, lstm_layers: 1, dropout: 0.1, multi_label: true}
+  gbdt: {max_rounds: 10, early_stopping_rounds: 3, frame_step: 2}
+"""
+
+
+@pytest.mark.slow
+def test_run_searches_keras_and_gbdt_in_one_study(tmp_path: Path) -> None:
+    path = write_tiny_study(tmp_path, name="auto")
+    (tmp_path / "tiny_space.yaml").write_text(AUTO_SPACE)
+    # Random sampling with the study seed 0 draws gbdt, lstm, gbdt, ... : both kinds run.
+    text = path.read_text().replace(
+        "sampler: {name: tpe, n_startup_trials: 2}", "sampler: {name: random}"
+    )
+    path.write_text(text)
+    db = tmp_path / "s.db"
+    result = run_cli("run", str(path), "--trials", "4", "--storage", f"sqlite:///{db}",
+                     "--no-progress")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "4/4 finished trials" in result.stdout and "Best trial #" in result.stdout
+    trials = optuna.load_study(study_name="auto", storage=f"sqlite:///{db}").trials
+    families = []
+    for t in trials:
+        assert t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+        family = t.params["model"]
+        assert t.user_attrs["resolved_params"]["model"] == family
+        assert {k.split(".")[0] for k in t.params if k != "model"} == {family}
+        groups = set(t.user_attrs["best_epochs"]["0"])
+        assert groups == ({"all"} if family == "lstm" else {"social", "nonsocial", "aggression"})
+        families.append(family)
+    assert set(families) == {"lstm", "gbdt"}, families
+    complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert {t.params["model"] for t in complete} >= {"gbdt"}
+    assert all("oof_artifact_id" in t.user_attrs for t in complete)
