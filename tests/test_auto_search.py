@@ -53,3 +53,40 @@ def test_run_searches_keras_and_gbdt_in_one_study(tmp_path: Path) -> None:
     complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert {t.params["model"] for t in complete} >= {"gbdt"}
     assert all("oof_artifact_id" in t.user_attrs for t in complete)
+
+
+@pytest.mark.slow
+def test_evaluate_report_predict_on_gbdt_and_a_mixed_ensemble(tmp_path: Path) -> None:
+    import json
+
+    import pandas as pd
+    from conftest import RAT_MINI
+
+    path = write_tiny_study(tmp_path, name="auto")
+    (tmp_path / "tiny_space.yaml").write_text(AUTO_SPACE)
+    text = path.read_text().replace(
+        "sampler: {name: tpe, n_startup_trials: 2}", "sampler: {name: random}"
+    )
+    path.write_text(text.replace("pruner: {name: median", "pruner: {name: none"))
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    run = run_cli("run", str(path), "--trials", "4", "--storage", db, "--no-progress")
+    assert run.returncode == 0, run.stderr
+    out = tmp_path / "rep"
+    evaluated = run_cli("evaluate", str(path), "--top", "4", "--storage", db, "--out", str(out))
+    assert evaluated.returncode == 0, evaluated.stderr
+    results = json.loads((out / "results.json").read_text())
+    families = {t["params"]["model"] for t in results["trials"]}
+    assert families == {"lstm", "gbdt"}, families  # the ensemble mixes both kinds
+    assert results["ensemble"] is not None
+    gbdt_dir = next(
+        out / t["model_dir"] for t in results["trials"] if t["params"]["model"] == "gbdt"
+    )
+    assert sorted(p.suffix for p in gbdt_dir.iterdir() if p.name.startswith("m0_")) == [".txt"] * 3
+    report = run_cli("report", str(path), "--storage", db, "--out", str(out))
+    assert report.returncode == 0, report.stderr
+    pose = RAT_MINI.parent / "dlc" / "8DLC_dlcrnetms5_DLC_ratJan24shuffle1_5000_el_filtered.csv.gz"
+    for model in (gbdt_dir, out / "model_ensemble"):
+        pred = run_cli("predict", str(model), str(pose), "--out", str(tmp_path / model.name))
+        assert pred.returncode == 0, pred.stderr
+        frames = next((tmp_path / model.name).glob("*_frames.csv"))
+        assert len(pd.read_csv(frames)) == 1500  # 4,500 frames at 30 fps, seen at 10 fps

@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from mbr_search.errors import DataError
 from mbr_search.evaluate.model_dir import Member
 from mbr_search.features.store import VideoData
-from mbr_search.training.sequences import Standardiser, cut, unpad
+from mbr_search.training.sequences import Standardiser
 
 
 def predict_member(
@@ -24,14 +25,22 @@ def predict_member(
     video: VideoData,
     n_behaviours: int,
 ) -> np.ndarray:
-    """(frames, behaviours) float32 probabilities of one member on one video."""
-    data = cut([video], member.params.seq_len, scaler)
-    out = np.zeros((len(data.x), member.params.seq_len, n_behaviours), dtype=np.float32)
-    for group, net in zip(member.groups, nets, strict=True):
-        pred = net.predict(data.x, batch_size=max(member.params.batch_size, 32), verbose=0)
-        for j, col in enumerate(group.columns):
-            out[..., col] = pred[..., j]
-    return unpad(out, data, video.id)
+    """(frames, behaviours) float32 probabilities of one member on one video, predicted by
+    its family's trainer exactly as in the search (sequences cut the same way)."""
+    from mbr_search.training.trainers import trainer_for
+
+    trainer = trainer_for(
+        member.params, [str(i) for i in range(n_behaviours)], n_features=0, seed=0
+    )
+    by_group = {}
+    for g, group, net in zip(trainer.groups, member.groups, nets, strict=True):
+        if g.columns != group.columns:
+            raise DataError(
+                f"model file {group.file} predicts columns {list(group.columns)}, its family "
+                f"expects {list(g.columns)}. Fix: re-run `mbr-search evaluate`."
+            )
+        by_group[g.name] = net
+    return np.asarray(trainer.predict(by_group, video, scaler), dtype=np.float32)
 
 
 def predict_videos(

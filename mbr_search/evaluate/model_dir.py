@@ -352,17 +352,19 @@ class ModelDir:
 
 
 def save(model: ModelDir, nets: Sequence[Sequence[Any]] | None = None) -> Path:
-    """Write ``model`` to ``model.path``: ``nets[k][j]`` is member k's group j Keras model.
+    """Write ``model`` to ``model.path``: ``nets[k][j]`` is member k's group j model, saved
+    by its family's trainer (Keras ``.keras``, LightGBM text ``.txt``).
 
-    With ``nets`` None the ``.keras`` files must already be in place (an ensemble copies
+    With ``nets`` None the model files must already be in place (an ensemble copies
     its members' files first). The manifest is written last.
     """
     folder = model.path
     folder.mkdir(parents=True, exist_ok=True)
     if nets is not None:
         for member, member_nets in zip(model.members, nets, strict=True):
+            trainer = member_trainer(model, member)
             for group, net in zip(member.groups, member_nets, strict=True):
-                net.save(folder / group.file)
+                trainer.save(net, folder / group.file)
     for member in model.members:
         for group in member.groups:
             if not (folder / group.file).is_file():
@@ -410,30 +412,20 @@ def load(path: Path) -> ModelDir:
         raise DataError(f"{exc}. {_REFIX}") from None
 
 
+def member_trainer(model: ModelDir, member: Member) -> Any:
+    """The trainer of ``member``'s family: it saves, loads and predicts its files (building
+    nothing: no model is compiled for that)."""
+    from mbr_search.training.trainers import trainer_for
+
+    return trainer_for(member.params, model.behaviours, n_features=model.feature_dim, seed=0)
+
+
 def load_nets(model: ModelDir) -> list[list[Any]]:
-    """The Keras models, ``[member][group]``, loaded for inference only (not compiled)."""
-    import keras
-
-    import mbr_search.models.layers
-    import mbr_search.models.losses  # noqa: F401  (registers the weighted loss)
-
-    custom: dict[str, Any] = {}
-    try:
-        from tcn import TCN
-
-        custom["TCN"] = TCN
-    except ImportError:  # pragma: no cover - keras-tcn is a dependency
-        pass
+    """The models, ``[member][group]``, loaded for inference only (never unpickled)."""
     nets: list[list[Any]] = []
     for member in model.members:
-        loaded = []
-        for group in member.groups:
-            file = model.path / group.file
-            try:
-                loaded.append(keras.saving.load_model(file, custom_objects=custom, compile=False))
-            except (OSError, ValueError) as exc:
-                raise DataError(f"{file}: cannot load the Keras model ({exc}).") from exc
-        nets.append(loaded)
+        trainer = member_trainer(model, member)
+        nets.append([trainer.load(model.path / group.file) for group in member.groups])
     return nets
 
 

@@ -21,8 +21,8 @@ from mbr_search.evaluate.features_info import feature_settings, source_fps, stud
 from mbr_search.evaluate.model_dir import Group, Member, ModelDir, ModelInfo, save
 from mbr_search.evaluate.outputs import relative, write_frames_csv
 from mbr_search.evaluate.results import Metrics, PRCurve, ScoredBlock, TrialResult
-from mbr_search.models import get_family
 from mbr_search.search.record import OOF, TrialRecord
+from mbr_search.training.trainers import trainer_class
 
 if TYPE_CHECKING:
     from mbr_search.evaluate.retrain import Retrained
@@ -220,13 +220,14 @@ class TrialRunner:
         """The trial's models fitted on every training video, and its model-dir member."""
         from mbr_search.evaluate.retrain import retrain
 
-        params = get_family(self.study.space.model).params.from_dict(record.params)
+        params = self.study.space.family_of(record.params).params.from_dict(record.params)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fitted = retrain(
                 self.study, record.number, params, record.best_epochs, self.train, self.scaler
             )
-        groups = tuple(Group(f"m0_{name}.keras", cols) for name, cols, _ in fitted.nets)
+        suffix = trainer_class(params).suffix
+        groups = tuple(Group(f"m0_{name}{suffix}", cols) for name, cols, _ in fitted.nets)
         return Member(record.number, params, groups), [net for _, _, net in fitted.nets], fitted
 
     def _model_dir(self, path: Path, trial: Any, member: Member, decisions: Decisions) -> ModelDir:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import Any, ClassVar, Self
 
 from mbr_search.errors import ConfigError
 
@@ -88,15 +88,6 @@ class Params:
     """The hyperparameters of one model family; subclasses declare them with :func:`param`."""
 
     family: ClassVar[str] = ""
-
-    if TYPE_CHECKING:
-        # Transitional, for type checking only: evaluate/inference.py still reads these off
-        # a model directory member's Params (always a SequenceParams until evaluate goes
-        # through training/trainers.py). They are not fields of this class.
-        @property
-        def seq_len(self) -> int: ...
-        @property
-        def batch_size(self) -> int: ...
 
     @classmethod
     def rules(cls) -> dict[str, ParamRule]:

@@ -34,17 +34,23 @@ class BestConfig:
     study_name: str
 
 
-def winning_params(trial: FrozenTrial, cfg: StudyConfig) -> dict[str, Any]:
-    """Every hyperparameter of ``trial``: defaults < the space's fixed < sampled < resolved."""
-    from mbr_search.models import get_family
+def winning_params(trial: FrozenTrial, cfg: StudyConfig) -> tuple[str, dict[str, Any]]:
+    """The family of ``trial`` and every hyperparameter of it: defaults < the space's fixed
+    < sampled < resolved (the record holds all of them since the families were typed)."""
+    from mbr_search.models import MODEL_KEY
     from mbr_search.search.record import TrialRecord
 
-    rules = get_family(cfg.space.model).params.rules()
-    params: dict[str, Any] = {k: r.default for k, r in rules.items()}
-    params.update(dict(cfg.space.fixed))
-    params.update(trial.params)
-    params.update(TrialRecord.from_trial(trial).params)
-    return params
+    record = TrialRecord.from_trial(trial)
+    family = cfg.space.family_of(record.params)
+    params: dict[str, Any] = {k: r.default for k, r in family.params.rules().items()}
+    block = cfg.space.block(family.name)
+    params.update(dict(block.fixed))
+    params.update(
+        {block.key(p): trial.params[p.name] for p in block.params if p.name in trial.params}
+    )
+    params.update(record.params)
+    params.pop(MODEL_KEY, None)
+    return family.name, params
 
 
 def write_best_config(
@@ -94,12 +100,13 @@ def write_best_config(
         if weights.lower() not in ("imagenet", "none"):
             features["weights"] = _relative(_under(base, weights), out)
 
+    family, fixed = winning_params(trial, cfg)
     space = {
         "name": f"{cfg.space.name}_trial{trial.number}",
         "description": f"The hyperparameters of trial #{trial.number}, all fixed.",
-        "model": cfg.space.model,
+        "model": family,
         "params": {},
-        "fixed": winning_params(trial, cfg),
+        "fixed": fixed,
     }
     study_path = out / BEST_CONFIG
     space_path = out / BEST_SPACE
