@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import optuna
@@ -92,8 +93,12 @@ def test_budget_uses_the_median_cost_of_finished_trials(tmp_path: Path) -> None:
 def test_budget_stops_starting_trials(tmp_path: Path) -> None:
     path = write_tiny_study(tmp_path)
     db = f"sqlite:///{tmp_path / 's.db'}"
-    # A budget shorter than loading the data: no trial starts, the run says why, exit 0.
-    none = run_cli("run", str(path), "--trials", "5", "--storage", db, "--budget", "1s", *QUICK)
+    # A budget already spent (the end time a recycled process or a worker inherits): no
+    # trial starts, the run says why, exit 0.
+    spent = {"MBR_SEARCH_BUDGET_END": str(time.time() - 1)}
+    none = run_cli(
+        "run", str(path), "--trials", "5", "--storage", db, "--budget", "1h", *QUICK, env=spent
+    )
     assert none.returncode == 0, none.stderr
     assert "Stopped by --budget" in none.stdout
     assert len(optuna.load_study(study_name="tiny", storage=db).trials) == 0

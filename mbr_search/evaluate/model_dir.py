@@ -20,17 +20,37 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
-from mbr_search.config.embed import CropSettings, EmbedSettings
-from mbr_search.errors import ConfigError, DataError, UsageError
+from mbr_search.errors import ConfigError, DataError
 from mbr_search.evaluate._jsondoc import Node
+from mbr_search.evaluate.model_features import (
+    CnnFeatures,
+    Features,
+    PoseFeatures,
+    features_from_json,
+)
 from mbr_search.evaluate.postprocess import PostProcess
 from mbr_search.features.cache import write_text_atomic
 from mbr_search.models import FAMILIES, MODEL_KEY, Params, get_family
 from mbr_search.training.sequences import Standardiser
+
+__all__ = [
+    "CnnFeatures",
+    "Features",
+    "Group",
+    "Member",
+    "ModelDir",
+    "ModelInfo",
+    "PoseFeatures",
+    "copy_members",
+    "load",
+    "load_nets",
+    "replace_dir",
+    "save",
+]
 
 MANIFEST = "model.json"
 STANDARDISER = "standardiser.npz"
@@ -39,109 +59,11 @@ FORMAT_VERSION = 1
 _REFIX = "Fix: re-run `mbr-search evaluate` with this version."
 
 
-@dataclass(frozen=True)
-class PoseFeatures:
-    """How pose features were computed: keypoints in feature order, axis, trust, animals."""
-
-    kind: ClassVar[str] = "pose"
-
-    keypoints: tuple[str, ...]
-    #: (rear, front) keypoints of the body axis; None: estimated from the points
-    axis: tuple[str, str] | None
-    likelihood_threshold: float
-    individuals: tuple[str, ...]
-    #: :data:`mbr_search.features.pose_features.FEATURE_VERSION` at training time
-    feature_version: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "keypoints": list(self.keypoints),
-            "axis": list(self.axis) if self.axis else None,
-            "likelihood_threshold": self.likelihood_threshold,
-            "individuals": list(self.individuals),
-            "feature_version": self.feature_version,
-        }
-
-    @classmethod
-    def from_json(cls, node: Node) -> PoseFeatures:
-        keypoints = node["keypoints"].texts()
-        axis = node.nullable("axis")
-        pair = axis.texts() if axis is not None else None
-        if pair is not None and len(pair) != 2:
-            raise node["axis"].fail("must name two keypoints, [rear, front]")
-        return cls(
-            keypoints=keypoints,
-            axis=(pair[0], pair[1]) if pair else None,
-            likelihood_threshold=node["likelihood_threshold"].number(),
-            individuals=node["individuals"].texts(),
-            feature_version=node["feature_version"].integer(),
-        )
-
-
-@dataclass(frozen=True)
-class CnnFeatures:
-    """How CNN embeddings were computed, and whether crops were centred on the pose."""
-
-    kind: ClassVar[str] = "cnn"
-
-    embed: EmbedSettings
-    uses_pose: bool
-
-    def to_json(self) -> dict[str, Any]:
-        crop = self.embed.crop
-        return {
-            "kind": self.kind,
-            "backbone": self.embed.backbone,
-            "weights": self.embed.weights,
-            "crop": {
-                "size": crop.size,
-                "keypoints": list(crop.keypoints) if crop.keypoints else None,
-                "likelihood_threshold": crop.likelihood_threshold,
-                "missing": crop.missing,
-            },
-            "fps": self.embed.fps,
-            "uses_pose": self.uses_pose,
-        }
-
-    @classmethod
-    def from_json(cls, node: Node) -> CnnFeatures:
-        crop = node["crop"]
-        keypoints = crop.nullable("keypoints")
-        try:
-            embed = EmbedSettings(
-                backbone=node["backbone"].text(),
-                weights=node["weights"].text(),
-                crop=CropSettings(
-                    size=crop["size"].integer(),
-                    keypoints=keypoints.texts() if keypoints is not None else None,
-                    likelihood_threshold=crop["likelihood_threshold"].number(),
-                    missing=crop["missing"].text(),
-                ),
-                fps=node["fps"].optional_number(),
-            )
-        except UsageError as exc:
-            raise node.fail(str(exc)) from None
-        return cls(embed, node["uses_pose"].boolean())
-
-
-Features = PoseFeatures | CnnFeatures
-
-
 def _check_format(root: Node) -> None:
     values = root.mapping()
     found = (values.get("format"), values.get("format_version"))
     if found != (FORMAT, FORMAT_VERSION):
         raise root.fail(f"format {found[0]!r} v{found[1]} is not {FORMAT} v{FORMAT_VERSION}")
-
-
-def _features_from_json(node: Node) -> Features:
-    kind = node["kind"].text()
-    if kind == PoseFeatures.kind:
-        return PoseFeatures.from_json(node)
-    if kind == CnnFeatures.kind:
-        return CnnFeatures.from_json(node)
-    raise node["kind"].fail(f"is '{kind}', expected 'pose' or 'cnn'")
 
 
 @dataclass(frozen=True)
@@ -318,7 +240,7 @@ class ModelDir:
             behaviours=behaviours,
             fps=root["fps"].optional_number(),
             backbone=root["backbone"].text(),
-            features=_features_from_json(root["features"]),
+            features=features_from_json(root["features"]),
             feature_dim=root["feature_dim"].integer(),
             source_fps=root["source_fps"].optional_number(),
             members=tuple(Member.from_json(m) for m in root["members"].elements()),

@@ -10,7 +10,7 @@ and the key. Floats are written rounded to 6 digits, undefined values (0/0) as `
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,182 +19,53 @@ import numpy as np
 from mbr_search.errors import DataError
 from mbr_search.evaluate._jsondoc import Node
 from mbr_search.evaluate.postprocess import PostProcess
+from mbr_search.evaluate.results_ceiling import (
+    CeilingModel,
+    HumanCeiling,
+    ModelAgreement,
+    RaterAgreement,
+)
+from mbr_search.evaluate.results_context import DatasetInfo, Settings
+from mbr_search.evaluate.results_scores import (
+    Confusion,
+    MetricEntry,
+    Metrics,
+    PRCurve,
+    ScoredBlock,
+    _optional_block,
+    _optional_block_json,
+    _postprocess,
+    _thresholds,
+)
 from mbr_search.features.cache import write_text_atomic
 from mbr_search.search.record import FoldScores
+
+#: The whole results.json vocabulary, importable from here (the parts live in
+#: results_scores.py and results_ceiling.py to keep each module one subject).
+__all__ = [
+    "RESULTS_FILE",
+    "SCHEMA_VERSION",
+    "CeilingModel",
+    "Confusion",
+    "DatasetInfo",
+    "EnsembleResult",
+    "HumanCeiling",
+    "MetricEntry",
+    "Metrics",
+    "ModelAgreement",
+    "ModelResult",
+    "PRCurve",
+    "RaterAgreement",
+    "Results",
+    "ScoredBlock",
+    "Settings",
+    "TrialResult",
+]
 
 SCHEMA_VERSION = 1
 RESULTS_FILE = "results.json"
 
 #: sklearn's layout: ((tn, fp), (fn, tp))
-Confusion = tuple[tuple[int, int], tuple[int, int]]
-
-
-@dataclass(frozen=True)
-class MetricEntry:
-    """All scores of one behaviour on a set of frames (ENTRY in docs/usage.md)."""
-
-    accuracy: float | None
-    precision: float | None
-    recall: float | None
-    f1: float | None
-    #: average precision of the probabilities; None without a positive frame
-    pr_auc: float | None
-    confusion: Confusion
-    frames: int
-    positives: int
-    segmental_precision: float | None
-    segmental_recall: float | None
-    segmental_f1: float | None
-    segment_hits: int
-    bouts_true: int
-    bouts_pred: int
-    seconds_true: float
-    seconds_pred: float
-
-    @property
-    def prevalence(self) -> float | None:
-        """Share of positive frames: the PR-AUC of a classifier without skill."""
-        return self.positives / self.frames if self.frames else None
-
-    def to_json(self) -> dict[str, Any]:
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
-        out["confusion"] = [list(row) for row in self.confusion]
-        return out
-
-    @classmethod
-    def from_json(cls, node: Node) -> MetricEntry:
-        rows = node["confusion"].elements()
-        if len(rows) != 2 or any(len(r.elements()) != 2 for r in rows):
-            raise node["confusion"].fail("is not [[tn, fp], [fn, tp]]")
-        (tn, fp), (fn, tp) = (r.integers() for r in rows)
-        return cls(
-            accuracy=node["accuracy"].optional_number(),
-            precision=node["precision"].optional_number(),
-            recall=node["recall"].optional_number(),
-            f1=node["f1"].optional_number(),
-            pr_auc=node["pr_auc"].optional_number(),
-            confusion=((tn, fp), (fn, tp)),
-            frames=node["frames"].integer(),
-            positives=node["positives"].integer(),
-            segmental_precision=node["segmental_precision"].optional_number(),
-            segmental_recall=node["segmental_recall"].optional_number(),
-            segmental_f1=node["segmental_f1"].optional_number(),
-            segment_hits=node["segment_hits"].integer(),
-            bouts_true=node["bouts_true"].integer(),
-            bouts_pred=node["bouts_pred"].integer(),
-            seconds_true=node["seconds_true"].number(),
-            seconds_pred=node["seconds_pred"].number(),
-        )
-
-
-@dataclass(frozen=True)
-class Metrics:
-    """Scores of a set of videos: all frames pooled, and per video (METRICS)."""
-
-    pooled: dict[str, MetricEntry]
-    per_video: dict[str, dict[str, MetricEntry]]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "pooled": {b: e.to_json() for b, e in self.pooled.items()},
-            "per_video": {
-                v: {b: e.to_json() for b, e in entries.items()}
-                for v, entries in self.per_video.items()
-            },
-        }
-
-    @classmethod
-    def from_json(cls, node: Node) -> Metrics:
-        return cls(
-            pooled={b: MetricEntry.from_json(n) for b, n in node["pooled"].entries()},
-            per_video={
-                v: {b: MetricEntry.from_json(n) for b, n in videos.entries()}
-                for v, videos in node["per_video"].entries()
-            },
-        )
-
-
-@dataclass(frozen=True)
-class PRCurve:
-    """A pooled precision-recall curve, thinned to about 200 points."""
-
-    precision: tuple[float, ...]
-    recall: tuple[float, ...]
-    thresholds: tuple[float, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "precision": list(self.precision),
-            "recall": list(self.recall),
-            "thresholds": list(self.thresholds),
-        }
-
-    @classmethod
-    def from_json(cls, node: Node) -> PRCurve:
-        return cls(
-            node["precision"].numbers(), node["recall"].numbers(), node["thresholds"].numbers()
-        )
-
-
-@dataclass(frozen=True)
-class ScoredBlock:
-    """One model's numbers on one split (out-of-fold or test), raw and post-processed."""
-
-    raw: Metrics
-    post: Metrics
-    #: video -> per-frame CSV, relative to the folder of results.json
-    files: dict[str, str]
-    #: test only: pooled PR curve per behaviour with a positive frame
-    pr_curve: dict[str, PRCurve] | None = None
-    #: out-of-fold only: the validated training videos
-    videos: tuple[str, ...] | None = None
-
-    def stage(self, name: str) -> Metrics:
-        """``raw`` (thresholded) or ``post`` (post-processed) scores."""
-        return self.raw if name == "raw" else self.post
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "raw": self.raw.to_json(),
-            "post": self.post.to_json(),
-            "files": dict(self.files),
-        }
-        if self.pr_curve is not None:
-            out["pr_curve"] = {b: c.to_json() for b, c in self.pr_curve.items()}
-        if self.videos is not None:
-            out["videos"] = list(self.videos)
-        return out
-
-    @classmethod
-    def from_json(cls, node: Node) -> ScoredBlock:
-        curves = node.optional("pr_curve")
-        videos = node.optional("videos")
-        return cls(
-            raw=Metrics.from_json(node["raw"]),
-            post=Metrics.from_json(node["post"]),
-            files={v: n.text() for v, n in node["files"].entries()},
-            pr_curve=(
-                None if curves is None else {b: PRCurve.from_json(n) for b, n in curves.entries()}
-            ),
-            videos=None if videos is None else videos.texts(),
-        )
-
-
-def _thresholds(node: Node) -> dict[str, float]:
-    return {b: n.number() for b, n in node.entries()}
-
-
-def _postprocess(node: Node) -> dict[str, PostProcess]:
-    return {b: PostProcess.from_json(n) for b, n in node.entries()}
-
-
-def _optional_block(node: Node, key: str) -> ScoredBlock | None:
-    value = node.nullable(key)
-    return None if value is None else ScoredBlock.from_json(value)
-
-
-def _optional_block_json(block: ScoredBlock | None) -> dict[str, Any] | None:
-    return None if block is None else block.to_json()
 
 
 @dataclass(frozen=True)
@@ -305,160 +176,6 @@ class EnsembleResult:
 
 #: what the report lays side by side: every evaluated trial, then the ensemble
 ModelResult = TrialResult | EnsembleResult
-
-
-@dataclass(frozen=True)
-class RaterAgreement:
-    """Frame F1 between every pair of raters ("A~B", names sorted) and its mean."""
-
-    pairs: dict[str, float | None]
-    mean_f1: float | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"pairs": dict(self.pairs), "mean_f1": self.mean_f1}
-
-    @classmethod
-    def from_json(cls, node: Node) -> RaterAgreement:
-        return cls(node["pairs"].optional_numbers_by_key(), node["mean_f1"].optional_number())
-
-
-@dataclass(frozen=True)
-class ModelAgreement:
-    """Frame F1 of the model against each rater and its mean."""
-
-    vs_raters: dict[str, float | None]
-    mean_f1: float | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"vs_raters": dict(self.vs_raters), "mean_f1": self.mean_f1}
-
-    @classmethod
-    def from_json(cls, node: Node) -> ModelAgreement:
-        return cls(node["vs_raters"].optional_numbers_by_key(), node["mean_f1"].optional_number())
-
-
-@dataclass(frozen=True)
-class CeilingModel:
-    """The rank-1 trial as one more rater, on the ceiling's videos."""
-
-    trial: int
-    #: "test" or "oof" (out-of-fold predictions, when the ceiling is on training videos)
-    source: str
-    behaviours: dict[str, ModelAgreement]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "trial": self.trial,
-            "source": self.source,
-            "behaviours": {b: a.to_json() for b, a in self.behaviours.items()},
-        }
-
-    @classmethod
-    def from_json(cls, node: Node) -> CeilingModel:
-        return cls(
-            trial=node["trial"].integer(),
-            source=node["source"].text(),
-            behaviours={b: ModelAgreement.from_json(n) for b, n in node["behaviours"].entries()},
-        )
-
-
-@dataclass(frozen=True)
-class HumanCeiling:
-    """How well independent raters agree, beside the model, on videos with >= 2 raters."""
-
-    #: "test", or "train" when no test video has several raters
-    split: str
-    videos: tuple[str, ...]
-    raters: tuple[str, ...]
-    behaviours: dict[str, RaterAgreement]
-    model: CeilingModel
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "split": self.split,
-            "videos": list(self.videos),
-            "raters": list(self.raters),
-            "behaviours": {b: a.to_json() for b, a in self.behaviours.items()},
-            "model": self.model.to_json(),
-        }
-
-    @classmethod
-    def from_json(cls, node: Node) -> HumanCeiling:
-        return cls(
-            split=node["split"].text(),
-            videos=node["videos"].texts(),
-            raters=node["raters"].texts(),
-            behaviours={b: RaterAgreement.from_json(n) for b, n in node["behaviours"].entries()},
-            model=CeilingModel.from_json(node["model"]),
-        )
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """The dataset evaluated on and its split."""
-
-    name: str
-    path: str
-    train_videos: tuple[str, ...]
-    test_videos: tuple[str, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "path": self.path,
-            "train_videos": list(self.train_videos),
-            "test_videos": list(self.test_videos),
-        }
-
-    @classmethod
-    def from_json(cls, node: Node) -> DatasetInfo:
-        return cls(
-            name=node["name"].text(),
-            path=node["path"].text(),
-            train_videos=node["train_videos"].texts(),
-            test_videos=node["test_videos"].texts(),
-        )
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How evaluate decided and scored (the same for every model in the file)."""
-
-    top: int
-    ensemble: bool
-    threshold_rule: str
-    postprocess_objective: str
-    #: candidate window sizes in frames per post-processing step
-    postprocess_grid_frames: dict[str, tuple[int, ...]]
-    segmental_overlap: float
-    cv_metric: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "top": self.top,
-            "ensemble": self.ensemble,
-            "threshold_rule": self.threshold_rule,
-            "postprocess_objective": self.postprocess_objective,
-            "postprocess_grid_frames": {
-                k: list(v) for k, v in self.postprocess_grid_frames.items()
-            },
-            "segmental_overlap": self.segmental_overlap,
-            "cv_metric": self.cv_metric,
-        }
-
-    @classmethod
-    def from_json(cls, node: Node) -> Settings:
-        return cls(
-            top=node["top"].integer(),
-            ensemble=node["ensemble"].boolean(),
-            threshold_rule=node["threshold_rule"].text(),
-            postprocess_objective=node["postprocess_objective"].text(),
-            postprocess_grid_frames={
-                k: n.integers() for k, n in node["postprocess_grid_frames"].entries()
-            },
-            segmental_overlap=node["segmental_overlap"].number(),
-            cv_metric=node["cv_metric"].text(),
-        )
 
 
 @dataclass(frozen=True)

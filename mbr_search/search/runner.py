@@ -194,7 +194,7 @@ class _TrialLoop:
             target_trials=cfg.trials, on_fold=self.bar.fold_done,
         )  # fmt: skip
         self.deadline = started + cfg.timeout if cfg.timeout else None
-        self.budget_end = started + opts.budget if opts.budget else None
+        self.budget_end = started + opts.budget if opts.budget is not None else None
         self.budget_reached = False
         self.exhausted = False
         self.recycle = False

@@ -1,0 +1,110 @@
+"""What a model directory remembers about its input features, to reproduce them in
+``predict``: pose keypoints and settings, or the CNN embedding settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from mbr_search.config.embed import CropSettings, EmbedSettings
+from mbr_search.errors import UsageError
+from mbr_search.evaluate._jsondoc import Node
+
+
+@dataclass(frozen=True)
+class PoseFeatures:
+    """How pose features were computed: keypoints in feature order, axis, trust, animals."""
+
+    kind: ClassVar[str] = "pose"
+
+    keypoints: tuple[str, ...]
+    #: (rear, front) keypoints of the body axis; None: estimated from the points
+    axis: tuple[str, str] | None
+    likelihood_threshold: float
+    individuals: tuple[str, ...]
+    #: :data:`mbr_search.features.pose_features.FEATURE_VERSION` at training time
+    feature_version: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "keypoints": list(self.keypoints),
+            "axis": list(self.axis) if self.axis else None,
+            "likelihood_threshold": self.likelihood_threshold,
+            "individuals": list(self.individuals),
+            "feature_version": self.feature_version,
+        }
+
+    @classmethod
+    def from_json(cls, node: Node) -> PoseFeatures:
+        keypoints = node["keypoints"].texts()
+        axis = node.nullable("axis")
+        pair = axis.texts() if axis is not None else None
+        if pair is not None and len(pair) != 2:
+            raise node["axis"].fail("must name two keypoints, [rear, front]")
+        return cls(
+            keypoints=keypoints,
+            axis=(pair[0], pair[1]) if pair else None,
+            likelihood_threshold=node["likelihood_threshold"].number(),
+            individuals=node["individuals"].texts(),
+            feature_version=node["feature_version"].integer(),
+        )
+
+
+@dataclass(frozen=True)
+class CnnFeatures:
+    """How CNN embeddings were computed, and whether crops were centred on the pose."""
+
+    kind: ClassVar[str] = "cnn"
+
+    embed: EmbedSettings
+    uses_pose: bool
+
+    def to_json(self) -> dict[str, Any]:
+        crop = self.embed.crop
+        return {
+            "kind": self.kind,
+            "backbone": self.embed.backbone,
+            "weights": self.embed.weights,
+            "crop": {
+                "size": crop.size,
+                "keypoints": list(crop.keypoints) if crop.keypoints else None,
+                "likelihood_threshold": crop.likelihood_threshold,
+                "missing": crop.missing,
+            },
+            "fps": self.embed.fps,
+            "uses_pose": self.uses_pose,
+        }
+
+    @classmethod
+    def from_json(cls, node: Node) -> CnnFeatures:
+        crop = node["crop"]
+        keypoints = crop.nullable("keypoints")
+        try:
+            embed = EmbedSettings(
+                backbone=node["backbone"].text(),
+                weights=node["weights"].text(),
+                crop=CropSettings(
+                    size=crop["size"].integer(),
+                    keypoints=keypoints.texts() if keypoints is not None else None,
+                    likelihood_threshold=crop["likelihood_threshold"].number(),
+                    missing=crop["missing"].text(),
+                ),
+                fps=node["fps"].optional_number(),
+            )
+        except UsageError as exc:
+            raise node.fail(str(exc)) from None
+        return cls(embed, node["uses_pose"].boolean())
+
+
+Features = PoseFeatures | CnnFeatures
+
+
+def features_from_json(node: Node) -> Features:
+    kind = node["kind"].text()
+    if kind == PoseFeatures.kind:
+        return PoseFeatures.from_json(node)
+    if kind == CnnFeatures.kind:
+        return CnnFeatures.from_json(node)
+    raise node["kind"].fail(f"is '{kind}', expected 'pose' or 'cnn'")

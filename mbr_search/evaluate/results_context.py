@@ -1,0 +1,76 @@
+"""What ``results.json`` is about: the dataset's split and the settings evaluate used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mbr_search.evaluate._jsondoc import Node
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """The dataset evaluated on and its split."""
+
+    name: str
+    path: str
+    train_videos: tuple[str, ...]
+    test_videos: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "path": self.path,
+            "train_videos": list(self.train_videos),
+            "test_videos": list(self.test_videos),
+        }
+
+    @classmethod
+    def from_json(cls, node: Node) -> DatasetInfo:
+        return cls(
+            name=node["name"].text(),
+            path=node["path"].text(),
+            train_videos=node["train_videos"].texts(),
+            test_videos=node["test_videos"].texts(),
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How evaluate decided and scored (the same for every model in the file)."""
+
+    top: int
+    ensemble: bool
+    threshold_rule: str
+    postprocess_objective: str
+    #: candidate window sizes in frames per post-processing step
+    postprocess_grid_frames: dict[str, tuple[int, ...]]
+    segmental_overlap: float
+    cv_metric: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "top": self.top,
+            "ensemble": self.ensemble,
+            "threshold_rule": self.threshold_rule,
+            "postprocess_objective": self.postprocess_objective,
+            "postprocess_grid_frames": {
+                k: list(v) for k, v in self.postprocess_grid_frames.items()
+            },
+            "segmental_overlap": self.segmental_overlap,
+            "cv_metric": self.cv_metric,
+        }
+
+    @classmethod
+    def from_json(cls, node: Node) -> Settings:
+        return cls(
+            top=node["top"].integer(),
+            ensemble=node["ensemble"].boolean(),
+            threshold_rule=node["threshold_rule"].text(),
+            postprocess_objective=node["postprocess_objective"].text(),
+            postprocess_grid_frames={
+                k: n.integers() for k, n in node["postprocess_grid_frames"].entries()
+            },
+            segmental_overlap=node["segmental_overlap"].number(),
+            cv_metric=node["cv_metric"].text(),
+        )

@@ -1,0 +1,181 @@
+"""The scored parts of ``results.json``: one behaviour's metrics, a set of videos' metrics
+(pooled and per video), PR curves and a scored block (raw and post-processed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from mbr_search.evaluate._jsondoc import Node
+from mbr_search.evaluate.postprocess import PostProcess
+
+Confusion = tuple[tuple[int, int], tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class MetricEntry:
+    """All scores of one behaviour on a set of frames (ENTRY in docs/usage.md)."""
+
+    accuracy: float | None
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    #: average precision of the probabilities; None without a positive frame
+    pr_auc: float | None
+    confusion: Confusion
+    frames: int
+    positives: int
+    segmental_precision: float | None
+    segmental_recall: float | None
+    segmental_f1: float | None
+    segment_hits: int
+    bouts_true: int
+    bouts_pred: int
+    seconds_true: float
+    seconds_pred: float
+
+    @property
+    def prevalence(self) -> float | None:
+        """Share of positive frames: the PR-AUC of a classifier without skill."""
+        return self.positives / self.frames if self.frames else None
+
+    def to_json(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["confusion"] = [list(row) for row in self.confusion]
+        return out
+
+    @classmethod
+    def from_json(cls, node: Node) -> MetricEntry:
+        rows = node["confusion"].elements()
+        if len(rows) != 2 or any(len(r.elements()) != 2 for r in rows):
+            raise node["confusion"].fail("is not [[tn, fp], [fn, tp]]")
+        (tn, fp), (fn, tp) = (r.integers() for r in rows)
+        return cls(
+            accuracy=node["accuracy"].optional_number(),
+            precision=node["precision"].optional_number(),
+            recall=node["recall"].optional_number(),
+            f1=node["f1"].optional_number(),
+            pr_auc=node["pr_auc"].optional_number(),
+            confusion=((tn, fp), (fn, tp)),
+            frames=node["frames"].integer(),
+            positives=node["positives"].integer(),
+            segmental_precision=node["segmental_precision"].optional_number(),
+            segmental_recall=node["segmental_recall"].optional_number(),
+            segmental_f1=node["segmental_f1"].optional_number(),
+            segment_hits=node["segment_hits"].integer(),
+            bouts_true=node["bouts_true"].integer(),
+            bouts_pred=node["bouts_pred"].integer(),
+            seconds_true=node["seconds_true"].number(),
+            seconds_pred=node["seconds_pred"].number(),
+        )
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Scores of a set of videos: all frames pooled, and per video (METRICS)."""
+
+    pooled: dict[str, MetricEntry]
+    per_video: dict[str, dict[str, MetricEntry]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pooled": {b: e.to_json() for b, e in self.pooled.items()},
+            "per_video": {
+                v: {b: e.to_json() for b, e in entries.items()}
+                for v, entries in self.per_video.items()
+            },
+        }
+
+    @classmethod
+    def from_json(cls, node: Node) -> Metrics:
+        return cls(
+            pooled={b: MetricEntry.from_json(n) for b, n in node["pooled"].entries()},
+            per_video={
+                v: {b: MetricEntry.from_json(n) for b, n in videos.entries()}
+                for v, videos in node["per_video"].entries()
+            },
+        )
+
+
+@dataclass(frozen=True)
+class PRCurve:
+    """A pooled precision-recall curve, thinned to about 200 points."""
+
+    precision: tuple[float, ...]
+    recall: tuple[float, ...]
+    thresholds: tuple[float, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "precision": list(self.precision),
+            "recall": list(self.recall),
+            "thresholds": list(self.thresholds),
+        }
+
+    @classmethod
+    def from_json(cls, node: Node) -> PRCurve:
+        return cls(
+            node["precision"].numbers(), node["recall"].numbers(), node["thresholds"].numbers()
+        )
+
+
+@dataclass(frozen=True)
+class ScoredBlock:
+    """One model's numbers on one split (out-of-fold or test), raw and post-processed."""
+
+    raw: Metrics
+    post: Metrics
+    #: video -> per-frame CSV, relative to the folder of results.json
+    files: dict[str, str]
+    #: test only: pooled PR curve per behaviour with a positive frame
+    pr_curve: dict[str, PRCurve] | None = None
+    #: out-of-fold only: the validated training videos
+    videos: tuple[str, ...] | None = None
+
+    def stage(self, name: str) -> Metrics:
+        """``raw`` (thresholded) or ``post`` (post-processed) scores."""
+        return self.raw if name == "raw" else self.post
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "raw": self.raw.to_json(),
+            "post": self.post.to_json(),
+            "files": dict(self.files),
+        }
+        if self.pr_curve is not None:
+            out["pr_curve"] = {b: c.to_json() for b, c in self.pr_curve.items()}
+        if self.videos is not None:
+            out["videos"] = list(self.videos)
+        return out
+
+    @classmethod
+    def from_json(cls, node: Node) -> ScoredBlock:
+        curves = node.optional("pr_curve")
+        videos = node.optional("videos")
+        return cls(
+            raw=Metrics.from_json(node["raw"]),
+            post=Metrics.from_json(node["post"]),
+            files={v: n.text() for v, n in node["files"].entries()},
+            pr_curve=(
+                None if curves is None else {b: PRCurve.from_json(n) for b, n in curves.entries()}
+            ),
+            videos=None if videos is None else videos.texts(),
+        )
+
+
+def _thresholds(node: Node) -> dict[str, float]:
+    return {b: n.number() for b, n in node.entries()}
+
+
+def _postprocess(node: Node) -> dict[str, PostProcess]:
+    return {b: PostProcess.from_json(n) for b, n in node.entries()}
+
+
+def _optional_block(node: Node, key: str) -> ScoredBlock | None:
+    value = node.nullable(key)
+    return None if value is None else ScoredBlock.from_json(value)
+
+
+def _optional_block_json(block: ScoredBlock | None) -> dict[str, Any] | None:
+    return None if block is None else block.to_json()
