@@ -56,8 +56,17 @@ def test_evaluate_writes_thesis_tables_models_and_frame_csvs(evaluated: Evaluate
     manifest = json.loads((evaluated.out / "model_ensemble" / "model.json").read_text())
     assert len(manifest["members"]) == 2
     assert set(ens["test"]["post"]["pooled"]) == set(BEHAVIOURS)
+    # Ensemble selection on OOF predictions of every complete trial: its members and
+    # weights are in results.json, and model/ (what predict uses) is that ensemble.
+    sel = r["selected_ensemble"]
+    assert sel["method"] == "selection" and sum(sel["weights"].values()) == pytest.approx(1.0)
+    assert set(sel["members"]) <= {t["number"] for t in r["trials"]}
+    assert len(sel["selection_scores"]) == 20 and max(sel["selection_scores"]) > 0
     best = json.loads((evaluated.out / "model" / "model.json").read_text())
-    assert best["info"]["trial"] == r["trials"][0]["number"]
+    assert best["info"]["trial"] is None and best["info"]["ensemble_of"] == sel["members"]
+    assert [m["weight"] for m in best["members"]] == [
+        sel["weights"][str(m)] for m in sel["members"]
+    ]
     assert best["features"]["keypoints"] == ["top", "body", "tail", "tail-m", "tail-e"]
     assert r["human_ceiling"] is None  # single-rater Caltech labels
     assert "Results:" in evaluated.stdout and "ensemble" in evaluated.stdout

@@ -32,8 +32,10 @@ def test_predict_reproduces_the_evaluated_test_predictions(
     frames = pd.read_csv(out / f"{stem}_frames.csv")
     assert len(frames) == 1500
     assert frames["source_frame"].iloc[:3].tolist() == [0, 3, 6]  # 30 fps -> 10 fps
-    best = evaluated.results["trials"][0]
-    tested = pd.read_csv(evaluated.out / best["test"]["files"]["rat08"])
+    # model/ is the selected ensemble (evaluate's default), predicted member by member
+    chosen = evaluated.results["selected_ensemble"]
+    assert chosen is not None and chosen["method"] == "selection"
+    tested = pd.read_csv(evaluated.out / chosen["test"]["files"]["rat08"])
     for b in BEHAVIOURS:
         assert np.allclose(frames[f"{b}_prob"], tested[f"{b}_prob"], atol=1e-4)
         assert np.mean(frames[f"{b}_pred"] == tested[f"{b}_pred"]) > 0.999

@@ -144,7 +144,9 @@ def test_best_config_reruns_the_winner_as_one_trial(searched: Searched, tmp_path
     assert _report(searched, "--out", str(out)).returncode == 0
     best = searched.load().best_trial
     cfg = load_study(str(out / "best_config.yaml"))
-    assert cfg.space.params == () and dict(cfg.space.fixed) == best.user_attrs["resolved_params"]
+    # Every resolved hyperparameter is fixed; the family is the space's model.
+    fixed = {**dict(cfg.space.fixed), "model": cfg.space.model}
+    assert cfg.space.params == () and fixed == best.user_attrs["resolved_params"]
     assert (cfg.sampler.name, cfg.pruner.name, cfg.trials) == ("grid", "none", 1)
     assert cfg.study_name == f"tiny_trial{best.number}"
     searched_cfg = load_study(str(searched.study), overrides={"training.patience": 2})

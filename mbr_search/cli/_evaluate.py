@@ -79,7 +79,9 @@ def summary(path: Path) -> str:
     lines = [f"Results: {path}  ({source}, post-processed; F1 / PR-AUC per behaviour)"]
     rows = [(f"trial #{t['number']}", t) for t in results["trials"]]
     if results.get("ensemble"):
-        rows.append(("ensemble", results["ensemble"]))
+        rows.append(("top mean", results["ensemble"]))
+    if results.get("selected_ensemble"):
+        rows.append(("selected", results["selected_ensemble"]))
     for name, block in rows:
         metrics = block["oof" if results["cv_only"] else "test"]["post"]["pooled"]
         cells = []
@@ -88,12 +90,15 @@ def summary(path: Path) -> str:
             f1 = "n/a" if e["f1"] is None else f"{e['f1']:.3f}"
             ap = "n/a" if e["pr_auc"] is None else f"{e['pr_auc']:.3f}"
             cells.append(f"{b} {f1}/{ap}")
-        lines.append(f"  {name:<10} " + "  ".join(cells))
+        cv = block.get("cv_value")
+        shown = f"CV {cv:.3f}  " if isinstance(cv, float) else ""
+        lines.append(f"  {name:<10} {shown}" + "  ".join(cells))
     ceiling = results.get("human_ceiling")
     if ceiling:
         cells = []
         for b, v in ceiling["behaviours"].items():
             cells.append(f"{b} {'n/a' if v['mean_f1'] is None else format(v['mean_f1'], '.3f')}")
         lines.append(f"  {'raters':<10} " + "  ".join(cells) + "  (mean pairwise F1)")
-    lines.append(f"Model for `mbr-search predict`: {path.parent / 'model'}")
+    which = "the selected ensemble" if results.get("selected_ensemble") else "the best trial"
+    lines.append(f"Model for `mbr-search predict` ({which}): {path.parent / 'model'}")
     return "\n".join(lines)

@@ -21,7 +21,6 @@ from mbr_search.errors import UsageError
 from mbr_search.evaluate import metrics, postprocess, thresholds
 from mbr_search.evaluate.ceiling import model_vs_raters, pairwise_f1, raters_of
 from mbr_search.evaluate.decisions import decide
-from mbr_search.evaluate.ensemble import mean_probabilities
 from mbr_search.evaluate.model_dir import copy_members, replace_dir, save
 from mbr_search.evaluate.outputs import now_iso, relative, versions
 from mbr_search.evaluate.results import (
@@ -36,6 +35,7 @@ from mbr_search.evaluate.results import (
     Settings,
 )
 from mbr_search.evaluate.runner import Outcome, TrialRunner
+from mbr_search.evaluate.selection import select, weighted_probabilities
 from mbr_search.evaluate.trials import check_test_videos, load_trials
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ def evaluate_study(
     ensemble: bool,
     cv_only: bool = False,
     echo: Echo | None = None,
+    selection: bool = True,
 ) -> Path:
     """Evaluate the ``top`` best complete trials of the study; returns ``results.json``'s path.
 
@@ -79,10 +80,17 @@ def evaluate_study(
         for rank, (trial, oof) in enumerate(zip(chosen, oofs, strict=True), start=1)
     ]
     ens = _ensemble(runner, outcomes, out_dir, say) if ensemble and len(outcomes) > 1 else None
-    replace_dir(out_dir / "model", outcomes[0].model.path)
+    selected = None
+    if selection and ensemble and len(trials) > 1:
+        selected, extra = _selected(runner, trials, outcomes, out_dir, say)
+        outcomes = [*outcomes, *extra]
+    # `predict` gets the selected ensemble when there is one, else the best single trial.
+    best_dir = out_dir / selected.model_dir if selected is not None else outcomes[0].model.path
+    replace_dir(out_dir / "model", best_dir)
     results = _results(
         study_cfg, study, storage_spec, runner, outcomes, ens, top=top, ensemble=ensemble
     )
+    results = replace(results, selected=selected)
     path = results.write(out_dir / RESULTS_FILE)
     say(f"Wrote {path}")
     return path
@@ -139,28 +147,72 @@ def _settings(top: int, ensemble: bool, fps: float) -> Settings:
     )
 
 
+def _selected(
+    runner: TrialRunner,
+    trials: Sequence[Any],
+    outcomes: Sequence[Outcome],
+    out_dir: Path,
+    say: Echo,
+) -> tuple[EnsembleResult, list[Outcome]]:
+    """Ensemble selection over every complete trial's out-of-fold predictions; members
+    outside the evaluated ones are evaluated too (returned as extra outcomes)."""
+    from mbr_search.errors import DataError
+
+    oof: dict[int, dict[str, Any]] = {}
+    for trial in trials:
+        try:
+            oof[trial.number] = runner.load_oof(trial)
+        except DataError as exc:  # an old trial without OOF predictions: not a candidate
+            log.info("trial #%d left out of ensemble selection: %s", trial.number, exc)
+    picked = select(oof, runner.oof_labels(next(iter(oof.values()))))
+    shown = ", ".join(f"#{t} x{w:.2f}" for t, w in sorted(picked.weights.items()))
+    say(f"Ensemble selection over {len(oof)} trials' out-of-fold predictions: {shown}.")
+    have = {o.number: o for o in outcomes}
+    extra = [
+        runner.run(t, rank, oof[t.number])
+        for rank, t in enumerate(trials, start=1)
+        if t.number in picked.weights and t.number not in have
+    ]
+    members = [(have | {o.number: o for o in extra})[n] for n in picked.members]
+    result = _ensemble(
+        runner, members, out_dir, say, weights=[picked.weights[n] for n in picked.members],
+        name="selected", scores=picked.scores,
+    )  # fmt: skip
+    return result, extra
+
+
 def _ensemble(
-    runner: TrialRunner, outcomes: Sequence[Outcome], out_dir: Path, say: Echo
+    runner: TrialRunner,
+    outcomes: Sequence[Outcome],
+    out_dir: Path,
+    say: Echo,
+    *,
+    weights: Sequence[float] | None = None,
+    name: str = "ensemble",
+    scores: Sequence[float] = (),
 ) -> EnsembleResult:
-    """The mean of the outcomes' probabilities, decided, scored and saved like a trial."""
+    """The (weighted) mean of the outcomes' probabilities, decided, scored and saved like a
+    trial; equal weights: the plain mean of the top trials."""
     members = tuple(o.number for o in outcomes)
-    say(f"Ensemble of trials {list(members)}: mean of probabilities.")
-    oof = mean_probabilities([o.oof_probs for o in outcomes])
+    w = dict(zip(members, weights or [1.0 / len(members)] * len(members), strict=True))
+    if weights is None:
+        say(f"Ensemble of trials {list(members)}: mean of probabilities.")
+    oof = weighted_probabilities({o.number: o.oof_probs for o in outcomes}, w)
     decisions = decide(runner.oof_labels(oof), oof, runner.behaviours, runner.fps)
-    folder = out_dir / "ensemble"
+    folder = out_dir / name
     if folder.exists():
         shutil.rmtree(folder)
     oof_block = runner.scored_block(oof, decisions, folder / "oof", is_test=False)[0]
     test_block, predict_seconds, frames = None, None, 0
     if runner.test:
         started = time.perf_counter()
-        test = mean_probabilities([o.test_probs for o in outcomes])
+        test = weighted_probabilities({o.number: o.test_probs for o in outcomes}, w)
         # members predicted separately; their summed predict time is the ensemble's cost
         member_seconds = sum(o.result.predict_seconds or 0.0 for o in outcomes)
         predict_seconds = round(member_seconds + (time.perf_counter() - started), 3)
         frames = int(sum(len(p) for p in test.values()))
         test_block = runner.scored_block(test, decisions, folder / "test", is_test=True)[0]
-    target = out_dir / "model_ensemble"
+    target = out_dir / f"model_{name}"
     if target.exists():
         shutil.rmtree(target)
     first = outcomes[0].model
@@ -168,7 +220,7 @@ def _ensemble(
         replace(
             first,
             path=target,
-            members=copy_members([o.model for o in outcomes], target),
+            members=copy_members([o.model for o in outcomes], target, [w[m] for m in members]),
             thresholds=decisions.thresholds,
             postprocess=decisions.postprocess,
             info=replace(first.info, trial=None, ensemble_of=members),
@@ -183,6 +235,9 @@ def _ensemble(
         predict_seconds=predict_seconds,
         predict_frames=frames,
         model_dir=relative(target, out_dir),
+        method="mean" if weights is None else "selection",
+        weights=None if weights is None else w,
+        selection_scores=tuple(round(s, 6) for s in scores),
     )
 
 

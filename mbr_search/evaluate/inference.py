@@ -50,12 +50,15 @@ def predict_videos(
     videos: Sequence[VideoData],
     n_behaviours: int,
 ) -> dict[str, np.ndarray]:
-    """Video id -> (frames, behaviours) probabilities, averaged over members (ensemble)."""
+    """Video id -> (frames, behaviours) probabilities, the members' weighted mean (equal
+    weights unless ensemble selection set them)."""
     out: dict[str, np.ndarray] = {}
     for video in videos:
         probs = [
             predict_member(m, n, scaler, video, n_behaviours)
             for m, n in zip(members, nets, strict=True)
         ]
-        out[video.id] = np.mean(probs, axis=0).astype(np.float32)
+        weights = np.array([m.weight for m in members], dtype=np.float64)
+        mean = np.tensordot(weights / weights.sum(), np.stack(probs), axes=1)
+        out[video.id] = mean.astype(np.float32)
     return out

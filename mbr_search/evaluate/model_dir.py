@@ -89,6 +89,8 @@ class Member:
     #: the family's typed hyperparameters (``params.family`` names the family)
     params: Params
     groups: tuple[Group, ...]
+    #: share of this member in an ensemble's weighted mean (ensemble selection)
+    weight: float = 1.0
 
     @property
     def family(self) -> str:
@@ -100,6 +102,7 @@ class Member:
             "family": self.family,
             "params": self.params.to_dict(),
             "groups": [g.to_json() for g in self.groups],
+            "weight": self.weight,
         }
 
     @classmethod
@@ -113,7 +116,10 @@ class Member:
         groups = tuple(Group.from_json(g) for g in node["groups"].elements())
         if not groups:
             raise node["groups"].fail("is empty")
-        return cls(node["trial"].optional_integer(), typed, groups)
+        weight = node["weight"].number() if node.has("weight") else 1.0
+        if not weight > 0:
+            raise node["weight"].fail(f"is {weight}, must be > 0")
+        return cls(node["trial"].optional_integer(), typed, groups, weight)
 
 
 def _family_of(params: Node) -> str:
@@ -351,8 +357,11 @@ def load_nets(model: ModelDir) -> list[list[Any]]:
     return nets
 
 
-def copy_members(sources: Sequence[ModelDir], target: Path) -> tuple[Member, ...]:
-    """Copy each source's single member into ``target`` under new file names (ensembles)."""
+def copy_members(
+    sources: Sequence[ModelDir], target: Path, weights: Sequence[float] | None = None
+) -> tuple[Member, ...]:
+    """Copy each source's single member into ``target`` under new file names (ensembles),
+    with ``weights[k]`` for source k (equal weights by default)."""
     target.mkdir(parents=True, exist_ok=True)
     members = []
     for k, source in enumerate(sources):
@@ -362,7 +371,8 @@ def copy_members(sources: Sequence[ModelDir], target: Path) -> tuple[Member, ...
                 name = f"m{k}_{group.file.split('_', 1)[-1]}"
                 shutil.copyfile(source.path / group.file, target / name)
                 groups.append(Group(name, group.columns))
-            members.append(Member(member.trial, member.params, tuple(groups)))
+            weight = 1.0 if weights is None else float(weights[k])
+            members.append(Member(member.trial, member.params, tuple(groups), weight))
     return tuple(members)
 
 

@@ -136,7 +136,9 @@ class TrialResult:
 
 @dataclass(frozen=True)
 class EnsembleResult:
-    """The mean of the evaluated trials' probabilities, decided and scored like a trial."""
+    """A weighted mean of trials' probabilities, decided and scored like a trial: the plain
+    mean of the top trials (``method: mean``) or Caruana selection over the out-of-fold
+    predictions of every complete trial (``method: selection``)."""
 
     members: tuple[int, ...]
     thresholds: dict[str, float]
@@ -147,10 +149,20 @@ class EnsembleResult:
     predict_seconds: float | None
     predict_frames: int
     model_dir: str
+    method: str = "mean"
+    #: member trial -> weight (summing to 1)
+    weights: dict[int, float] | None = None
+    #: mean OOF PR-AUC after each round of selection
+    selection_scores: tuple[float, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "method": self.method,
             "members": list(self.members),
+            "weights": None
+            if self.weights is None
+            else {str(t): w for t, w in self.weights.items()},
+            "selection_scores": list(self.selection_scores),
             "thresholds": dict(self.thresholds),
             "postprocess": {b: p.as_dict() for b, p in self.postprocess.items()},
             "oof": self.oof.to_json(),
@@ -171,7 +183,23 @@ class EnsembleResult:
             predict_seconds=node["predict_seconds"].optional_number(),
             predict_frames=node["predict_frames"].integer(),
             model_dir=node["model_dir"].text(),
+            method=node["method"].text() if node.has("method") else "mean",
+            weights=_weights(node.nullable("weights") if node.has("weights") else None),
+            selection_scores=(
+                node["selection_scores"].numbers() if node.has("selection_scores") else ()
+            ),
         )
+
+
+def _weights(node: Node | None) -> dict[int, float] | None:
+    if node is None:
+        return None
+    out = {}
+    for key, value in node.entries():
+        if not key.isdigit():
+            raise value.fail(f"key {key!r} is not a trial number")
+        out[int(key)] = value.number()
+    return out
 
 
 #: what the report lays side by side: every evaluated trial, then the ensemble
@@ -204,10 +232,15 @@ class Results:
     trials: tuple[TrialResult, ...]
     ensemble: EnsembleResult | None
     human_ceiling: HumanCeiling | None
+    #: ensemble selection over every complete trial (None: not asked for)
+    selected: EnsembleResult | None = None
+
+    def ensembles(self) -> list[EnsembleResult]:
+        return [e for e in (self.ensemble, self.selected) if e is not None]
 
     def models(self) -> list[ModelResult]:
-        """Every evaluated trial, best first, then the ensemble."""
-        return [*self.trials, *([self.ensemble] if self.ensemble is not None else [])]
+        """Every evaluated trial, best first, then the ensembles."""
+        return [*self.trials, *self.ensembles()]
 
     def to_json(self) -> dict[str, Any]:
         """The JSON document (JSON-safe: floats rounded to 6 digits, non-finite as null)."""
@@ -228,6 +261,7 @@ class Results:
             "settings": self.settings.to_json(),
             "trials": [t.to_json() for t in self.trials],
             "ensemble": None if self.ensemble is None else self.ensemble.to_json(),
+            "selected_ensemble": None if self.selected is None else self.selected.to_json(),
             "human_ceiling": None if self.human_ceiling is None else self.human_ceiling.to_json(),
         }
         safe: dict[str, Any] = _json_safe(doc)
@@ -261,6 +295,7 @@ class Results:
         if fps.number() <= 0:
             raise fps.fail("must be a positive frame rate")
         ensemble, ceiling = root.nullable("ensemble"), root.nullable("human_ceiling")
+        selected = root.nullable("selected_ensemble") if root.has("selected_ensemble") else None
         results = cls(
             study=root["study"].text(),
             study_name=found,
@@ -278,6 +313,7 @@ class Results:
             trials=tuple(TrialResult.from_json(n) for n in trials.elements()),
             ensemble=None if ensemble is None else EnsembleResult.from_json(ensemble),
             human_ceiling=None if ceiling is None else HumanCeiling.from_json(ceiling),
+            selected=None if selected is None else EnsembleResult.from_json(selected),
         )
         results._check_behaviours(source)
         return results
@@ -304,6 +340,8 @@ class Results:
         ]
         if self.ensemble is not None:
             named.append(("ensemble", self.ensemble))
+        if self.selected is not None:
+            named.append(("selected_ensemble", self.selected))
         out: list[tuple[str, dict[str, Any]]] = []
         for key, model in named:
             out += [
