@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from mbr_search._atomic import atomic_open
 from mbr_search.errors import ConfigError, DataError
 from mbr_search.evaluate._jsondoc import Node
 from mbr_search.evaluate.model_features import (
@@ -297,11 +298,12 @@ def save(model: ModelDir, nets: Sequence[Sequence[Any]] | None = None) -> Path:
         for group in member.groups:
             if not (folder / group.file).is_file():
                 raise DataError(f"{folder / group.file}: model file missing; not saved.")
-    np.savez(
-        folder / STANDARDISER,
-        mean=model.standardiser.mean.astype(np.float32),
-        std=model.standardiser.std.astype(np.float32),
-    )
+    with atomic_open(folder / STANDARDISER, text=False) as handle:
+        np.savez(
+            handle,
+            mean=model.standardiser.mean.astype(np.float32),
+            std=model.standardiser.std.astype(np.float32),
+        )
     write_text_atomic(folder / MANIFEST, json.dumps(model.to_json(), indent=2))
     return folder
 

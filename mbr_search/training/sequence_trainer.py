@@ -8,12 +8,14 @@ the videos are cut into ``seq_len`` sequences, standardised with the fold's stat
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from mbr_search._atomic import output_error
 from mbr_search.errors import DataError, TrialFailed
 from mbr_search.features.store import VideoData
 from mbr_search.models import Params, SequenceParams
@@ -131,7 +133,18 @@ class SequenceTrainer(Trainer):
         return unpad(out, data, video.id)
 
     def save(self, model: Any, path: Path) -> None:
-        model.save(path)
+        # Keras wants the .keras suffix on the file it writes: a hidden temp name beside
+        # the target keeps it, and the rename makes the file appear whole or not at all.
+        tmp = path.with_name(f".partial-{path.name}")
+        try:
+            model.save(tmp)
+            os.replace(tmp, path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise output_error(path, exc) from None
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
     def load(self, path: Path) -> Any:
         import keras
