@@ -75,6 +75,13 @@ def move_password_out_of_argv(args: argparse.Namespace) -> None:
     bare, password = split_password(url)
     if password is None or split_password(bare)[1] is not None:
         return
+    from mbr_search.errors import MbrSearchError
+    from mbr_search.storage import resolve_storage
+
+    try:  # a malformed URL is reported by the command itself, in one line, redacted
+        resolve_storage(url, read_only=True)
+    except MbrSearchError:
+        return
     print(
         f"warning: the --storage URL holds a password, visible to every user in `ps`; "
         f"continuing with it in ${PASSWORD_ENV} instead. Next time set ${PASSWORD_ENV} or "
