@@ -1,0 +1,312 @@
+"""Benchmark: quality on videos no search saw - mbr-search's shipped pose studies against the
+gradient-boosting script a lab would write, on the full real rat data.
+
+Data and split: all 20 full-length rat-pair videos of ../shared/data/rat_social with the
+fixed 15 train / 5 test split of ``benchmarks/rat_dataset.py``. Every mbr-search arm is the
+shipped study (``studies/ARM.yaml``) pointed at that data, with the same CV on the training
+videos (grouped 3-fold, seed 0) and the same trial budget, run and evaluated through the CLI
+as a user would: ``mbr-search run`` then ``mbr-search evaluate --top 3`` (retrain on the 15
+training videos, score the 5 test videos). The arms:
+
+- ``baseline``: the lab's script, in this process. Pose features per rat and per pair (the
+  package's pose backbone) at 30 fps, centred rolling mean/std/min/max over 5, 15 and 45
+  frames; one ``HistGradientBoostingClassifier(max_iter=300, learning_rate=0.1,
+  class_weight="balanced", random_state=0)`` per behaviour, trained on every 2nd training
+  frame, scored on every test frame (F1 at its own 0.5 threshold). Its CV estimate uses the
+  same three folds, scored like a trial (mean over folds and behaviours of the validation
+  PR-AUC).
+- ``gbdt_pose``, ``lstm_pose``, ``tcn_pose``, ``auto_pose``: best single trial, plain mean of
+  the top 3, and the selected (Caruana) ensemble, each with its CV estimate beside its test
+  score.
+
+Studies resume from their storage in ``--work``, so the benchmark can run in parts
+(``--arms``); each arm's entry records the commit it ran on, and ``quality.json`` keeps the
+arms of earlier parts.
+
+    .venv/bin/python benchmarks/quality.py --budget 10 [--arms baseline,gbdt_pose] [--work DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import _bench
+import numpy as np
+import rat_dataset
+import yaml
+
+ARMS = ("baseline", "gbdt_pose", "lstm_pose", "tcn_pose", "auto_pose")
+#: the lab recipe's windows: 5, 15 and 45 frames at 30 fps
+BASELINE_SECONDS = (5 / 30, 15 / 30, 45 / 30)
+BASELINE_FPS = 30
+STRIDE = 2
+CV = {"scheme": "group_kfold", "k": 3}
+TOP = 3
+TARGETS = {"ensemble": 0.06, "single": 0.04, "cv_gap": 0.04}
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def arm_study(arm: str, work: Path, manifest: Path, budget: int) -> Path:
+    """The shipped study ``arm`` on the full data: same everything but dataset, CV, trials."""
+    shipped = yaml.safe_load((_bench.ROOT / "studies" / f"{arm}.yaml").read_text("utf-8"))
+    shipped |= {
+        "name": f"quality_{arm}",
+        "dataset": str(manifest),
+        "cv": dict(CV),
+        "trials": budget,
+    }
+    return _bench.write_yaml(work / "studies" / f"quality_{arm}.yaml", shipped)
+
+
+def run_arm(arm: str, work: Path, manifest: Path, budget: int) -> dict[str, Any]:
+    """``mbr-search run`` + ``evaluate`` for one arm; its scores from results.json."""
+    study = arm_study(arm, work, manifest, budget)
+    common = ["--storage", f"sqlite:///{work / 'quality.db'}", "--artifacts", work / "artifacts"]
+    common += ["--cache-dir", work / "cache"]
+    out = work / "eval" / arm
+    wall0, cpu0 = time.perf_counter(), children_cpu()
+    print(f"[{arm}] run --trials {budget}", flush=True)
+    _bench.cli("run", study, "--trials", budget, "--no-progress", *common, home=work / "home")
+    search = (time.perf_counter() - wall0, children_cpu() - cpu0)
+    print(f"[{arm}] evaluate --top {TOP}", flush=True)
+    _bench.cli("evaluate", study, "--top", TOP, "--out", out, *common, home=work / "home")
+    entry = scores_of(out / "results.json")
+    entry |= {
+        "study": f"studies/{arm}.yaml",
+        "budget_trials": budget,
+        "code": _bench.git_code(),
+        "search_wall_seconds": round(search[0], 1),
+        "search_cpu_seconds": round(search[1], 1),
+        "wall_seconds": round(time.perf_counter() - wall0, 1),
+        "cpu_seconds": round(children_cpu() - cpu0, 1),
+    }
+    return entry
+
+
+def _block(test: Any, cv: float | None, behaviours: Sequence[str]) -> dict[str, Any]:
+    pooled = test.raw.pooled
+    per = {b: {"pr_auc": pooled[b].pr_auc, "f1": pooled[b].f1} for b in behaviours}
+    defined = [v["pr_auc"] for v in per.values() if v["pr_auc"] is not None]
+    mean = float(np.mean(defined)) if defined else None
+    return {"test": per, "test_mean": mean, "cv": cv, "cv_gap": _gap(cv, mean)}
+
+
+def _gap(cv: float | None, test: float | None) -> float | None:
+    return None if cv is None or test is None else round(cv - test, 4)
+
+
+def scores_of(path: Path) -> dict[str, Any]:
+    """Best single trial, top-k mean and selected ensemble from one results.json."""
+    from mbr_search.evaluate.results import Results
+
+    res = Results.from_json(json.loads(path.read_text("utf-8")), source=str(path))
+    behaviours = list(res.behaviours)
+    best = res.trials[0]
+    models: dict[str, Any] = {
+        "best_single": _block(best.test, best.cv_value, behaviours)
+        | {"trial": best.number, "family": best.params.get("model")},
+    }
+    if res.ensemble is not None:
+        models["top_mean"] = _block(res.ensemble.test, res.ensemble.oof_pr_auc, behaviours) | {
+            "members": list(res.ensemble.members)
+        }
+    if res.selected is not None:
+        sel = res.selected
+        models["selected_ensemble"] = _block(sel.test, sel.oof_pr_auc, behaviours) | {
+            "weights": {str(t): sel.weight(t) for t in sel.members},
+            "families": {str(t.number): t.params.get("model") for t in res.trials},
+        }
+    return {"models": models, "trials_evaluated": [t.number for t in res.trials]}
+
+
+def baseline_study(work: Path, manifest: Path) -> Any:
+    from mbr_search.config.study import load_study
+
+    path = _bench.write_yaml(
+        work / "studies" / "quality_baseline.yaml",
+        {
+            "name": "quality_baseline",
+            "dataset": str(manifest),
+            "behaviours": list(rat_dataset.BEHAVIOURS),
+            "fps": BASELINE_FPS,
+            "features": {"backbone": "pose", "windows": {"seconds": list(BASELINE_SECONDS)}},
+            "space": "lstm_pose",  # unused: the baseline trains no searched model
+            "cv": dict(CV),
+            "seed": 0,
+        },
+    )
+    return load_study(str(path), cache_dir=work / "cache")
+
+
+def hgb_fit(x: np.ndarray, y: np.ndarray) -> Any:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    clf = HistGradientBoostingClassifier(
+        max_iter=300, learning_rate=0.1, class_weight="balanced", random_state=0
+    )
+    return clf.fit(x, y)
+
+
+def hgb_models(videos: Sequence[Any], behaviours: Sequence[str]) -> dict[int, Any]:
+    """One classifier per behaviour with a positive frame, on every STRIDE-th frame."""
+    x = np.concatenate([np.asarray(v.features[::STRIDE], np.float32) for v in videos])
+    y = np.concatenate([np.asarray(v.labels[::STRIDE]) for v in videos])
+    return {c: hgb_fit(x, y[:, c]) for c in range(len(behaviours)) if y[:, c].any()}
+
+
+def hgb_probs(models: dict[int, Any], videos: Sequence[Any], n_behaviours: int) -> np.ndarray:
+    x = np.concatenate([np.asarray(v.features, np.float32) for v in videos])
+    probs = np.zeros((len(x), n_behaviours), np.float32)
+    for c, clf in models.items():
+        probs[:, c] = clf.predict_proba(x)[:, 1]
+    return probs
+
+
+def baseline_cv(cfg: Any, train: Sequence[Any], behaviours: Sequence[str]) -> float:
+    """The baseline's CV estimate on the arms' folds, scored like a trial's value."""
+    from mbr_search.search.folds import make_folds
+    from mbr_search.training.scores import pr_auc
+
+    by_id = {v.id: v for v in train}
+    scores: list[float] = []
+    for fold in make_folds([v.id for v in train], cfg.cv, cfg.seed):
+        models = hgb_models([by_id[v] for v in fold.train], behaviours)
+        val = [by_id[v] for v in fold.validation]
+        probs = hgb_probs(models, val, len(behaviours))
+        labels = np.concatenate([v.labels for v in val])
+        for c in models:
+            if (s := pr_auc(labels[:, c], probs[:, c])) is not None:
+                scores.append(s)
+        print(f"[baseline] fold {fold.index} done", flush=True)
+    return float(np.mean(scores))
+
+
+def f1_at_half(labels: np.ndarray, probs: np.ndarray) -> float | None:
+    pred = probs >= 0.5
+    tp = int((pred & (labels > 0)).sum())
+    denom = int(pred.sum()) + int((labels > 0).sum())
+    return None if denom == 0 else 2 * tp / denom
+
+
+def run_baseline(work: Path, manifest: Path) -> dict[str, Any]:
+    from threadpoolctl import threadpool_limits
+
+    from mbr_search.features.store import load_split
+    from mbr_search.training.scores import pr_auc
+
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    cfg = baseline_study(work, manifest)
+    behaviours = list(cfg.behaviours)
+    train, test = load_split(cfg, "train"), load_split(cfg, "test")
+    with threadpool_limits(2):
+        cv = baseline_cv(cfg, train, behaviours)
+        probs = hgb_probs(hgb_models(train, behaviours), test, len(behaviours))
+    labels = np.concatenate([v.labels for v in test])
+    per: dict[str, Any] = {}
+    for c, b in enumerate(behaviours):
+        per[b] = {
+            "pr_auc": pr_auc(labels[:, c], probs[:, c]),
+            "f1": f1_at_half(labels[:, c], probs[:, c]),
+        }
+    mean = float(np.mean([v["pr_auc"] for v in per.values() if v["pr_auc"] is not None]))
+    every_third = _every_third_frame(test, labels, probs, behaviours)
+    return {
+        "models": {
+            "baseline": {"test": per, "test_mean": mean, "cv": cv, "cv_gap": _gap(cv, mean)}
+            | {"test_mean_on_10fps_frames": every_third}
+        },
+        "n_features": int(train[0].features.shape[1]),
+        "code": _bench.git_code(),
+        "wall_seconds": round(time.perf_counter() - wall0, 1),
+        "cpu_seconds": round(time.process_time() - cpu0, 1),
+    }
+
+
+def _every_third_frame(
+    test: Sequence[Any], labels: np.ndarray, probs: np.ndarray, behaviours: Sequence[str]
+) -> float:
+    """The baseline scored on every 3rd test frame only: the frames the 10 fps arms score."""
+    from mbr_search.training.scores import pr_auc
+
+    starts = np.cumsum([0] + [v.n_frames for v in test[:-1]])
+    keep = np.concatenate(
+        [s + np.arange(0, v.n_frames, 3) for s, v in zip(starts, test, strict=True)]
+    )
+    vals = [pr_auc(labels[keep, c], probs[keep, c]) for c in range(len(behaviours))]
+    return float(np.mean([v for v in vals if v is not None]))
+
+
+def verdicts(arms: dict[str, Any]) -> dict[str, Any]:
+    """The issue's three targets, from the arms measured so far (None: not measured yet)."""
+    base = arms.get("baseline", {}).get("models", {}).get("baseline", {}).get("test_mean")
+    auto = arms.get("auto_pose", {}).get("models", {})
+    ens = auto.get("selected_ensemble", {}).get("test_mean")
+    single = auto.get("best_single", {})
+    gaps = [m.get("cv_gap") for m in auto.values() if m.get("cv_gap") is not None]
+
+    def at_least(value: float | None, margin: float) -> dict[str, Any]:
+        if value is None or base is None:
+            return {"value": value, "needed": None, "met": None}
+        return {"value": value, "needed": round(base + margin, 4), "met": value >= base + margin}
+
+    return {
+        "ensemble_vs_baseline": at_least(ens, TARGETS["ensemble"]),
+        "single_vs_baseline": at_least(single.get("test_mean"), TARGETS["single"]),
+        "cv_within": {
+            "gaps": gaps,
+            "needed": TARGETS["cv_gap"],
+            "met": None if not gaps else all(abs(g) <= TARGETS["cv_gap"] for g in gaps),
+        },
+    }
+
+
+def previous_arms() -> dict[str, Any]:
+    path = _bench.RESULTS / "quality.json"
+    if not path.is_file():
+        return {}
+    arms: dict[str, Any] = json.loads(path.read_text("utf-8")).get("arms", {})
+    return arms
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=int, default=10, help="trials per searched arm")
+    parser.add_argument("--arms", default=",".join(ARMS), help=f"some of {','.join(ARMS)}")
+    parser.add_argument(
+        "--work", type=Path, default=_bench.ROOT / "benchmarks" / ".work" / "quality"
+    )
+    args = parser.parse_args()
+    chosen = [a.strip() for a in args.arms.split(",") if a.strip()]
+    if bad := [a for a in chosen if a not in ARMS]:
+        parser.error(f"unknown arms {bad}; choose from {list(ARMS)}")
+    if not rat_dataset.available():
+        print(rat_dataset.skip_message(), file=sys.stderr)
+        return 0
+    started = time.perf_counter()
+    report = _bench.header("quality", budget=args.budget, cv=CV, top=TOP, arms=chosen)
+    manifest = rat_dataset.build_rat_dataset(args.work / "rat")
+    arms = previous_arms()
+    for arm in chosen:
+        if arm == "baseline":
+            arms[arm] = run_baseline(args.work, manifest)
+        else:
+            arms[arm] = run_arm(arm, args.work, manifest, args.budget)
+        arms[arm]["date"] = _bench.now()
+        report |= {"arms": arms, "verdicts": verdicts(arms)}
+        _bench.write_result(report, started)  # after every arm: a crash keeps the others
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
