@@ -13,6 +13,7 @@ from typing import Any
 from mbr_search.config._schema import Section
 from mbr_search.config._yaml import load_yaml_mapping
 from mbr_search.data.labels import LABEL_FORMATS, LabelSource
+from mbr_search.data.pose import POSE_FORMATS
 from mbr_search.errors import ConfigError
 
 SPLITS = ("train", "test")
@@ -38,6 +39,8 @@ class VideoEntry:
     pose: Path | None
     video: Path | None
     labels: LabelSource | None
+    #: a name in mbr_search.data.pose.POSE_FORMATS; ``auto`` recognises the file's format
+    pose_format: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ def load_dataset(path: Path) -> Dataset:
     tolerance = root.integer("length_tolerance", 10, minimum=0)
     behaviours = root.names("behaviours", ())
     pose = _pose_settings(root.section("pose"))
+    pose_format = root.text("pose_format", "auto", choices=POSE_FORMATS)
     label_defaults = root.mapping("labels")
     entries = root.seq("videos")
     if not entries:
@@ -83,7 +87,7 @@ def load_dataset(path: Path) -> Dataset:
     seen_files: dict[Path, tuple[str, str]] = {}
     for i, raw in enumerate(entries):
         sec = Section(raw, path, f"videos[{i}]")
-        video = _video_entry(sec, fps, label_defaults)
+        video = _video_entry(sec, fps, label_defaults, pose_format)
         if video.id in seen_ids:
             raise sec.fail(
                 "id",
@@ -115,7 +119,9 @@ def _pose_settings(sec: Section) -> PoseSettings:
     return pose
 
 
-def _video_entry(sec: Section, fps: float | None, label_defaults: Any) -> VideoEntry:
+def _video_entry(
+    sec: Section, fps: float | None, label_defaults: Any, pose_format: str
+) -> VideoEntry:
     base = sec.file.parent
     vid = str(sec.raw("id"))
     split = sec.text("split", "train", choices=SPLITS)
@@ -123,12 +129,14 @@ def _video_entry(sec: Section, fps: float | None, label_defaults: Any) -> VideoE
     if v_fps is None:
         raise sec.fail("fps", "no frame rate: set fps for this video or at the top.")
     pose_file = _file(sec, "pose", base)
+    # One video may come from another tool than the rest of the dataset.
+    pose_format = sec.text("pose_format", pose_format, choices=POSE_FORMATS)
     video_file = _file(sec, "video", base)
     if pose_file is None and video_file is None:
         raise sec.fail("pose", "a video needs a pose file, a video file, or both.")
     labels = _labels(sec, label_defaults, base, sec.file)
     sec.finish()
-    return VideoEntry(vid, split, float(v_fps), pose_file, video_file, labels)
+    return VideoEntry(vid, split, float(v_fps), pose_file, video_file, labels, pose_format)
 
 
 def _refuse_shared_files(

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
+from mbr_search.data.pose import POSE_SUFFIXES
 from mbr_search.data.resample import frame_indices
 from mbr_search.errors import DataError, UsageError
 from mbr_search.evaluate.model_dir import ModelDir
 from mbr_search.features.cache import CacheEntry
 from mbr_search.features.store import VideoData
 
-POSE_SUFFIXES = (".csv", ".csv.gz", ".h5", ".hdf5")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".mpg", ".mpeg", ".wmv", ".m4v", ".webm")
 
 
@@ -65,7 +65,8 @@ def check_inputs(model: ModelDir, inputs: list[Path], poses: list[Path] | None) 
             raise UsageError(
                 f"{path}: the model in {model.path} uses pose features (backbone: pose) but "
                 f"this input is {'a video' if kind == 'video' else 'not a pose file'}. Fix: "
-                f"give its DeepLabCut pose file ({', '.join(POSE_SUFFIXES)})."
+                f"give its pose file (DeepLabCut, SLEAP, LightningPose or NWB: "
+                f"{', '.join(POSE_SUFFIXES)})."
             )
         raise UsageError(
             f"{path}: the model in {model.path} uses {model.backbone} embeddings of the video "
