@@ -147,6 +147,18 @@ class SearchSpace:
     def block(self, family: str) -> FamilyBlock:
         return next(b for b in self.blocks if b.family == family)
 
+    def values_of(self, name: str) -> list[tuple[str, Any]]:
+        """(Optuna name or fixed key, value) for every value hyperparameter ``name`` can take
+        beyond its default: each fixed value and each choice (for the study's checks)."""
+        out: list[tuple[str, Any]] = []
+        for b in self.blocks:
+            out += [(b.prefix + k, v) for k, v in b.fixed if k == name]
+            for p in b.params:
+                if b.key(p) == name:
+                    values = p.choices if p.type == "categorical" else (p.low, p.high)
+                    out += [(p.name, v) for v in values]
+        return out
+
     def suggest(self, trial: Any) -> dict[str, Any]:
         """All hyperparameters for one trial, with its family under ``model``: defaults <
         fixed < suggested. A searched ``model`` is suggested first, then its block only."""

@@ -1,4 +1,5 @@
-"""Which window features a study adds (``features.windows``): seconds, statistics, raw.
+"""Which window features a study adds: one fixed set (``features.windows``) or named sets a
+space chooses among per trial (``features.window_sets`` + the ``windows`` hyperparameter).
 
 Computing them is :mod:`mbr_search.features.windows`.
 """
@@ -8,9 +9,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from mbr_search.config._schema import Section
 from mbr_search.errors import ConfigError
 
 STATS = ("mean", "std", "min", "max")
+#: The window choice of a trial without window features (the ``windows`` default).
+NO_WINDOWS = "none"
 
 
 @dataclass(frozen=True)
@@ -40,3 +44,40 @@ class WindowSettings:
 
     def as_dict(self) -> dict[str, object]:
         return {"seconds": list(self.seconds), "stats": list(self.stats), "raw": self.raw}
+
+
+def parse_windows(sec: Section) -> WindowSettings:
+    """One window set: ``{seconds: [...], stats: [...], raw: true}``."""
+    seconds = sec.seq("seconds")
+    stats = sec.names("stats", STATS)
+    raw = sec.flag("raw", True)
+    sec.finish()
+    if not seconds or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) and v > 0 for v in seconds
+    ):
+        raise sec.fail(
+            "seconds", f"{seconds!r}: list window lengths > 0 in seconds, e.g. [0.5, 1.5]."
+        )
+    unknown = [s for s in stats if s not in STATS]
+    if unknown:
+        raise sec.fail("stats", f"unknown statistics {unknown}. Fix: use some of {list(STATS)}.")
+    return WindowSettings(tuple(float(v) for v in seconds), tuple(stats), raw)
+
+
+def parse_window_sets(sec: Section) -> tuple[tuple[str, WindowSettings], ...]:
+    """``features.window_sets``: name -> window set; ``none`` is reserved for no windows."""
+    if not sec.data:
+        raise ConfigError(
+            f"{sec.file}: {sec.path}: is empty. Fix: name at least one set, e.g. "
+            "short: {seconds: [0.5]}."
+        )
+    sets = []
+    for name in list(sec.data):
+        if not isinstance(name, str) or not name or name == NO_WINDOWS:
+            raise sec.fail(
+                str(name), f"'{NO_WINDOWS}' (no window features) is always a choice and "
+                "cannot name a set. Fix: give the set another name.",
+            )  # fmt: skip
+        sets.append((name, parse_windows(sec.section(name))))
+    sec.finish()
+    return tuple(sets)

@@ -2,7 +2,10 @@
 
 The search scored validation videos cut into ``seq_len`` sequences (zero state at each cut);
 thresholds and post-processing were tuned on those predictions, so test videos and new
-videos are predicted the same way.
+videos are predicted the same way. A member with window features gets them computed from the
+base features it is given (the trial's window set, counted at its training fps) and is
+standardised with its own statistics: ``evaluate``'s test videos and ``predict``'s inputs
+go through this one path.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ import numpy as np
 
 from mbr_search.errors import DataError
 from mbr_search.evaluate.model_dir import Member
-from mbr_search.features.store import VideoData
+from mbr_search.evaluate.model_features import FrameWindows
+from mbr_search.features.store import VideoData, with_windows
 from mbr_search.training.sequences import Standardiser
 
 
@@ -51,14 +55,38 @@ def predict_videos(
     n_behaviours: int,
 ) -> dict[str, np.ndarray]:
     """Video id -> (frames, behaviours) probabilities, the members' weighted mean (equal
-    weights unless ensemble selection set them)."""
+    weights unless ensemble selection set them). ``videos`` hold the base features and
+    ``scaler`` is their standardiser; members with windows use their own."""
     out: dict[str, np.ndarray] = {}
+    weights = member_weights(members)
     for video in videos:
-        probs = [
-            predict_member(m, n, scaler, video, n_behaviours)
-            for m, n in zip(members, nets, strict=True)
-        ]
-        weights = np.array([m.weight for m in members], dtype=np.float64)
-        mean = np.tensordot(weights / weights.sum(), np.stack(probs), axes=1)
-        out[video.id] = mean.astype(np.float32)
+        probs = member_probabilities(members, nets, scaler, video, n_behaviours)
+        out[video.id] = np.tensordot(weights, probs, axes=1).astype(np.float32)
     return out
+
+
+def member_weights(members: Sequence[Member]) -> np.ndarray:
+    """Each member's share of the ensemble mean (summing to 1)."""
+    weights = np.array([m.weight for m in members], dtype=np.float64)
+    return weights / weights.sum()
+
+
+def member_probabilities(
+    members: Sequence[Member],
+    nets: Sequence[Sequence[Any]],
+    scaler: Standardiser,
+    video: VideoData,
+    n_behaviours: int,
+) -> np.ndarray:
+    """(members, frames, behaviours) float32: every member's own probabilities on one video
+    (``suggest`` reads their spread; :func:`predict_videos` their weighted mean)."""
+    views: dict[FrameWindows, VideoData] = {}  # each window set computed once per video
+    probs = []
+    for m, n in zip(members, nets, strict=True):
+        seen = video
+        if m.windows is not None:
+            if m.windows not in views:
+                views[m.windows] = with_windows(video, m.windows.settings, m.windows.fps)
+            seen = views[m.windows]
+        probs.append(predict_member(m, n, m.scaler or scaler, seen, n_behaviours))
+    return np.stack(probs)

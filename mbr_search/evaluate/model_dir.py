@@ -3,14 +3,17 @@
 Layout::
 
     model.json            manifest, written last (its presence marks a complete directory)
-    standardiser.npz      per-feature mean and std of all training videos
-    m<k>_<group>.keras    one Keras model per member k and output group
+    standardiser.npz      per-feature mean and std of all training videos (base features)
+    m<k>_<group>.keras    one Keras model per member k and output group (.txt for gbdt)
+    m<k>_standardiser.npz a member with window features: mean and std of its own features
 
 ``model.json`` holds the behaviours, the frame rate, the backbone and its feature settings
 (pose: keypoint names, body axis, likelihood threshold, animals; CNN: backbone, weights,
 crop, whether crops were centred with pose), the feature dimension, the decision thresholds
-and post-processing, and per member its hyperparameters and which behaviour columns each
-``.keras`` file predicts. An ensemble has several members whose probabilities are averaged.
+and post-processing, and per member its hyperparameters, its window features (the trial's
+choice, with the frame rate they were counted at) and which behaviour columns each model
+file predicts. An ensemble has several members whose probabilities are averaged; members
+may differ in their window features, each standardised with its own statistics.
 """
 
 from __future__ import annotations
@@ -18,29 +21,34 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from mbr_search._atomic import atomic_open
-from mbr_search.errors import ConfigError, DataError
+from mbr_search.errors import DataError
 from mbr_search.evaluate._jsondoc import Node
 from mbr_search.evaluate.model_features import (
     CnnFeatures,
     Features,
+    FrameWindows,
     PoseFeatures,
     features_from_json,
 )
+from mbr_search.evaluate.model_member import (
+    STANDARDISER,
+    Group,
+    Member,
+    read_standardiser,
+    write_standardiser,
+)
 from mbr_search.evaluate.postprocess import PostProcess
 from mbr_search.features.cache import write_text_atomic
-from mbr_search.models import FAMILIES, MODEL_KEY, Params, get_family
 from mbr_search.training.sequences import Standardiser
 
 __all__ = [
     "CnnFeatures",
     "Features",
+    "FrameWindows",
     "Group",
     "Member",
     "ModelDir",
@@ -54,7 +62,6 @@ __all__ = [
 ]
 
 MANIFEST = "model.json"
-STANDARDISER = "standardiser.npz"
 FORMAT = "mbr-search-model"
 FORMAT_VERSION = 1
 _REFIX = "Fix: re-run `mbr-search evaluate` with this version."
@@ -65,78 +72,6 @@ def _check_format(root: Node) -> None:
     found = (values.get("format"), values.get("format_version"))
     if found != (FORMAT, FORMAT_VERSION):
         raise root.fail(f"format {found[0]!r} v{found[1]} is not {FORMAT} v{FORMAT_VERSION}")
-
-
-@dataclass(frozen=True)
-class Group:
-    """One ``.keras`` file and the behaviour columns (indices) it outputs, in order."""
-
-    file: str
-    columns: tuple[int, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"file": self.file, "columns": list(self.columns)}
-
-    @classmethod
-    def from_json(cls, node: Node) -> Group:
-        return cls(node["file"].text(), node["columns"].integers())
-
-
-@dataclass(frozen=True)
-class Member:
-    """One trained configuration (a trial); an ensemble has several."""
-
-    trial: int | None
-    #: the family's typed hyperparameters (``params.family`` names the family)
-    params: Params
-    groups: tuple[Group, ...]
-    #: share of this member in an ensemble's weighted mean (ensemble selection)
-    weight: float = 1.0
-
-    @property
-    def family(self) -> str:
-        return self.params.family
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "trial": self.trial,
-            "family": self.family,
-            "params": self.params.to_dict(),
-            "groups": [g.to_json() for g in self.groups],
-            "weight": self.weight,
-        }
-
-    @classmethod
-    def from_json(cls, node: Node) -> Member:
-        params = node["params"]
-        family = node["family"].text() if node.has("family") else _family_of(params)
-        try:
-            typed = get_family(family).params.from_dict(params.mapping())
-        except ConfigError as exc:
-            raise params.fail(str(exc)) from None
-        groups = tuple(Group.from_json(g) for g in node["groups"].elements())
-        if not groups:
-            raise node["groups"].fail("is empty")
-        weight = node["weight"].number() if node.has("weight") else 1.0
-        if not weight > 0:
-            raise node["weight"].fail(f"is {weight}, must be > 0")
-        return cls(node["trial"].optional_integer(), typed, groups, weight)
-
-
-def _family_of(params: Node) -> str:
-    """The family of a member written before families were recorded: the one its params
-    name (a trial record's :data:`~mbr_search.models.MODEL_KEY`), else the one family that
-    declares every one of its hyperparameters."""
-    if params.has(MODEL_KEY):
-        return params[MODEL_KEY].text()
-    names = set(params.mapping())
-    fits = [name for name, f in FAMILIES.items() if names <= set(f.params.rules())]
-    if len(fits) != 1:
-        raise params.fail(
-            f"names no model family and its hyperparameters fit {fits or 'none'} of "
-            f"{sorted(FAMILIES)}"
-        )
-    return fits[0]
 
 
 @dataclass(frozen=True)
@@ -230,7 +165,7 @@ class ModelDir:
             "source_fps": self.source_fps,
             "thresholds": {b: float(self.thresholds[b]) for b in self.behaviours},
             "postprocess": {b: self.postprocess[b].as_dict() for b in self.behaviours},
-            "members": [m.to_json() for m in self.members],
+            "members": [m.to_json(k) for k, m in enumerate(self.members)],
             "info": self.info.to_json(),
         }
 
@@ -250,7 +185,7 @@ class ModelDir:
             features=features_from_json(root["features"]),
             feature_dim=root["feature_dim"].integer(),
             source_fps=root["source_fps"].optional_number(),
-            members=tuple(Member.from_json(m) for m in root["members"].elements()),
+            members=tuple(Member.from_json(m, path) for m in root["members"].elements()),
             thresholds={b: root["thresholds"][b].number() for b in behaviours},
             postprocess={b: PostProcess.from_json(root["postprocess"][b]) for b in behaviours},
             standardiser=standardiser,
@@ -278,6 +213,15 @@ class ModelDir:
             raise root["feature_dim"].fail(
                 f"is {self.feature_dim} but {STANDARDISER} holds {self.standardiser.mean.shape}"
             )
+        for k, member in enumerate(self.members):
+            if member.windows is None or member.scaler is None:
+                continue
+            dim = member.windows.settings.out_dim(self.feature_dim)
+            if member.scaler.mean.shape[-1:] != (dim,):
+                raise Node(None, root.source, f"members[{k}].windows").fail(
+                    f"give {dim} features but {member.scaler_file(k)} holds "
+                    f"{member.scaler.mean.shape}"
+                )
 
 
 def save(model: ModelDir, nets: Sequence[Sequence[Any]] | None = None) -> Path:
@@ -298,12 +242,11 @@ def save(model: ModelDir, nets: Sequence[Sequence[Any]] | None = None) -> Path:
         for group in member.groups:
             if not (folder / group.file).is_file():
                 raise DataError(f"{folder / group.file}: model file missing; not saved.")
-    with atomic_open(folder / STANDARDISER, text=False) as handle:
-        np.savez(
-            handle,
-            mean=model.standardiser.mean.astype(np.float32),
-            std=model.standardiser.std.astype(np.float32),
-        )
+    write_standardiser(folder / STANDARDISER, model.standardiser)
+    for k, member in enumerate(model.members):
+        name = member.scaler_file(k)
+        if name is not None and member.scaler is not None:
+            write_standardiser(folder / name, member.scaler)
     write_text_atomic(folder / MANIFEST, json.dumps(model.to_json(), indent=2))
     return folder
 
@@ -331,11 +274,7 @@ def load(path: Path) -> ModelDir:
         _check_format(Node(raw, source))
     except DataError as exc:
         raise DataError(f"{exc}. {_REFIX}") from None
-    try:
-        with np.load(folder / STANDARDISER, allow_pickle=False) as npz:
-            scaler = Standardiser(np.asarray(npz["mean"]), np.asarray(npz["std"]))
-    except (OSError, KeyError, ValueError) as exc:
-        raise DataError(f"{folder / STANDARDISER}: unreadable ({exc}).") from exc
+    scaler = read_standardiser(folder / STANDARDISER)
     try:
         return ModelDir.from_json(raw, path=folder, standardiser=scaler, source=source)
     except DataError as exc:
@@ -374,7 +313,9 @@ def copy_members(
                 shutil.copyfile(source.path / group.file, target / name)
                 groups.append(Group(name, group.columns))
             weight = 1.0 if weights is None else float(weights[k])
-            members.append(Member(member.trial, member.params, tuple(groups), weight))
+            # The windows and own standardiser travel with the member (saved under its new
+            # index by save()).
+            members.append(replace(member, groups=tuple(groups), weight=weight))
     return tuple(members)
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from mbr_search.config.embed import CropSettings, EmbedSettings
-from mbr_search.errors import UsageError
+from mbr_search.config.windows import WindowSettings
+from mbr_search.errors import ConfigError, UsageError
 from mbr_search.evaluate._jsondoc import Node
 
 
@@ -108,3 +109,29 @@ def features_from_json(node: Node) -> Features:
     if kind == CnnFeatures.kind:
         return CnnFeatures.from_json(node)
     raise node["kind"].fail(f"is '{kind}', expected 'pose' or 'cnn'")
+
+
+@dataclass(frozen=True)
+class FrameWindows:
+    """A member's window features: the set and the frame rate its frames were counted at
+    (so ``predict`` uses the same window lengths in frames as training did)."""
+
+    settings: WindowSettings
+    fps: float
+    #: the trial's choice (a name of the study's window_sets, or "none" for a fixed set)
+    name: str = "none"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, **self.settings.as_dict(), "fps": self.fps}
+
+    @classmethod
+    def from_json(cls, node: Node) -> FrameWindows:
+        try:
+            settings = WindowSettings(
+                tuple(float(v) for v in node["seconds"].numbers()),
+                node["stats"].texts(),
+                node["raw"].boolean(),
+            )
+        except ConfigError as exc:
+            raise node.fail(str(exc)) from None
+        return cls(settings, node["fps"].number(), node["name"].text())

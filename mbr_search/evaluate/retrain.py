@@ -22,7 +22,7 @@ from mbr_search.features.store import VideoData
 from mbr_search.models import Params
 from mbr_search.training.seeds import trial_seed
 from mbr_search.training.sequences import Standardiser
-from mbr_search.training.trainers import trainer_for
+from mbr_search.training.trainers import Augment, trainer_for
 
 
 @dataclass
@@ -62,11 +62,14 @@ def retrain(
     best_epochs: Mapping[str, Mapping[str, int]],
     videos: Sequence[VideoData],
     scaler: Standardiser,
+    augment: Augment | None = None,
 ) -> Retrained:
-    """Build, seed and fit the trial's model(s) on ``videos`` for the median best epochs."""
+    """Build, seed and fit the trial's model(s) on ``videos`` (with the trial's window
+    choice) for the median best epochs; a trial that augmented in the search gets the same
+    augmentation here, from ``augment`` (its view's augmenter), seeded with the trial seed."""
     seed = trial_seed(study.seed, trial_number)
     dim = int(videos[0].features.shape[1])
-    trainer = trainer_for(params, study.behaviours, n_features=dim, seed=seed)
+    trainer = trainer_for(params, study.behaviours, n_features=dim, seed=seed, augment=augment)
     groups = trainer.groups
     epochs = retrain_epochs(best_epochs, [g.name for g in groups], study.training.max_epochs)
     started = time.perf_counter()

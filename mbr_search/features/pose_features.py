@@ -35,7 +35,8 @@ def interpolate_gaps(xy: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return out
 
 
-def _axis_points(keypoints: tuple[str, ...], settings: PoseSettings) -> tuple[list[int], list[int]]:
+def axis_points(keypoints: tuple[str, ...], settings: PoseSettings) -> tuple[list[int], list[int]]:
+    """(rear, front) keypoint indices of the body axis (also the augmentation's body length)."""
     if settings.axis is not None:
         rear, front = settings.axis
         for name in (rear, front):
@@ -93,7 +94,7 @@ def pose_features(pose: Pose, settings: PoseSettings, fps: float) -> tuple[np.nd
     """(frames, dim) float32 features at the pose's own frame rate, and the feature count."""
     if settings.keypoints is not None:
         pose = pose.select(settings.keypoints)
-    rear, front = _axis_points(pose.keypoints, settings)
+    rear, front = axis_points(pose.keypoints, settings)
     arena_pts = pose.xy.reshape(-1, 2)
     arena_pts = arena_pts[np.isfinite(arena_pts).all(axis=1)]
     if len(arena_pts) == 0:

@@ -69,7 +69,7 @@ def pose_entry(
     )
     if entry is not None:
         return entry
-    pose = read_pose(video.pose)
+    pose = read_pose(video.pose, video.pose_format)
     feats, dim = pose_features(pose, pose_settings, video.fps)
     idx = frame_indices(len(feats), video.fps, fps)
     with cache.FeatureWriter(
@@ -86,16 +86,29 @@ def pose_entry(
         return writer.commit()
 
 
-def load_video(study: StudyConfig, video: VideoEntry, *, need_labels: bool = True) -> VideoData:
-    """Features and aligned labels of one video of ``study``'s dataset."""
+#: ``windows=`` default of :func:`load_video`: the study's fixed ``features.windows``.
+STUDY_WINDOWS: Any = object()
+
+
+def load_video(
+    study: StudyConfig,
+    video: VideoEntry,
+    *,
+    need_labels: bool = True,
+    windows: WindowSettings | None = STUDY_WINDOWS,
+) -> VideoData:
+    """Features and aligned labels of one video of ``study``'s dataset, with ``windows``
+    (default: the study's fixed ``features.windows``; a trial's choice otherwise)."""
     if study.uses_pose_features:
         entry = pose_entry(video, study.dataset.pose, study.fps, study.cache_dir)
     else:
         entry = _embedding_entry(study, video)
     source_frames = int(entry.manifest.get("source_frames", 0)) or None
-    if study.windows is not None:
+    if windows is STUDY_WINDOWS:
+        windows = study.windows
+    if windows is not None:
         fps = study.fps or video.fps
-        entry = window_entry(entry, study.windows, fps, study.cache_dir, video.id)
+        entry = window_entry(entry, windows, fps, study.cache_dir, video.id)
     features = entry.load()
     labels = np.zeros((len(features), len(study.behaviours)), dtype=np.uint8)
     per_rater: dict[str, np.ndarray] = {}
@@ -150,9 +163,23 @@ def window_entry(
         return writer.commit()
 
 
-def load_split(study: StudyConfig, split: str) -> list[VideoData]:
-    """All videos of one split (``train`` or ``test``)."""
-    return [load_video(study, v) for v in study.dataset.split(split)]
+def load_split(
+    study: StudyConfig, split: str, windows: WindowSettings | None = STUDY_WINDOWS
+) -> list[VideoData]:
+    """All videos of one split (``train`` or ``test``), with ``windows`` as in load_video."""
+    return [load_video(study, v, windows=windows) for v in study.dataset.split(split)]
+
+
+def with_windows(video: VideoData, windows: WindowSettings, fps: float) -> VideoData:
+    """``video`` with window features computed in memory (float16, as the cache stores
+    them; block by block, so only the output is held), for a model's own windows at
+    prediction time. The same numbers as the cached entry of the same base features."""
+    x = video.features
+    check_fits(windows, fps, len(x), video.id)
+    out = np.empty((len(x), windows.out_dim(x.shape[1])), dtype=np.float16)
+    for start, block in window_blocks(x, fps, windows):
+        out[start : start + len(block)] = block
+    return VideoData(video.id, video.split, out, video.labels, video.has_labels, video.per_rater)
 
 
 def _fit_length(raw: Labels, n_src: int, dataset: Dataset, video: VideoEntry) -> Labels:

@@ -83,11 +83,25 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
 
+def name_of_set() -> tuple[str, Check]:
+    return (
+        "'none' or a name of the study's features.window_sets",
+        lambda v: isinstance(v, str) and bool(v),
+    )
+
+
 @dataclass(frozen=True)
 class Params:
-    """The hyperparameters of one model family; subclasses declare them with :func:`param`."""
+    """The hyperparameters of one model family; subclasses declare them with :func:`param`.
+
+    ``windows`` is declared here because every family takes features: which of the study's
+    window sets (``features.window_sets``) a trial adds to them, searchable like any other
+    hyperparameter. The study checks the names against its sets when it is loaded.
+    """
 
     family: ClassVar[str] = ""
+
+    windows: str = param("none", *name_of_set())
 
     @classmethod
     def rules(cls) -> dict[str, ParamRule]:
@@ -141,6 +155,9 @@ class SequenceParams(Params):
     dropout: float = param(0.5, *fraction())
     #: one multi-label model instead of one binary model per behaviour (the thesis)
     multi_label: bool = param(False, *boolean())
+    #: add augmented copies of the training videos (the study's features.augment) to each
+    #: training fold and to retraining; never to validation or test frames
+    augment: bool = param(False, *boolean())
 
 
 def _as_declared(default: Any, value: Any) -> Any:

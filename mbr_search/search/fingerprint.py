@@ -83,6 +83,11 @@ def fingerprint(study: StudyConfig) -> Fingerprint:
         features = {"backbone": study.backbone, "pose": asdict(pose)}
     features["fps"] = study.fps
     features["windows"] = study.windows.as_dict() if study.windows else None
+    # Only when given, so that the fingerprints of studies made before these keys still match.
+    if study.window_sets:
+        features["window_sets"] = {n: w.as_dict() for n, w in study.window_sets}
+    if study.augment_given:
+        features["augment"] = study.augment.as_dict()
     space = {
         "model": study.space.model,
         "params": [asdict(p) for p in study.space.params],

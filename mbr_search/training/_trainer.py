@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from mbr_search.errors import TrialFailed
 from mbr_search.features.store import VideoData
 from mbr_search.models import Params
 from mbr_search.training.fit import EpochCallback
 from mbr_search.training.seeds import OutputGroup
 from mbr_search.training.sequences import Standardiser
+
+#: (training videos, seed) -> their augmented copies (``features/augmented.py``'s
+#: ``Augmenter.copies``); given to a trainer, never called on validation or test videos.
+Augment = Callable[[Sequence[VideoData], int], list[VideoData]]
 
 
 @dataclass(frozen=True)
@@ -52,14 +57,35 @@ class Trainer(ABC):
     suffix: ClassVar[str] = ""
 
     def __init__(
-        self, params: Params, behaviours: Sequence[str], *, n_features: int, seed: int
+        self,
+        params: Params,
+        behaviours: Sequence[str],
+        *,
+        n_features: int,
+        seed: int,
+        augment: Augment | None = None,
     ) -> None:
         self.params = params
         self.behaviours = tuple(behaviours)
         self.n_features = n_features
         #: the trial seed (``seeds.trial_seed``): initial weights and retraining draws
         self.seed = seed
+        #: makes augmented copies of training videos, used when the params ask for them
+        self.augment = augment
         self.groups: tuple[OutputGroup, ...] = tuple(self.output_groups())
+
+    def with_copies(self, train: Sequence[VideoData], seed: int) -> list[VideoData]:
+        """``train`` plus its augmented copies when the trial augments (``augment: true``),
+        else ``train``. Only ever called with training videos: validation and test
+        frames are never augmented."""
+        if not getattr(self.params, "augment", False):
+            return list(train)
+        if self.augment is None:
+            raise TrialFailed(
+                f"{self.params.family}: augment is true but no augmenter was given (pose "
+                "features and the study's features.augment are needed)."
+            )
+        return [*train, *self.augment(train, seed)]
 
     @abstractmethod
     def output_groups(self) -> list[OutputGroup]:

@@ -19,7 +19,7 @@ from mbr_search._atomic import output_error
 from mbr_search.errors import DataError, TrialFailed
 from mbr_search.features.store import VideoData
 from mbr_search.models import Params, SequenceParams
-from mbr_search.training._trainer import FoldFit, FoldLimits, Trainer
+from mbr_search.training._trainer import Augment, FoldFit, FoldLimits, Trainer
 from mbr_search.training.fit import EpochCallback, fit_epochs, fit_fold
 from mbr_search.training.seeds import OutputGroup, build_group_models, output_groups
 from mbr_search.training.sequences import Standardiser, cut, unpad
@@ -34,9 +34,15 @@ class SequenceTrainer(Trainer):
     suffix = ".keras"
 
     def __init__(
-        self, params: Params, behaviours: Sequence[str], *, n_features: int, seed: int
+        self,
+        params: Params,
+        behaviours: Sequence[str],
+        *,
+        n_features: int,
+        seed: int,
+        augment: Augment | None = None,
     ) -> None:
-        super().__init__(params, behaviours, n_features=n_features, seed=seed)
+        super().__init__(params, behaviours, n_features=n_features, seed=seed, augment=augment)
         self.models: dict[str, Resettable] = {}
 
     def prepare(self) -> None:
@@ -74,7 +80,8 @@ class SequenceTrainer(Trainer):
     ) -> FoldFit:
         self.prepare()
         params = self.sequence_params
-        train_seq = cut(train, params.seq_len, scaler)
+        # Augmented copies join the training videos only; ``val`` is cut as given.
+        train_seq = cut(self.with_copies(train, seed), params.seq_len, scaler)
         val_seq = cut(val, params.seq_len, scaler)
         pred = np.zeros(val_seq.y.shape, dtype=np.float32)
         best: dict[str, int] = {}
@@ -105,7 +112,8 @@ class SequenceTrainer(Trainer):
     ) -> dict[str, Any]:
         self.prepare()
         params = self.sequence_params
-        data = cut(videos, params.seq_len, scaler)
+        # The trial seed draws the copies, as each fold's seed did in the search.
+        data = cut(self.with_copies(videos, self.seed), params.seq_len, scaler)
         fitted: dict[str, Any] = {}
         for g in self.groups:
             model = self.models[g.name]
