@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "_evaluate",
     "report": "_report",
     "predict": "_predict",
+    "suggest": "_suggest",
     "dashboard": "_dashboard",
     "studies": "_studies",
 }
