@@ -39,6 +39,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--artifacts", type=Path, help="folder of the search's trial artifacts (out-of-fold)"
     )
     parser.add_argument(
+        "--importance", action=argparse.BooleanOptionalAction, default=True,
+        help="permutation importance of the winner's feature groups (refits its fold "
+        "models: about one more trial's training; default: on)",
+    )  # fmt: skip
+    parser.add_argument(
         "--cv-only", action="store_true",
         help="allow a dataset without test videos: cross-validation results only",
     )  # fmt: skip
@@ -63,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
     path = evaluate_study(
         study, top=args.top, out_dir=out, storage_spec=spec, artifact_dir=args.artifacts,
-        ensemble=args.ensemble, cv_only=args.cv_only,
+        ensemble=args.ensemble, cv_only=args.cv_only, importance=args.importance,
         echo=lambda msg: print(msg, file=sys.stderr, flush=True),
     )  # fmt: skip
     print(summary(path))
@@ -71,34 +76,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def summary(path: Path) -> str:
-    """A short table of the evaluated trials' pooled test (or out-of-fold) F1 and PR-AUC."""
-    import json
+    """Every model's CV estimate beside its test (or out-of-fold) scores, read typed."""
+    from mbr_search.evaluate.printed import summary_text
+    from mbr_search.evaluate.results import Results
 
-    results = json.loads(path.read_text(encoding="utf-8"))
-    source = "out-of-fold" if results["cv_only"] else "test"
-    lines = [f"Results: {path}  ({source}, post-processed; F1 / PR-AUC per behaviour)"]
-    rows = [(f"trial #{t['number']}", t) for t in results["trials"]]
-    if results.get("ensemble"):
-        rows.append(("top mean", results["ensemble"]))
-    if results.get("selected_ensemble"):
-        rows.append(("selected", results["selected_ensemble"]))
-    for name, block in rows:
-        metrics = block["oof" if results["cv_only"] else "test"]["post"]["pooled"]
-        cells = []
-        for b in results["behaviours"]:
-            e = metrics[b]
-            f1 = "n/a" if e["f1"] is None else f"{e['f1']:.3f}"
-            ap = "n/a" if e["pr_auc"] is None else f"{e['pr_auc']:.3f}"
-            cells.append(f"{b} {f1}/{ap}")
-        cv = block.get("cv_value")
-        shown = f"CV {cv:.3f}  " if isinstance(cv, float) else ""
-        lines.append(f"  {name:<10} {shown}" + "  ".join(cells))
-    ceiling = results.get("human_ceiling")
-    if ceiling:
-        cells = []
-        for b, v in ceiling["behaviours"].items():
-            cells.append(f"{b} {'n/a' if v['mean_f1'] is None else format(v['mean_f1'], '.3f')}")
-        lines.append(f"  {'raters':<10} " + "  ".join(cells) + "  (mean pairwise F1)")
-    which = "the selected ensemble" if results.get("selected_ensemble") else "the best trial"
-    lines.append(f"Model for `mbr-search predict` ({which}): {path.parent / 'model'}")
-    return "\n".join(lines)
+    return summary_text(Results.read(path), path)

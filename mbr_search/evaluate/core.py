@@ -21,6 +21,7 @@ from mbr_search.errors import UsageError
 from mbr_search.evaluate import metrics, postprocess, thresholds
 from mbr_search.evaluate.ceiling import model_vs_raters, pairwise_f1, raters_of
 from mbr_search.evaluate.decisions import decide
+from mbr_search.evaluate.importance_run import importance_line, runner_importance
 from mbr_search.evaluate.model_dir import copy_members, replace_dir, save
 from mbr_search.evaluate.outputs import now_iso, relative, versions
 from mbr_search.evaluate.results import (
@@ -28,15 +29,21 @@ from mbr_search.evaluate.results import (
     CeilingModel,
     DatasetInfo,
     EnsembleResult,
+    FeatureImportance,
+    Fidelity,
     HumanCeiling,
     ModelAgreement,
     RaterAgreement,
     Results,
     Settings,
 )
+from mbr_search.evaluate.results_models import ModelResult
+from mbr_search.evaluate.results_summaries import TestSummaries
 from mbr_search.evaluate.runner import Outcome, TrialRunner
-from mbr_search.evaluate.selection import select, weighted_probabilities
+from mbr_search.evaluate.selection import same_videos, select, weighted_probabilities
+from mbr_search.evaluate.summaries_out import write_test_summaries
 from mbr_search.evaluate.trials import check_test_videos, load_trials
+from mbr_search.search.fidelity import Ranking, folds_of
 
 log = logging.getLogger(__name__)
 Echo = Callable[[str], None]
@@ -53,6 +60,7 @@ def evaluate_study(
     cv_only: bool = False,
     echo: Echo | None = None,
     selection: bool = True,
+    importance: bool = True,
 ) -> Path:
     """Evaluate the ``top`` best complete trials of the study; returns ``results.json``'s path.
 
@@ -64,12 +72,11 @@ def evaluate_study(
     if top < 1:
         raise UsageError(f"--top {top}: must be at least 1.")
     check_test_videos(study_cfg, cv_only)
-    study, trials = load_trials(study_cfg, storage_spec)
+    study, ranking = load_trials(study_cfg, storage_spec)
+    # Only trials scored on the same (most) folds are ranked, picked and ensembled.
+    trials = list(ranking.ranked)
     chosen = trials[:top]
-    say(
-        f"Study '{study.study_name}': {len(trials)} complete trial(s); evaluating "
-        f"{', '.join(f'#{t.number}' for t in chosen)}."
-    )
+    _announce(study.study_name, ranking, chosen, say)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     runner = TrialRunner(study_cfg, storage_spec, artifact_dir, out_dir, say)
@@ -87,13 +94,53 @@ def evaluate_study(
     # `predict` gets the selected ensemble when there is one, else the best single trial.
     best_dir = out_dir / selected.model_dir if selected is not None else outcomes[0].model.path
     replace_dir(out_dir / "model", best_dir)
+    summaries, explained = _explained(
+        runner, chosen[0], outcomes[0], selected, out_dir, say, importance=importance
+    )
     results = _results(
         study_cfg, study, storage_spec, runner, outcomes, ens, top=top, ensemble=ensemble
     )
-    results = replace(results, selected=selected)
+    fidelity = Fidelity(ranking.folds, {t.number: folds_of(t) for t in ranking.left_out})
+    results = replace(
+        results, selected=selected, fidelity=fidelity, summaries=summaries, importance=explained
+    )
     path = results.write(out_dir / RESULTS_FILE)
     say(f"Wrote {path}")
     return path
+
+
+def _explained(
+    runner: TrialRunner,
+    trial: Any,
+    best: Outcome,
+    selected: EnsembleResult | None,
+    out_dir: Path,
+    say: Echo,
+    *,
+    importance: bool,
+) -> tuple[TestSummaries | None, FeatureImportance]:
+    """summary.csv of the test videos for model/ (what predict will give: the selected
+    ensemble, else the rank-1 trial) beside the true labels, and the rank-1 trial's
+    permutation importance on its out-of-fold videos."""
+    model: ModelResult = selected if selected is not None else best.result
+    label = "selected ensemble" if selected is not None else f"trial #{best.number}"
+    summaries = None
+    if model.test is not None:
+        summaries = write_test_summaries(out_dir, label, model.test, runner.behaviours, runner.fps)
+        say(f"Per-video summaries of {label} beside the true labels -> {out_dir / summaries.file}")
+    explained = runner_importance(runner, trial, sorted(best.oof_probs), asked=importance)
+    say(importance_line(explained))
+    return summaries, explained
+
+
+def _announce(name: str, ranking: Ranking, chosen: Sequence[Any], say: Echo) -> None:
+    say(
+        f"Study '{name}': {len(ranking.ranked)} complete trial(s); evaluating "
+        f"{', '.join(f'#{t.number}' for t in chosen)}."
+    )
+    note = ranking.note()
+    if note is not None:
+        say(note)
 
 
 def _results(
@@ -164,9 +211,13 @@ def _selected(
             oof[trial.number] = runner.load_oof(trial)
         except DataError as exc:  # an old trial without OOF predictions: not a candidate
             log.info("trial #%d left out of ensemble selection: %s", trial.number, exc)
-    picked = select(oof, runner.oof_labels(next(iter(oof.values()))))
+    # The best trial's OOF videos are the reference: it is always a candidate, so the
+    # selection is never worse on OOF than the best single trial.
+    oof, other_videos = same_videos(oof, trials[0].number)
+    picked = select(oof, runner.oof_labels(oof[trials[0].number]))
     shown = ", ".join(f"#{t} x{w:.2f}" for t, w in sorted(picked.weights.items()))
-    say(f"Ensemble selection over {len(oof)} trials' out-of-fold predictions: {shown}.")
+    apart = f" ({len(other_videos)} left out: other videos)" if other_videos else ""
+    say(f"Ensemble selection over {len(oof)} trials' out-of-fold predictions{apart}: {shown}.")
     have = {o.number: o for o in outcomes}
     extra = [
         runner.run(t, rank, oof[t.number])
@@ -238,6 +289,7 @@ def _ensemble(
         method="mean" if weights is None else "selection",
         weights=None if weights is None else w,
         selection_scores=tuple(round(s, 6) for s in scores),
+        oof_pr_auc=runner.oof_score(oof),
     )
 
 

@@ -15,7 +15,7 @@ def feature_settings(study: StudyConfig) -> Features:
     if study.uses_pose_features:
         first = next(v for v in train if v.pose is not None)
         assert first.pose is not None
-        pose = read_pose(first.pose)
+        pose = read_pose(first.pose, first.pose_format)
         settings = study.dataset.pose
         return PoseFeatures(
             keypoints=tuple(settings.keypoints or pose.keypoints),

@@ -18,30 +18,28 @@ import numpy as np
 
 from mbr_search.errors import DataError
 from mbr_search.evaluate._jsondoc import Node
-from mbr_search.evaluate.postprocess import PostProcess
 from mbr_search.evaluate.results_ceiling import (
     CeilingModel,
     HumanCeiling,
     ModelAgreement,
     RaterAgreement,
 )
-from mbr_search.evaluate.results_context import DatasetInfo, Settings
+from mbr_search.evaluate.results_context import DatasetInfo, Fidelity, Settings
+from mbr_search.evaluate.results_importance import FeatureImportance, GroupImportance
+from mbr_search.evaluate.results_models import EnsembleResult, ModelResult, TrialResult
 from mbr_search.evaluate.results_scores import (
     Confusion,
     MetricEntry,
     Metrics,
     PRCurve,
     ScoredBlock,
-    _optional_block,
-    _optional_block_json,
-    _postprocess,
-    _thresholds,
 )
+from mbr_search.evaluate.results_summaries import SummaryNumbers, SummaryPair, TestSummaries
 from mbr_search.features.cache import write_text_atomic
-from mbr_search.search.record import FoldScores
 
 #: The whole results.json vocabulary, importable from here (the parts live in
-#: results_scores.py and results_ceiling.py to keep each module one subject).
+#: results_models.py, results_scores.py, results_ceiling.py and results_context.py to keep
+#: each module one subject).
 __all__ = [
     "RESULTS_FILE",
     "SCHEMA_VERSION",
@@ -49,6 +47,9 @@ __all__ = [
     "Confusion",
     "DatasetInfo",
     "EnsembleResult",
+    "FeatureImportance",
+    "Fidelity",
+    "GroupImportance",
     "HumanCeiling",
     "MetricEntry",
     "Metrics",
@@ -59,151 +60,14 @@ __all__ = [
     "Results",
     "ScoredBlock",
     "Settings",
+    "SummaryNumbers",
+    "SummaryPair",
+    "TestSummaries",
     "TrialResult",
 ]
 
 SCHEMA_VERSION = 1
 RESULTS_FILE = "results.json"
-
-#: sklearn's layout: ((tn, fp), (fn, tp))
-
-
-@dataclass(frozen=True)
-class TrialResult:
-    """One evaluated trial: its search record, the retrained model and its scores."""
-
-    number: int
-    rank: int
-    #: the trial's mean CV PR-AUC (the search objective)
-    cv_value: float
-    fold_scores: FoldScores
-    #: every hyperparameter (the trial's resolved params)
-    params: dict[str, Any]
-    #: retraining epochs per output group ("all" when multi-label)
-    epochs: dict[str, int]
-    #: CV training time during the search; None when the trial did not record it
-    search_seconds: float | None
-    train_seconds: float
-    #: predicting every test video; None (and 0 frames) without test videos
-    predict_seconds: float | None
-    predict_frames: int
-    thresholds: dict[str, float]
-    postprocess: dict[str, PostProcess]
-    oof: ScoredBlock
-    test: ScoredBlock | None
-    #: the trial's model directory, relative to the folder of results.json
-    model_dir: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "number": self.number,
-            "rank": self.rank,
-            "cv_value": self.cv_value,
-            "fold_scores": {f: dict(s) for f, s in self.fold_scores.items()},
-            "params": dict(self.params),
-            "epochs": dict(self.epochs),
-            "search_seconds": self.search_seconds,
-            "train_seconds": self.train_seconds,
-            "predict_seconds": self.predict_seconds,
-            "predict_frames": self.predict_frames,
-            "thresholds": dict(self.thresholds),
-            "postprocess": {b: p.as_dict() for b, p in self.postprocess.items()},
-            "oof": self.oof.to_json(),
-            "test": _optional_block_json(self.test),
-            "model_dir": self.model_dir,
-        }
-
-    @classmethod
-    def from_json(cls, node: Node) -> TrialResult:
-        return cls(
-            number=node["number"].integer(),
-            rank=node["rank"].integer(),
-            cv_value=node["cv_value"].number(),
-            fold_scores={f: n.optional_numbers_by_key() for f, n in node["fold_scores"].entries()},
-            params=dict(node["params"].mapping()),
-            epochs={g: n.integer() for g, n in node["epochs"].entries()},
-            search_seconds=node["search_seconds"].optional_number(),
-            train_seconds=node["train_seconds"].number(),
-            predict_seconds=node["predict_seconds"].optional_number(),
-            predict_frames=node["predict_frames"].integer(),
-            thresholds=_thresholds(node["thresholds"]),
-            postprocess=_postprocess(node["postprocess"]),
-            oof=ScoredBlock.from_json(node["oof"]),
-            test=_optional_block(node, "test"),
-            model_dir=node["model_dir"].text(),
-        )
-
-
-@dataclass(frozen=True)
-class EnsembleResult:
-    """A weighted mean of trials' probabilities, decided and scored like a trial: the plain
-    mean of the top trials (``method: mean``) or Caruana selection over the out-of-fold
-    predictions of every complete trial (``method: selection``)."""
-
-    members: tuple[int, ...]
-    thresholds: dict[str, float]
-    postprocess: dict[str, PostProcess]
-    oof: ScoredBlock
-    test: ScoredBlock | None
-    #: the members' summed predict time plus the averaging; None without test videos
-    predict_seconds: float | None
-    predict_frames: int
-    model_dir: str
-    method: str = "mean"
-    #: member trial -> weight (summing to 1)
-    weights: dict[int, float] | None = None
-    #: mean OOF PR-AUC after each round of selection
-    selection_scores: tuple[float, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "members": list(self.members),
-            "weights": None
-            if self.weights is None
-            else {str(t): w for t, w in self.weights.items()},
-            "selection_scores": list(self.selection_scores),
-            "thresholds": dict(self.thresholds),
-            "postprocess": {b: p.as_dict() for b, p in self.postprocess.items()},
-            "oof": self.oof.to_json(),
-            "test": _optional_block_json(self.test),
-            "predict_seconds": self.predict_seconds,
-            "predict_frames": self.predict_frames,
-            "model_dir": self.model_dir,
-        }
-
-    @classmethod
-    def from_json(cls, node: Node) -> EnsembleResult:
-        return cls(
-            members=node["members"].integers(),
-            thresholds=_thresholds(node["thresholds"]),
-            postprocess=_postprocess(node["postprocess"]),
-            oof=ScoredBlock.from_json(node["oof"]),
-            test=_optional_block(node, "test"),
-            predict_seconds=node["predict_seconds"].optional_number(),
-            predict_frames=node["predict_frames"].integer(),
-            model_dir=node["model_dir"].text(),
-            method=node["method"].text() if node.has("method") else "mean",
-            weights=_weights(node.nullable("weights") if node.has("weights") else None),
-            selection_scores=(
-                node["selection_scores"].numbers() if node.has("selection_scores") else ()
-            ),
-        )
-
-
-def _weights(node: Node | None) -> dict[int, float] | None:
-    if node is None:
-        return None
-    out = {}
-    for key, value in node.entries():
-        if not key.isdigit():
-            raise value.fail(f"key {key!r} is not a trial number")
-        out[int(key)] = value.number()
-    return out
-
-
-#: what the report lays side by side: every evaluated trial, then the ensemble
-ModelResult = TrialResult | EnsembleResult
 
 
 @dataclass(frozen=True)
@@ -234,6 +98,12 @@ class Results:
     human_ceiling: HumanCeiling | None
     #: ensemble selection over every complete trial (None: not asked for)
     selected: EnsembleResult | None = None
+    #: which folds the ranked trials were scored on, and who was left out (None: older file)
+    fidelity: Fidelity | None = None
+    #: summary.csv of the test videos: true beside predicted (None: CV only, or older file)
+    summaries: TestSummaries | None = None
+    #: permutation importance of the rank-1 trial's feature groups (None: older file)
+    importance: FeatureImportance | None = None
 
     def ensembles(self) -> list[EnsembleResult]:
         return [e for e in (self.ensemble, self.selected) if e is not None]
@@ -263,6 +133,9 @@ class Results:
             "ensemble": None if self.ensemble is None else self.ensemble.to_json(),
             "selected_ensemble": None if self.selected is None else self.selected.to_json(),
             "human_ceiling": None if self.human_ceiling is None else self.human_ceiling.to_json(),
+            "fidelity": None if self.fidelity is None else self.fidelity.to_json(),
+            "summaries": None if self.summaries is None else self.summaries.to_json(),
+            "importance": None if self.importance is None else self.importance.to_json(),
         }
         safe: dict[str, Any] = _json_safe(doc)
         return safe
@@ -296,6 +169,8 @@ class Results:
             raise fps.fail("must be a positive frame rate")
         ensemble, ceiling = root.nullable("ensemble"), root.nullable("human_ceiling")
         selected = root.nullable("selected_ensemble") if root.has("selected_ensemble") else None
+        fidelity = root.optional("fidelity")
+        summaries, importance = root.optional("summaries"), root.optional("importance")
         results = cls(
             study=root["study"].text(),
             study_name=found,
@@ -314,6 +189,9 @@ class Results:
             ensemble=None if ensemble is None else EnsembleResult.from_json(ensemble),
             human_ceiling=None if ceiling is None else HumanCeiling.from_json(ceiling),
             selected=None if selected is None else EnsembleResult.from_json(selected),
+            fidelity=None if fidelity is None else Fidelity.from_json(fidelity),
+            summaries=None if summaries is None else TestSummaries.from_json(summaries),
+            importance=None if importance is None else FeatureImportance.from_json(importance),
         )
         results._check_behaviours(source)
         return results

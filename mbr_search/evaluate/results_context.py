@@ -1,4 +1,5 @@
-"""What ``results.json`` is about: the dataset's split and the settings evaluate used."""
+"""What ``results.json`` is about: the dataset's split, the settings evaluate used and the
+fidelity (folds) the ranked trials were scored on."""
 
 from __future__ import annotations
 
@@ -74,3 +75,28 @@ class Settings:
             segmental_overlap=node["segmental_overlap"].number(),
             cv_metric=node["cv_metric"].text(),
         )
+
+
+@dataclass(frozen=True)
+class Fidelity:
+    """The folds every ranked trial was scored on, and the complete trials left out because
+    they were scored on other (fewer) folds: they are never ranked against the others."""
+
+    folds: tuple[str, ...]
+    #: trial number -> the folds it was scored on
+    left_out: dict[int, tuple[str, ...]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "folds": list(self.folds),
+            "left_out": {str(t): list(f) for t, f in self.left_out.items()},
+        }
+
+    @classmethod
+    def from_json(cls, node: Node) -> Fidelity:
+        left_out = {}
+        for key, folds in node["left_out"].entries():
+            if not key.isdigit():
+                raise folds.fail(f"key {key!r} is not a trial number")
+            left_out[int(key)] = folds.texts()
+        return cls(folds=node["folds"].texts(), left_out=left_out)

@@ -78,6 +78,11 @@ class Metrics:
     pooled: dict[str, MetricEntry]
     per_video: dict[str, dict[str, MetricEntry]]
 
+    def mean_pr_auc(self) -> float | None:
+        """Mean pooled PR-AUC over the behaviours where it is defined (a positive frame)."""
+        defined = [e.pr_auc for e in self.pooled.values() if e.pr_auc is not None]
+        return sum(defined) / len(defined) if defined else None
+
     def to_json(self) -> dict[str, Any]:
         return {
             "pooled": {b: e.to_json() for b, e in self.pooled.items()},

@@ -18,9 +18,10 @@ from mbr_search.evaluate import metrics
 from mbr_search.evaluate._jsondoc import Node
 from mbr_search.evaluate.decisions import Decisions, Scoring, decide, score_set
 from mbr_search.evaluate.features_info import feature_settings, source_fps, study_fps
-from mbr_search.evaluate.model_dir import Group, Member, ModelDir, ModelInfo, save
+from mbr_search.evaluate.model_dir import FrameWindows, Group, Member, ModelDir, ModelInfo, save
 from mbr_search.evaluate.outputs import relative, write_frames_csv
 from mbr_search.evaluate.results import Metrics, PRCurve, ScoredBlock, TrialResult
+from mbr_search.evaluate.selection import mean_pr_auc
 from mbr_search.search.record import OOF, TrialRecord
 from mbr_search.training.trainers import trainer_class
 
@@ -77,6 +78,7 @@ class TrialRunner:
         from optuna.artifacts import FileSystemArtifactStore
 
         from mbr_search.features.store import load_split
+        from mbr_search.search.views import FeatureViews
         from mbr_search.storage import default_artifact_dir
         from mbr_search.training.sequences import MomentCache
 
@@ -85,16 +87,27 @@ class TrialRunner:
         self.out_dir = out_dir
         self.behaviours = list(study_cfg.behaviours)
         self.fps = study_fps(study_cfg)
-        self.train = load_split(study_cfg, "train")
-        self.test = load_split(study_cfg, "test")
+        # Base features (no windows): a model directory's inputs are these; each member
+        # adds its own window features, the study's fixed ones or its trial's choice.
+        self.train = load_split(study_cfg, "train", windows=None)
+        self.test = load_split(study_cfg, "test", windows=None)
         self.train_by_id = {v.id: v for v in self.train}
         self.scaler = MomentCache(self.train).standardiser([v.id for v in self.train])
+        # Each trial retrains on its own window choice (base features for "none").
+        self.views = FeatureViews(study_cfg, self.train, base_windows=None)
         self.artifact_dir = Path(artifact_dir or default_artifact_dir(spec))
         self.store = FileSystemArtifactStore(str(self.artifact_dir))
         self.features = feature_settings(study_cfg)
 
     def oof_labels(self, probs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {v: self.train_by_id[v].labels for v in probs}
+
+    def oof_score(self, probs: dict[str, np.ndarray]) -> float:
+        """Mean PR-AUC over behaviours of pooled out-of-fold probabilities: the CV estimate
+        that a trial and an ensemble of trials share (pure, on OOF data already loaded)."""
+        videos = sorted(probs)
+        labels = np.concatenate([self.train_by_id[v].labels for v in videos])
+        return mean_pr_auc(labels, np.concatenate([probs[v] for v in videos]))
 
     def load_oof(self, trial: Any) -> dict[str, np.ndarray]:
         """The trial's out-of-fold probabilities per training video (an Optuna artifact)."""
@@ -213,6 +226,7 @@ class TrialRunner:
             oof=oof_block,
             test=tested.block,
             model_dir=relative(model.path, self.out_dir),
+            oof_pr_auc=self.oof_score(oof),
         )
         return Outcome(result, model, oof, oof_scoring.preds_post, tested.probs, tested.post)
 
@@ -221,14 +235,24 @@ class TrialRunner:
         from mbr_search.evaluate.retrain import retrain
 
         params = self.study.space.family_of(record.params).params.from_dict(record.params)
+        view = self.views.for_params(params)
+        augment = view.augmenter.copies if view.augmenter is not None else None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fitted = retrain(
-                self.study, record.number, params, record.best_epochs, self.train, self.scaler
-            )
+                self.study, record.number, params, record.best_epochs, list(view.videos),
+                view.standardiser(), augment,
+            )  # fmt: skip
         suffix = trainer_class(params).suffix
         groups = tuple(Group(f"m0_{name}{suffix}", cols) for name, cols, _ in fitted.nets)
-        return Member(record.number, params, groups), [net for _, _, net in fitted.nets], fitted
+        windows = (
+            FrameWindows(view.windows, self.fps, view.choice) if view.windows is not None else None
+        )
+        member = Member(
+            record.number, params, groups, windows=windows,
+            scaler=view.standardiser() if windows is not None else None,
+        )  # fmt: skip
+        return member, [net for _, _, net in fitted.nets], fitted
 
     def _model_dir(self, path: Path, trial: Any, member: Member, decisions: Decisions) -> ModelDir:
         return ModelDir(

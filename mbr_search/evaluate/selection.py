@@ -5,6 +5,10 @@ Starting from the empty ensemble, add the trial whose inclusion gives the best m
 over behaviours of the averaged out-of-fold probabilities; a trial may be added again,
 which is how weights arise (weight = times chosen / rounds). Only out-of-fold data enters:
 the function never sees a test video. Pure numpy; no model is trained here.
+
+Every candidate must cover the same videos: scoring all on the videos they share would let
+one trial validated on fewer folds shrink everyone's evidence, and comparing scores over
+different videos is meaningless. :func:`same_videos` picks the candidates that match.
 """
 
 from __future__ import annotations
@@ -12,15 +16,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
-from mbr_search.errors import UsageError
+from mbr_search.errors import DataError, UsageError
 from mbr_search.training.scores import pr_auc
 
 #: Rounds of selection; auto-sklearn's default ensemble size is 50, 20 is ample for the
 #: tens of trials a study has, and keeps selection under a second.
 ROUNDS = 20
+
+#: one trial's out-of-fold probabilities, video -> (frames, behaviours)
+V = TypeVar("V", bound=Mapping[str, np.ndarray])
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,13 @@ def select(
             "ensemble selection needs at least one complete trial with out-of-fold "
             "predictions. Fix: run more trials (mbr-search run STUDY --trials N)."
         )
-    videos = sorted(set.intersection(*(set(p) for p in oof.values())) & set(labels))
+    videos = _common_videos(oof)
+    unlabelled = [v for v in videos if v not in labels]
+    if unlabelled:
+        raise DataError(
+            f"ensemble selection: no labels for out-of-fold video(s) {unlabelled}. Fix: "
+            "evaluate with the dataset the search ran on."
+        )
     y = np.concatenate([labels[v] for v in videos])
     stacked = {t: np.concatenate([p[v] for v in videos]).astype(np.float64) for t, p in oof.items()}
     total = np.zeros_like(y, dtype=np.float64)
@@ -81,6 +95,28 @@ def select(
         scores.append(best_s)
     counts = Counter(chosen)
     return Selection({t: n / rounds for t, n in counts.items()}, tuple(scores))
+
+
+def _common_videos(oof: Mapping[int, Mapping[str, np.ndarray]]) -> list[str]:
+    """The videos every candidate covers; refuses candidates that cover different ones."""
+    sets = {t: frozenset(p) for t, p in oof.items()}
+    first = min(sets)
+    differ = sorted(t for t, s in sets.items() if s != sets[first])
+    if differ:
+        raise DataError(
+            f"ensemble selection: trial(s) {differ} have out-of-fold predictions for other "
+            f"videos than trial #{first}. Fix: pass only trials scored on the same folds "
+            "(selection.same_videos)."
+        )
+    return sorted(sets[first])
+
+
+def same_videos(oof: Mapping[int, V], reference: int) -> tuple[dict[int, V], list[int]]:
+    """The candidates whose out-of-fold videos are those of trial ``reference``, and the
+    trial numbers left out because they cover other videos (validated on other folds)."""
+    want = frozenset(oof[reference])
+    kept = {t: p for t, p in oof.items() if frozenset(p) == want}
+    return kept, sorted(t for t in oof if t not in kept)
 
 
 def weighted_probabilities(

@@ -6,6 +6,9 @@ mean and median bout duration and the latency to the first bout (start of the vi
 first frame of the first bout). A bout covers frames ``start..stop-1`` and lasts
 ``(stop - start) / fps`` seconds. With no bout, the mean, median and latency are empty
 (NaN), not 0: "never" is not "at once". Pure: ``write_summary_csv`` is the only writer.
+``predict`` writes :func:`summary_csv` (predictions only); ``evaluate`` writes
+:func:`paired_summary_csv` for the test videos (the true labels' numbers beside the
+prediction's, ``total_s_true, total_s_pred, ...``).
 """
 
 from __future__ import annotations
@@ -36,6 +39,11 @@ class BehaviourSummary:
 
 
 SUMMARY_COLUMNS = tuple(f.name for f in fields(BehaviourSummary))
+#: evaluate's ``summary.csv``: each number of the true labels beside the prediction's
+PAIRED_COLUMNS = (
+    "video", "behaviour",
+    *(f"{name}_{side}" for name in SUMMARY_COLUMNS[2:] for side in ("true", "pred")),
+)  # fmt: skip
 
 
 def summarise(
@@ -71,6 +79,20 @@ def summary_csv(rows: Sequence[BehaviourSummary]) -> str:
     lines = [",".join(SUMMARY_COLUMNS)]
     for row in rows:
         lines.append(",".join(_cell(value) for value in astuple(row)))
+    return "\n".join(lines) + "\n"
+
+
+def paired_summary_csv(true: Sequence[BehaviourSummary], pred: Sequence[BehaviourSummary]) -> str:
+    """CSV text of :data:`PAIRED_COLUMNS`: ``true`` and ``pred`` rows of the same videos and
+    behaviours in the same order, side by side."""
+    lines = [",".join(PAIRED_COLUMNS)]
+    for t, p in zip(true, pred, strict=True):
+        if (t.video, t.behaviour) != (p.video, p.behaviour):
+            raise ValueError(f"rows differ: {t.video}/{t.behaviour} vs {p.video}/{p.behaviour}")
+        cells = [t.video, t.behaviour]
+        for name in SUMMARY_COLUMNS[2:]:
+            cells += [getattr(t, name), getattr(p, name)]
+        lines.append(",".join(_cell(value) for value in cells))
     return "\n".join(lines) + "\n"
 
 

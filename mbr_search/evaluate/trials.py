@@ -10,6 +10,7 @@ from typing import Any
 
 from mbr_search.config.study import StudyConfig
 from mbr_search.errors import NoCompleteTrialError, UsageError
+from mbr_search.search.fidelity import Ranking, rank_by_fidelity
 from mbr_search.search.fingerprint import check_stored
 
 
@@ -23,8 +24,9 @@ def check_test_videos(study_cfg: StudyConfig, cv_only: bool) -> None:
         )
 
 
-def load_trials(study_cfg: StudyConfig, spec: Any) -> tuple[Any, list[Any]]:
-    """The stored study and its complete trials, best first (ties: lower number first)."""
+def load_trials(study_cfg: StudyConfig, spec: Any) -> tuple[Any, Ranking]:
+    """The stored study and its complete trials ranked by fidelity, then value (ties: lower
+    number first); trials scored on fewer folds are left out (see search/fidelity.py)."""
     import optuna
 
     from mbr_search.storage import open_existing_study
@@ -50,5 +52,4 @@ def load_trials(study_cfg: StudyConfig, spec: Any) -> tuple[Any, list[Any]]:
             f"({summary}). Fix: run `mbr-search run {study_cfg.name} --trials N` until one "
             "completes."
         )
-    complete.sort(key=lambda t: (-float(t.value or 0.0), t.number))
-    return study, complete
+    return study, rank_by_fidelity(complete)

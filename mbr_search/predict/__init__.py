@@ -1,16 +1,18 @@
 """``predict_files``: label new recordings with a model directory written by ``evaluate``.
 
 Per input it writes ``<name>_frames.csv`` (per-frame probabilities and 0/1 labels),
-``<name>_bouts.csv`` (one row per bout) and ``<name>_boris.xlsx`` (the bouts as BORIS
-events, importable into an observation); for all inputs together ``summary.csv`` (per input
-and behaviour: total time, percentage, bouts, mean/median bout, latency to the first bout).
+``<name>_bouts.csv`` (one row per bout), ``<name>_boris.xlsx`` (the bouts as BORIS
+events, importable into an observation) and ``<name>_ethogram.html`` / ``.png`` (the bouts
+along the video, ``predict/ethogram.py``); for all inputs together ``summary.csv`` (per
+input and behaviour: total time, percentage, bouts, mean/median bout, latency to the first
+bout).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +38,8 @@ class PredictionFiles:
     n_frames: int
     n_bouts: int
     seconds: float
+    ethogram_html: Path | None = None
+    ethogram_png: Path | None = None
 
 
 def predict_files(
@@ -82,15 +86,13 @@ def predict_files(
         if nets is None:
             nets = model_dir.load_nets(model)
         probs, raw, post, seconds = _label(model, nets, prepared)
-        frames_csv, bouts_csv, boris, n_bouts, summary = _write_outputs(
+        files, summary = _write_outputs(
             out_dir / prepared.name, model.behaviours, rate, probs, raw, post,
             prepared.source_frames,
         )  # fmt: skip
-        written.append(
-            PredictionFiles(path, frames_csv, bouts_csv, boris, len(probs), n_bouts, seconds)
-        )
+        written.append(replace(files, source=path, seconds=seconds))
         summaries += summary
-        say(f"{path.name}: {len(probs)} frames, {n_bouts} bouts -> {frames_csv.name}")
+        say(f"{path.name}: {len(probs)} frames, {files.n_bouts} bouts -> {files.frames_csv.name}")
     say(f"summary -> {write_summary_csv(out_dir / 'summary.csv', summaries, fix=OUT_FIX)}")
     return written
 
@@ -126,17 +128,20 @@ def _write_outputs(
     raw: np.ndarray,
     post: np.ndarray,
     source_frames: np.ndarray | None,
-) -> tuple[Path, Path, Path, int, list[BehaviourSummary]]:
-    """``<stem>_frames.csv``, ``_bouts.csv`` and ``_boris.xlsx``, each written atomically;
-    returns their paths, the number of bouts and the input's rows of ``summary.csv``."""
+) -> tuple[PredictionFiles, list[BehaviourSummary]]:
+    """``<stem>_frames.csv``, ``_bouts.csv``, ``_boris.xlsx`` and ``_ethogram.html`` /
+    ``.png``, each written atomically; returns what was written (``source`` and ``seconds``
+    left for the caller) and the input's rows of ``summary.csv``."""
     from mbr_search.evaluate.outputs import write_frames_csv
     from mbr_search.evaluate.summary import summarise
     from mbr_search.predict.boris import (
+        OUT_FIX,
         boris_events,
         bout_rows,
         write_boris_xlsx,
         write_bouts_csv,
     )
+    from mbr_search.predict.ethogram import write_ethogram
 
     frames_csv = stem.with_name(f"{stem.name}_frames.csv")
     # Written atomically: a full disk must not leave a CSV that looks complete.
@@ -145,7 +150,11 @@ def _write_outputs(
     bouts_csv = write_bouts_csv(stem.with_name(f"{stem.name}_bouts.csv"), rows)
     boris = write_boris_xlsx(stem.with_name(f"{stem.name}_boris.xlsx"), boris_events(rows))
     summary = summarise(stem.name, post, behaviours, rate)
-    return frames_csv, bouts_csv, boris, len(rows), summary
+    html, png = write_ethogram(stem, behaviours, rate, post, fix=OUT_FIX)
+    files = PredictionFiles(
+        stem, frames_csv, bouts_csv, boris, len(probs), len(rows), 0.0, html, png
+    )
+    return files, summary
 
 
 def check_out_dir(out_dir: Path) -> None:

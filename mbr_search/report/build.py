@@ -16,6 +16,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import mbr_search.report.ensemble_tables as etab
+import mbr_search.report.explain_sections as xs
 import mbr_search.report.results_figures as rfig
 import mbr_search.report.results_tables as rtab
 import mbr_search.report.study_sections as ss
@@ -190,8 +192,9 @@ def _results_sections(results: ResultsFile) -> list[Section]:
                 "Mark some videos `split: test` in the dataset manifest for a held-out estimate."
             )
         )
-    head += [rtab.summary_table(results), rfig.pr_curves_figure(results)]
-    head += rtab.thesis_tables(results)
+    head += [rtab.summary_table(results), etab.estimates_table(results)]
+    head += [b for b in (etab.fidelity_text(results),) if b is not None]
+    head += [rfig.pr_curves_figure(results), *rtab.thesis_tables(results)]
     sections = [
         Section("results", "Test results" if split == "test" else "Out-of-fold results", head),
         Section(
@@ -210,11 +213,16 @@ def _results_sections(results: ResultsFile) -> list[Section]:
             [rfig.postprocess_figure(results), rtab.postprocess_table(results)],
         ),
     ]
+    selection = etab.selection_table(results)
+    if selection is not None:
+        sections.insert(1, Section("ensemble-selection", "Ensemble selection", [selection]))
     ceiling: list[Block] = [
         b for b in (rtab.ceiling_table(results), rfig.ceiling_figure(results)) if b
     ]
     if ceiling:
         sections.append(Section("human-ceiling", "Human ceiling", ceiling))
+    # what a lab reports per video, and what each behaviour's prediction rests on
+    sections += [s for s in (xs.summaries_section(results), xs.importance_section(results)) if s]
     sections.append(Section("compute", "Compute time", [rtab.compute_table(results)]))
     return sections
 

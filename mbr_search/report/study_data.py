@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mbr_search.errors import NoCompleteTrialError
+from mbr_search.search.fidelity import rank_by_fidelity
 from mbr_search.search.record import TrialRecord
 
 if TYPE_CHECKING:
@@ -95,8 +96,12 @@ def load_study_data(study_cfg: StudyConfig, spec: StorageSpec) -> StudyData:
             f"run `mbr-search run {study_ref(study_cfg)} --trials N` until one completes"
         )
     maximise = study.direction == optuna.study.StudyDirection.MAXIMIZE
-    ranked = sorted(
-        complete, key=lambda t: ((-1 if maximise else 1) * float(t.value or 0.0), t.number)
+    # Fidelity first, as evaluate ranks: a trial scored on fewer folds never stands above
+    # one scored on all of them (search/fidelity.py).
+    ranked = (
+        rank_by_fidelity(complete).ordered()
+        if maximise
+        else sorted(complete, key=lambda t: (float(t.value or 0.0), t.number))
     )
     behaviours = tuple(attrs.get("behaviours") or study_cfg.behaviours)
     baseline = attrs.get("baseline_pr_auc")

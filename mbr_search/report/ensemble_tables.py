@@ -1,0 +1,125 @@
+"""The report's honest-estimate tables: every model's CV estimate beside its test score, and
+the selected ensemble's members with their weights and scores.
+
+A search value is picked as the maximum of many noisy looks, so it is optimistic; laying it
+beside the held-out score shows by how much. Numbers come from the typed results.json
+(:mod:`mbr_search.evaluate.results`), labels from :mod:`mbr_search.evaluate.printed`, so the
+report and evaluate's printed summary name and estimate models alike.
+"""
+
+from __future__ import annotations
+
+from mbr_search.evaluate.printed import cv_estimate, model_label
+from mbr_search.evaluate.results import EnsembleResult, ModelResult, TrialResult
+from mbr_search.evaluate.selection import ROUNDS
+from mbr_search.report.document import MISSING, Cell, Table, Text, num, row, table, txt
+from mbr_search.report.results_data import ResultsFile
+
+
+def _key(model: ModelResult) -> str:
+    """An element-id part per model: ``trial-3``, ``mean``, ``selected``."""
+    if isinstance(model, TrialResult):
+        return f"trial-{model.number}"
+    return "selected" if model.method == "selection" else "mean"
+
+
+def _test_mean(model: ModelResult) -> float | None:
+    return None if model.test is None else model.test.post.mean_pr_auc()
+
+
+def _gap(test: float | None, cv: float | None) -> float | None:
+    return None if test is None or cv is None else test - cv
+
+
+def _family(model: ModelResult, trials: dict[int, TrialResult]) -> str:
+    if isinstance(model, TrialResult):
+        return model.family or MISSING
+    families = sorted({f for m in model.members if (f := trials[m].family) is not None})
+    return ", ".join(families) or MISSING
+
+
+def estimates_table(results: ResultsFile) -> Table:
+    """One row per model: its CV estimate, pooled out-of-fold PR-AUC, test PR-AUC and gap."""
+    trials = {t.number: t for t in results.trials}
+    rows = []
+    for model in results.results.models():
+        key, cv, test = _key(model), cv_estimate(model), _test_mean(model)
+        rows.append(
+            row(
+                model_label(model),
+                _family(model, trials),
+                num(cv, id=f"cv-{key}"),
+                num(model.oof_pr_auc, id=f"oof-{key}"),
+                num(test, id=f"test-{key}"),
+                num(_gap(test, cv), id=f"gap-{key}"),
+            )
+        )
+    return table(
+        "estimates",
+        "CV estimate beside the test score, every model (mean PR-AUC over behaviours)",
+        ("model", "family", "CV estimate", "OOF pooled PR-AUC", "test PR-AUC", "test − CV"),
+        rows,
+        "CV estimate: a trial's search value (PR-AUC averaged over folds and behaviours); an "
+        "ensemble's PR-AUC of its averaged out-of-fold probabilities. OOF pooled: PR-AUC of "
+        "all out-of-fold frames pooled, the estimate trials and ensembles share. Test: pooled "
+        f"test frames. A negative gap is the search's optimism. {MISSING}: not available "
+        "(no test video, or results.json written by an older mbr-search).",
+    )
+
+
+def selection_table(results: ResultsFile) -> Table | None:
+    """The selected ensemble's members (trial, family, weight, CV, OOF, test), then itself."""
+    selected = results.results.selected
+    if selected is None:
+        return None
+    trials = {t.number: t for t in results.trials}
+    rows = []
+    for m in selected.members:
+        trial = trials.get(m)
+        rows.append(
+            row(
+                txt(f"#{m}", id=f"member-{m}"),
+                txt(trial.family if trial else None),
+                num(selected.weight(m), 2, id=f"member-weight-{m}"),
+                num(trial.cv_value if trial else None, id=f"member-cv-{m}"),
+                num(trial.oof_pr_auc if trial else None, id=f"member-oof-{m}"),
+                num(_test_mean(trial) if trial else None, id=f"member-test-{m}"),
+            )
+        )
+    rows.append(_ensemble_row(selected))
+    rounds = len(selected.selection_scores) or ROUNDS
+    return table(
+        "selection",
+        "Selected ensemble: members, weights and the score of each",
+        ("member", "family", "weight", "CV (trial value)", "OOF pooled PR-AUC", "test PR-AUC"),
+        rows,
+        f"Greedy forward selection with replacement (Caruana et al. 2004) over {rounds} rounds "
+        "on out-of-fold predictions only: a weight is the share of rounds that picked the "
+        "trial. Test videos never enter the choice. `mbr-search predict` uses this ensemble.",
+    )
+
+
+def _ensemble_row(selected: EnsembleResult) -> tuple[Cell, ...]:
+    return row(
+        "selected ensemble",
+        MISSING,
+        num(1.0, 2),
+        num(None),
+        num(selected.oof_pr_auc, id="selected-oof"),
+        num(_test_mean(selected), id="selected-test"),
+    )
+
+
+def fidelity_text(results: ResultsFile) -> Text | None:
+    """Which trials evaluate left out because they were scored on fewer folds."""
+    fidelity = results.results.fidelity
+    if fidelity is None or not fidelity.left_out:
+        return None
+    shown = ", ".join(
+        f"#{t} ({len(f)} fold{'s' if len(f) != 1 else ''})"
+        for t, f in sorted(fidelity.left_out.items())
+    )
+    return Text(
+        f"Ranked on {len(fidelity.folds)} folds ({', '.join(fidelity.folds)}). Left out for "
+        f"lower fidelity, never ranked against a full score nor ensembled: {shown}."
+    )

@@ -1,0 +1,176 @@
+"""The report and evaluate's printed summary show the selected ensemble (members, weights,
+the score of each) and every model's CV estimate next to its test score.
+
+Built from a typed results.json written and read back through ``Results`` (no training), so
+what is checked is the file format and its rendering, fast.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from mbr_search.evaluate.postprocess import PostProcess
+from mbr_search.evaluate.results import (
+    DatasetInfo,
+    EnsembleResult,
+    Fidelity,
+    MetricEntry,
+    Metrics,
+    Results,
+    ScoredBlock,
+    Settings,
+    TrialResult,
+)
+
+BEHAVIOURS = ("social", "nonsocial")
+
+
+def _entry(pr_auc: float) -> MetricEntry:
+    return MetricEntry(
+        accuracy=0.9, precision=0.5, recall=0.5, f1=0.5, pr_auc=pr_auc,
+        confusion=((80, 10), (5, 5)), frames=100, positives=10,
+        segmental_precision=0.5, segmental_recall=0.5, segmental_f1=0.5, segment_hits=1,
+        bouts_true=2, bouts_pred=2, seconds_true=1.0, seconds_pred=1.5,
+    )  # fmt: skip
+
+
+def _block(pr_auc: tuple[float, float], *, test: bool) -> ScoredBlock:
+    pooled = {b: _entry(p) for b, p in zip(BEHAVIOURS, pr_auc, strict=True)}
+    metrics = Metrics(pooled=pooled, per_video={"v": pooled})
+    return ScoredBlock(metrics, metrics, {}, None, None if test else ("v",))
+
+
+def _trial(number: int, rank: int, family: str, cv: float, oof: float, test: float) -> TrialResult:
+    return TrialResult(
+        number=number, rank=rank, cv_value=cv,
+        fold_scores={"0": {b: cv for b in BEHAVIOURS}, "1": {b: cv for b in BEHAVIOURS}},
+        params={"model": family}, epochs={"all": 3}, search_seconds=10.0, train_seconds=2.0,
+        predict_seconds=0.5, predict_frames=100, thresholds={b: 0.5 for b in BEHAVIOURS},
+        postprocess={b: PostProcess() for b in BEHAVIOURS},
+        oof=_block((oof, oof), test=False), test=_block((test, test + 0.02), test=True),
+        model_dir=f"trials/trial_{number}/model", oof_pr_auc=oof,
+    )  # fmt: skip
+
+
+def _ensemble(
+    members: tuple[int, ...], weights: dict[int, float] | None, oof: float, test: float
+) -> EnsembleResult:
+    return EnsembleResult(
+        members=members, thresholds={b: 0.5 for b in BEHAVIOURS},
+        postprocess={b: PostProcess() for b in BEHAVIOURS},
+        oof=_block((oof, oof), test=False), test=_block((test, test), test=True),
+        predict_seconds=1.0, predict_frames=100,
+        model_dir="model_selected" if weights else "model_ensemble",
+        method="selection" if weights else "mean", weights=weights,
+        selection_scores=(oof - 0.01, oof) if weights else (), oof_pr_auc=oof,
+    )  # fmt: skip
+
+
+def _results() -> Results:
+    # #4 (gbdt) is a selection member outside the top 2, so evaluate scored it as well.
+    trials = (
+        _trial(7, 1, "lstm", cv=0.74, oof=0.71, test=0.62),
+        _trial(2, 2, "tcn", cv=0.72, oof=0.70, test=0.64),
+        _trial(4, 3, "gbdt", cv=0.69, oof=0.68, test=0.66),
+    )
+    return Results(
+        study="tiny", study_name="tiny", study_file="tiny.yaml", storage="sqlite:///s.db",
+        dataset=DatasetInfo("rats", "d.yaml", ("v",), ("t",)), behaviours=BEHAVIOURS,
+        fps=10.0, backbone="pose", baseline_pr_auc=0.1, created="2026-12-02T00:00:00+00:00",
+        versions={"mbr-search": "0"}, cv_only=False,
+        settings=Settings(2, True, "max F1", "F1", {"closing": (0, 2)}, 0.5, "mean PR-AUC"),
+        trials=trials, ensemble=_ensemble((7, 2), None, oof=0.73, test=0.66),
+        human_ceiling=None,
+        selected=_ensemble((7, 4), {7: 0.6, 4: 0.4}, oof=0.75, test=0.68),
+        fidelity=Fidelity(("0", "1"), {9: ("0",)}),
+    )  # fmt: skip
+
+
+@pytest.fixture
+def written(tmp_path: Path) -> Path:
+    return _results().write(tmp_path / "results.json")
+
+
+def _md_table(markdown: str, title_start: str) -> list[list[str]]:
+    lines = markdown.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"**{title_start}"))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]])
+    return [rows[0], *rows[2:]]
+
+
+def _render(path: Path) -> tuple[str, str]:
+    from mbr_search.report.build import _results_sections
+    from mbr_search.report.document import Document
+    from mbr_search.report.render import render_html, render_markdown
+    from mbr_search.report.results_data import load_results
+
+    loaded = load_results(path.parent, "tiny", "tiny")
+    assert loaded is not None
+    doc = Document("t", "s", _results_sections(loaded))
+    return render_html(doc, ""), render_markdown(doc)
+
+
+def test_results_json_keeps_the_estimates_and_reads_older_files(written: Path) -> None:
+    again = Results.read(written)
+    assert again == _results()
+    # A file written before oof_pr_auc and fidelity existed still reads (as None).
+    doc = json.loads(written.read_text())
+    del doc["fidelity"], doc["selected_ensemble"]["oof_pr_auc"]
+    for trial in doc["trials"]:
+        del trial["oof_pr_auc"]
+    old = Results.from_json(doc)
+    assert old.fidelity is None and old.selected is not None
+    assert old.selected.oof_pr_auc is None and old.trials[0].oof_pr_auc is None
+
+
+def test_report_shows_members_weights_and_the_score_of_each(written: Path) -> None:
+    html, md = _render(written)
+    members = _md_table(md, "Selected ensemble: members")
+    assert members[0] == [
+        "member", "family", "weight", "CV (trial value)", "OOF pooled PR-AUC", "test PR-AUC",
+    ]  # fmt: skip
+    assert members[1:] == [
+        ["#7", "lstm", "0.60", "0.7400", "0.7100", "0.6300"],
+        ["#4", "gbdt", "0.40", "0.6900", "0.6800", "0.6700"],
+        ["selected ensemble", "—", "1.00", "—", "0.7500", "0.6800"],
+    ]
+    assert 'id="member-weight-4" data-value="0.4"' in html
+    assert 'id="member-test-7" data-value="0.63' in html
+    assert 'id="selected-oof" data-value="0.75"' in html
+
+
+def test_report_shows_the_cv_estimate_next_to_the_test_score(written: Path) -> None:
+    html, md = _render(written)
+    table = _md_table(md, "CV estimate beside the test score")
+    assert table[0][:5] == ["model", "family", "CV estimate", "OOF pooled PR-AUC", "test PR-AUC"]
+    by_model = {r[0]: r for r in table[1:]}
+    assert list(by_model) == [
+        "trial #7", "trial #2", "trial #4", "top-2 mean", "selected ensemble",
+    ]  # fmt: skip
+    assert by_model["trial #7"][1:] == ["lstm", "0.7400", "0.7100", "0.6300", "-0.1100"]
+    assert by_model["top-2 mean"][1:] == ["lstm, tcn", "0.7300", "0.7300", "0.6600", "-0.0700"]
+    assert by_model["selected ensemble"][2:5] == ["0.7500", "0.7500", "0.6800"]
+    assert 'id="cv-selected" data-value="0.75"' in html and 'id="test-trial-2"' in html
+    # the trial left out for lower fidelity is named
+    assert "#9 (1 fold)" in md and "Ranked on 2 folds" in md
+
+
+def test_printed_summary_puts_cv_beside_test_for_every_model(written: Path) -> None:
+    from mbr_search.cli._evaluate import summary
+
+    lines = summary(written).splitlines()
+    rows = {line.split("  CV")[0].strip(): line for line in lines if "  CV " in line}
+    assert list(rows) == ["trial #7", "trial #2", "trial #4", "top-2 mean", "selected ensemble"]
+    assert "CV 0.740  OOF 0.710  test 0.630" in rows["trial #7"]
+    assert "CV 0.750  OOF 0.750  test 0.680" in rows["selected ensemble"]
+    members = next(line for line in lines if "selected ensemble members" in line)
+    assert "#7 lstm x0.60 (CV 0.740, test 0.630)" in members
+    assert "#4 gbdt x0.40 (CV 0.690, test 0.670)" in members
