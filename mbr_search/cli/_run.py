@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import time
@@ -63,10 +64,6 @@ def run(args: argparse.Namespace) -> int:
     _check_numbers(args)
     move_password_out_of_argv(args)
     study, spec = study_and_storage(args, trials=args.trials, timeout=args.timeout)
-    from mbr_search.storage import configure_threads
-
-    quiet_tensorflow(args.debug)
-    configure_threads(args.workers)
     from mbr_search.search.runner import RunOptions
     from mbr_search.search.workers import run_workers
 
@@ -77,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         recycle_after=args.recycle_after or None,
         budget=_remaining_budget(args.budget),
         warm_start=_warm_start(args, study.storage),
+        before_first_trial=functools.partial(_start_tensorflow, args.debug, args.workers),
     )
     try:
         summary = run_workers(
@@ -92,6 +90,15 @@ def run(args: argparse.Namespace) -> int:
     if args.worker_index == 0:
         print(format_summary(summary, study.name))
     return 0
+
+
+def _start_tensorflow(debug: bool, workers: int) -> None:
+    """Import TensorFlow quietly and size its thread pools for ``workers`` processes: called
+    by the runner just before the first trial, after the data and the storage were checked."""
+    from mbr_search.storage import configure_threads
+
+    quiet_tensorflow(debug)
+    configure_threads(workers)
 
 
 def parse_duration(text: str) -> float:
@@ -167,6 +174,9 @@ def format_summary(summary: Any, study_ref: str) -> str:
         lines.append("No complete trial yet.")
         return "\n".join(lines)
     base = f" (prevalence baseline {summary.baseline:.3f})" if summary.baseline else ""
+    if summary.promoted:
+        pairs = ", ".join(f"#{a} -> #{b}" for a, b in summary.promoted)
+        lines.append(f"Promoted the best quick looks to all folds: {pairs}")
     lines.append(f"Best trial #{summary.best_number}: mean PR-AUC {summary.best_value:.4f}{base}")
     for key, value in sorted(summary.best_params.items()):
         shown = f"{value:.4g}" if isinstance(value, float) else value

@@ -15,15 +15,21 @@ from typing import Any
 from mbr_search import paths
 from mbr_search.config._schema import Section
 from mbr_search.config._yaml import apply_overrides, load_yaml_mapping, nearest
+from mbr_search.config.augment import AugmentSettings, parse_augment
 from mbr_search.config.dataset import Dataset, load_dataset
 from mbr_search.config.embed import EmbedSettings, parse_embed_settings
 from mbr_search.config.space import SearchSpace, load_space
-from mbr_search.config.windows import STATS, WindowSettings
+from mbr_search.config.windows import (
+    NO_WINDOWS,
+    WindowSettings,
+    parse_window_sets,
+    parse_windows,
+)
 from mbr_search.errors import ConfigError
 
 CV_SCHEMES = ("leave_one_video_out", "group_kfold")
 SAMPLERS = ("auto", "grid", "tpe", "random")
-PRUNERS = ("median", "wilcoxon", "none")
+PRUNERS = ("median", "wilcoxon", "hyperband", "successive_halving", "none")
 POSE_BACKBONE = "pose"
 
 
@@ -35,6 +41,14 @@ class CVConfig:
     k: int = 5
     #: quick look: evaluate only the first n folds of each trial
     max_folds: int | None = None
+    #: with max_folds: the best n quick-look trials are re-run on all folds at the end of
+    #: the run (search/promotion.py), so "best" is never a quick look; 0 turns it off
+    promote: int = 3
+
+    def folds(self, n_train: int) -> int:
+        """How many folds a trial is scored on (before any promotion)."""
+        total = n_train if self.scheme == "leave_one_video_out" else min(self.k, n_train)
+        return min(total, self.max_folds) if self.max_folds else total
 
 
 @dataclass(frozen=True)
@@ -84,12 +98,25 @@ class StudyConfig:
     embed: EmbedSettings | None = None
     #: window statistics added to every frame's features (``features.windows``)
     windows: WindowSettings | None = None
+    #: named window sets a trial's ``windows`` hyperparameter chooses among
+    window_sets: tuple[tuple[str, WindowSettings], ...] = ()
+    #: how a trial with ``augment: true`` augments its training videos
+    augment: AugmentSettings = field(default_factory=AugmentSettings)
+    #: ``features.augment`` was given (part of the study's fingerprint)
+    augment_given: bool = False
     description: str = ""
     overrides: tuple[tuple[str, Any], ...] = field(default=())
 
     @property
     def uses_pose_features(self) -> bool:
         return self.backbone == POSE_BACKBONE
+
+    def windows_for(self, choice: str) -> WindowSettings | None:
+        """The window features of a trial whose ``windows`` hyperparameter is ``choice``:
+        ``none`` keeps the study's fixed ``features.windows`` (or none)."""
+        if choice == NO_WINDOWS:
+            return self.windows
+        return dict(self.window_sets)[choice]
 
 
 def _demo_hint(dataset_path: Path) -> str:
@@ -166,11 +193,13 @@ def load_study(
     dataset = _dataset(root, path)
     fps = root.number("fps", None, minimum=1e-6)
     behaviours = _behaviours(root, dataset)
-    backbone, embed, windows = _features(root.section("features"), fps)
+    feats = _features(root.section("features"), fps)
     space = load_space(resolve_space_path(root.text("space"), path))
+    _check_space_features(path, space, feats)
     cv = _cv(root.section("cv"), dataset)
     sampler = _sampler(root.section("sampler"), space)
     pruner = _pruner(root.section("pruner"))
+    _check_pruner_folds(path, pruner, cv, len(dataset.split("train")))
     training = _training(root.section("training"))
     seed = root.integer("seed", 0, minimum=0)
     yaml_trials = root.integer("trials", 20, minimum=1)
@@ -182,13 +211,15 @@ def load_study(
         (path.parent / yaml_cache).expanduser() if yaml_cache else paths.cache_dir()
     )
     return StudyConfig(
-        name=name, path=path, dataset=dataset, backbone=backbone, space=space,
+        name=name, path=path, dataset=dataset, space=space,
         behaviours=behaviours, fps=fps, cv=cv, sampler=sampler, pruner=pruner,
-        training=training, seed=seed,
+        training=training, seed=seed, backbone=feats.backbone,
         trials=trials if trials is not None else yaml_trials,
         timeout=timeout if timeout is not None else yaml_timeout,
         storage=storage if storage is not None else yaml_storage,
-        study_name=study_name or name, cache_dir=cache, embed=embed, windows=windows,
+        study_name=study_name or name, cache_dir=cache, embed=feats.embed,
+        windows=feats.windows, window_sets=feats.window_sets,
+        augment=feats.augment or AugmentSettings(), augment_given=feats.augment is not None,
         description=description, overrides=tuple((overrides or {}).items()),
     )  # fmt: skip
 
@@ -222,30 +253,65 @@ def _behaviours(root: Section, dataset: Dataset) -> tuple[str, ...]:
     return tuple(behaviours)
 
 
-def _features(
-    sec: Section, fps: float | None
-) -> tuple[str, EmbedSettings | None, WindowSettings | None]:
+@dataclass(frozen=True)
+class _Features:
+    """The ``features`` section, read."""
+
+    backbone: str
+    embed: EmbedSettings | None
+    windows: WindowSettings | None
+    window_sets: tuple[tuple[str, WindowSettings], ...]
+    augment: AugmentSettings | None
+
+
+def _features(sec: Section, fps: float | None) -> _Features:
     backbone = sec.text("backbone")
-    windows = _windows(sec.section("windows")) if "windows" in sec.data else None
-    if backbone == POSE_BACKBONE:
-        sec.finish()
-        return backbone, None, windows
-    return backbone, parse_embed_settings(sec, fps), windows
-
-
-def _windows(sec: Section) -> WindowSettings:
-    seconds = sec.seq("seconds")
-    stats = sec.names("stats", STATS)
-    raw = sec.flag("raw", True)
-    sec.finish()
-    if not seconds or not all(isinstance(v, int | float) and v > 0 for v in seconds):
+    windows = parse_windows(sec.section("windows")) if "windows" in sec.data else None
+    sets = parse_window_sets(sec.section("window_sets")) if "window_sets" in sec.data else ()
+    if windows is not None and sets:
         raise sec.fail(
-            "seconds", f"{seconds!r}: list window lengths > 0 in seconds, e.g. [0.5, 1.5]."
+            "window_sets", "and features.windows are both given: windows adds one fixed set "
+            "to every trial, window_sets names the sets trials choose among. Fix: keep one "
+            "(a fixed set can be the only entry of window_sets, fixed in the space).",
+        )  # fmt: skip
+    augment = parse_augment(sec.section("augment")) if "augment" in sec.data else None
+    if augment is not None and backbone != POSE_BACKBONE:
+        raise sec.fail(
+            "augment", f"augments keypoints, but features.backbone is {backbone}: CNN "
+            "embeddings cannot be recomputed from transformed keypoints. Fix: remove "
+            "features.augment, or use backbone: pose.",
+        )  # fmt: skip
+    embed = None if backbone == POSE_BACKBONE else parse_embed_settings(sec, fps)
+    if embed is None:
+        sec.finish()
+    return _Features(backbone, embed, windows, sets, augment)
+
+
+def _check_space_features(path: Path, space: SearchSpace, feats: _Features) -> None:
+    """The space's ``windows`` and ``augment`` values against the study's features: the one
+    place they are checked, when the study is loaded."""
+    names = [n for n, _ in feats.window_sets]
+    for key, value in space.values_of("windows"):
+        if value == NO_WINDOWS or value in names:
+            continue
+        fix = (
+            f"use one of {[NO_WINDOWS, *names]}"
+            if names
+            else "name the window sets under features.window_sets in the study"
         )
-    unknown = [s for s in stats if s not in STATS]
-    if unknown:
-        raise sec.fail("stats", f"unknown statistics {unknown}. Fix: use some of {list(STATS)}.")
-    return WindowSettings(tuple(float(v) for v in seconds), tuple(stats), raw)
+        raise ConfigError(
+            f"{space.path}: {key}: '{value}' is not a window set of {path} "
+            f"(features.window_sets: {names or 'none given'}). Fix: {fix}."
+        )
+    if feats.backbone == POSE_BACKBONE:
+        return
+    for key, value in space.values_of("augment"):
+        if value is True:
+            raise ConfigError(
+                f"{space.path}: {key}: augment can be true, but {path} uses "
+                f"features.backbone: {feats.backbone}; augmentation transforms keypoints and "
+                "needs pose features. Fix: remove augment from the space, or use backbone: pose."
+            )
 
 
 def _cv(sec: Section, dataset: Dataset) -> CVConfig:
@@ -253,6 +319,7 @@ def _cv(sec: Section, dataset: Dataset) -> CVConfig:
         scheme=sec.text("scheme", "leave_one_video_out", choices=CV_SCHEMES),
         k=sec.integer("k", 5, minimum=2),
         max_folds=sec.integer("max_folds", None, minimum=1),
+        promote=sec.integer("promote", 3, minimum=0),
     )
     sec.finish()
     n_train = len(dataset.split("train"))
@@ -263,6 +330,18 @@ def _cv(sec: Section, dataset: Dataset) -> CVConfig:
     if cv.scheme == "group_kfold" and cv.k > n_train:
         raise sec.fail("k", f"{cv.k} folds but only {n_train} training videos. Fix: lower k.")
     return cv
+
+
+def _check_pruner_folds(path: Path, pruner: PrunerConfig, cv: CVConfig, n_train: int) -> None:
+    """Wilcoxon compares a trial with the best one fold by fold: with one fold there is
+    nothing to test, and the pruner would silently never prune."""
+    folds = cv.folds(n_train)
+    if pruner.name == "wilcoxon" and folds < 2:
+        raise ConfigError(
+            f"{path}: pruner 'wilcoxon' needs at least 2 folds per trial, cv gives {folds} "
+            "(cv.max_folds or the training videos). Fix: raise cv.max_folds, or use pruner "
+            "'median' or 'none'."
+        )
 
 
 def _sampler(sec: Section, space: SearchSpace) -> SamplerConfig:

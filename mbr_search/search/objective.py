@@ -29,10 +29,11 @@ from mbr_search.models import Params
 from mbr_search.search import record
 from mbr_search.search.folds import Fold
 from mbr_search.search.record import Skip, TrialRecord
+from mbr_search.search.rungs import BestSoFar, StepAxis
+from mbr_search.search.views import FeatureViews, View
 from mbr_search.training.fit import EpochCallback
 from mbr_search.training.scores import pr_auc
 from mbr_search.training.seeds import fold_seed, trial_seed
-from mbr_search.training.sequences import MomentCache
 from mbr_search.training.trainers import FoldLimits, Trainer, trainer_for
 
 log = logging.getLogger(__name__)
@@ -72,27 +73,39 @@ class Objective:
         target_trials: int | None = None,
         on_fold: Callable[[int, int], None] | None = None,
         on_epoch: EpochCallback | None = None,
+        prune: bool = True,
     ) -> None:
         self.study = study
+        #: False for promoted trials: a configuration re-run on all folds is never pruned
+        self.prune = prune
+        self.axis = StepAxis.for_pruner(study.pruner.name, study.training.max_epochs)
         self.videos = {v.id: v for v in videos}
         self.folds = list(folds)
-        self.moments = MomentCache(videos)
+        # The videos per window choice (computed once each); "none" is ``self.videos``.
+        self.views = FeatureViews(study, self.videos)
         self.artifact_store = artifact_store
         self.target_trials = target_trials
         self.on_fold = on_fold
         self.on_epoch = on_epoch
 
     def __call__(self, trial: optuna.Trial) -> float:
+        if self.prune and record.PROMOTED_FROM in trial.user_attrs:
+            # a promotion's enqueued trial must run on all folds (search/promotion.py)
+            trial.set_user_attr(record.FAIL_REASON, "promotion trial left to the promotion step")
+            raise TrialFailed("a promotion trial runs only in the promotion step")
         self._refuse_surplus(trial)
         params = self.study.space.suggest_params(trial)
         trial.set_user_attr(record.PARAMS, params.record())
         trainer: Trainer | None = None
         try:
-            dim = next(iter(self.videos.values())).features.shape[1]
+            view = self.views.for_params(params)
             seed = trial_seed(self.study.seed, trial.number)
-            trainer = trainer_for(params, self.study.behaviours, n_features=dim, seed=seed)
+            augment = view.augmenter.copies if view.augmenter is not None else None
+            trainer = trainer_for(
+                params, self.study.behaviours, n_features=view.dim, seed=seed, augment=augment
+            )
             trainer.prepare()
-            return self._run(trial, params, trainer)
+            return self._run(trial, params, trainer, view)
         except TrialFailed as exc:
             trial.set_user_attr(record.FAIL_REASON, str(exc))
             raise
@@ -120,10 +133,11 @@ class Objective:
             trial.set_user_attr(record.FAIL_REASON, "surplus: target reached by other workers")
             raise TrialFailed("surplus trial: the study already has its requested trials")
 
-    def _run(self, trial: optuna.Trial, params: Params, trainer: Trainer) -> float:
+    def _run(self, trial: optuna.Trial, params: Params, trainer: Trainer, view: View) -> float:
         progress = _Progress(time.perf_counter())
-        for fold in self.folds:
-            fold_scores = self._fold(trial.number, fold, trainer, progress)
+        for position, fold in enumerate(self.folds):
+            on_epoch = self._epoch_reports(trial, position, fold)
+            fold_scores = self._fold(trial.number, fold, trainer, progress, view, on_epoch)
             for key, value in progress.as_record(trial.number, params).progress_json().items():
                 trial.set_user_attr(key, value)
             if self.on_fold is not None:
@@ -136,13 +150,45 @@ class Objective:
         self._save_oof(trial, progress.oof)
         return float(np.mean(progress.scores))
 
+    def _epoch_reports(
+        self, trial: optuna.Trial, position: int, fold: Fold
+    ) -> EpochCallback | None:
+        """The fold's epoch callback: the caller's, plus (first fold, epoch pruners) a
+        report to the pruner after every epoch, which may stop the trial mid-fold."""
+        outer = self.on_epoch
+        if not self.prune or self.axis.epoch_step(position, 1) is None:
+            return outer
+        best = BestSoFar()
+
+        def report(epoch: int, score: float | None) -> None:
+            if outer is not None:
+                outer(epoch, score)
+            step, value = self.axis.epoch_step(position, epoch), best.update(score)
+            if step is None or value is None:
+                return
+            trial.report(value, step=step)
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"pruned at epoch {epoch} of fold {fold.index}")
+
+        return report
+
     def _fold(
-        self, number: int, fold: Fold, trainer: Trainer, progress: _Progress
+        self,
+        number: int,
+        fold: Fold,
+        trainer: Trainer,
+        progress: _Progress,
+        view: View,
+        on_epoch: EpochCallback | None = None,
     ) -> dict[str, float | None]:
-        """Fit the trainer on one fold; score and keep its validation predictions."""
+        """Fit the trainer on one fold; score and keep its validation predictions.
+
+        The trainer adds augmented copies of ``train`` when the trial augments; ``val`` goes
+        to it untouched, and the standardiser is the real training videos' own."""
         behaviours = self.study.behaviours
-        train = [self.videos[v] for v in fold.train]
-        val = [self.videos[v] for v in fold.validation]
+        videos = view.by_id
+        train = [videos[v] for v in fold.train]
+        val = [videos[v] for v in fold.validation]
         trainable = [c for c in range(len(behaviours)) if any(v.labels[:, c].any() for v in train)]
         for c in sorted(set(range(len(behaviours))) - set(trainable)):
             progress.skipped.append(
@@ -150,12 +196,12 @@ class Objective:
             )
         limit = self.study.training.fold_timeout
         fitted = trainer.fit_fold(
-            train, val, self.moments.standardiser(fold.train), trainable=trainable,
+            train, val, view.standardiser(fold.train), trainable=trainable,
             limits=FoldLimits(
                 self.study.training.max_epochs, self.study.training.patience,
                 time.perf_counter() + limit if limit else None,
             ),
-            seed=fold_seed(self.study.seed, number, fold.index), on_epoch=self.on_epoch,
+            seed=fold_seed(self.study.seed, number, fold.index), on_epoch=on_epoch,
         )  # fmt: skip
         progress.best_epochs[str(fold.index)] = dict(fitted.best)
         labels = np.concatenate([v.labels for v in val])
@@ -182,14 +228,14 @@ class Objective:
         progress: _Progress,
     ) -> None:
         """Tell the pruner how the trial stands after ``fold``; raise if it should stop."""
-        if not progress.scores:
+        if not progress.scores or not self.prune:
             return
         defined = [s for s in scores.values() if s is not None]
         if self.study.pruner.name == "wilcoxon":
             if defined:
                 trial.report(float(np.mean(defined)), step=fold.index)
         else:
-            trial.report(float(np.mean(progress.scores)), step=fold.index)
+            trial.report(float(np.mean(progress.scores)), step=self.axis.fold_step(fold.index))
         if trial.should_prune():
             raise optuna.TrialPruned(f"pruned after fold {fold.index}")
 

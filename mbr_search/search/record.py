@@ -19,6 +19,8 @@ SKIPPED = "skipped"
 TRAIN_SECONDS = "train_seconds"
 OOF = "oof_artifact_id"
 FAIL_REASON = "fail_reason"
+#: a promoted trial (search/promotion.py): the number of the quick-look trial it re-runs
+PROMOTED_FROM = "promoted_from"
 
 FoldScores = dict[str, dict[str, float | None]]
 BestEpochs = dict[str, dict[str, int]]

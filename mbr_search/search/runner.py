@@ -12,6 +12,7 @@ import logging
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ import numpy as np
 
 from mbr_search.config.study import StudyConfig
 from mbr_search.errors import TrialFailed
+from mbr_search.search.fidelity import rank_by_fidelity
 from mbr_search.search.fingerprint import check_or_store
 from mbr_search.search.record import TrialRecord
 
@@ -53,6 +55,10 @@ class RunOptions:
     budget: float | None = None
     #: (study name, storage) whose best trials are enqueued first
     warm_start: tuple[str, StorageSpec] | None = None
+    #: called once, just before this process starts its first trial (the CLI imports
+    #: TensorFlow there): a run that fails on its data or storage, or finds its target
+    #: already reached, never pays for that import
+    before_first_trial: Callable[[], None] | None = None
 
 
 @dataclass
@@ -74,6 +80,8 @@ class RunSummary:
     recycle: bool = False
     #: no trial was started because the median trial would overrun --budget
     budget_reached: bool = False
+    #: (quick-look trial, its re-run on all folds) pairs of this run's promotion
+    promoted: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -113,7 +121,28 @@ def run_study(
         _warm_start(study, study_cfg, *opts.warm_start)
     loop = _TrialLoop(study_cfg, spec, opts, study, sampler, data, started)
     loop.run()
-    return _summary(study, spec, study_cfg.trials, data.baseline, started, loop)
+    promoted = _promote(study, study_cfg, opts, data, loop)
+    summary = _summary(
+        study, spec, study_cfg.trials, data.baseline, started + loop.prepare_seconds, loop
+    )
+    summary.promoted = promoted
+    return summary
+
+
+def _promote(
+    study: optuna.Study, cfg: StudyConfig, opts: RunOptions, data: _Data, loop: _TrialLoop
+) -> list[tuple[int, int]]:
+    """With ``cv.max_folds``: once the target is reached (not on a timeout, budget or
+    recycling stop), re-run the best quick looks on all folds (search/promotion.py)."""
+    from mbr_search.search.progress import counts
+    from mbr_search.search.promotion import promote
+
+    c = counts(study)
+    if opts.worker_index != 0 or loop.recycle or loop.budget_reached:
+        return []
+    if c["COMPLETE"] + c["PRUNED"] < cfg.trials and not loop.exhausted:
+        return []
+    return promote(study, cfg, data.videos, loop.objective.artifact_store)
 
 
 def _quiet_optuna() -> None:
@@ -200,6 +229,8 @@ class _TrialLoop:
         self.recycle = False
         self.ran = 0
         self._waited_note = False
+        self._prepared = False
+        self.prepare_seconds = 0.0
 
     def run(self) -> None:
         try:
@@ -258,9 +289,25 @@ class _TrialLoop:
             self._waited_note = True
         time.sleep(self.opts.poll_seconds)
 
+    def _prepare(self, remaining: float | None) -> float | None:
+        """Run ``before_first_trial`` once. Its time (the TensorFlow import) does not count
+        against ``--timeout`` nor in the summary's seconds, as when the CLI imported
+        TensorFlow before the run started; ``--budget`` is an end time and stays one."""
+        if self._prepared or self.opts.before_first_trial is None:
+            self._prepared = True
+            return remaining
+        self._prepared = True
+        begun = time.perf_counter()
+        self.opts.before_first_trial()
+        self.prepare_seconds = time.perf_counter() - begun
+        if self.deadline is not None:
+            self.deadline += self.prepare_seconds
+        return None if remaining is None else remaining + self.prepare_seconds
+
     def _one_trial(self, remaining: float | None) -> None:
         from mbr_search.storage import storage_error
 
+        remaining = self._prepare(remaining)
         try:
             self.study.optimize(
                 self.objective, n_trials=1, timeout=remaining, catch=(TrialFailed,),
@@ -297,8 +344,10 @@ def _summary(
         budget_reached=loop.budget_reached,
     )  # fmt: skip
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    complete = [t for t in complete if t.value is not None]
     if complete:
-        best = max(complete, key=lambda t: t.value if t.value is not None else -np.inf)
+        # the best of the highest fidelity: a quick look never outranks a full score
+        best = rank_by_fidelity(complete).best
         summary.best_value = best.value
         summary.best_params = TrialRecord.from_trial(best).params
         summary.best_number = best.number

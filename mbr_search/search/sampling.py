@@ -43,6 +43,12 @@ def build_pruner(study: StudyConfig) -> optuna.pruners.BasePruner:
     cfg = study.pruner
     if cfg.name == "none":
         return optuna.pruners.NopPruner()
+    if cfg.name == "hyperband":
+        # Steps are epochs of the first fold, then folds (search/rungs.py): "auto" sizes the
+        # brackets from the first trial's last step, i.e. max_epochs + folds - 1.
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource="auto")
+    if cfg.name == "successive_halving":
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     if cfg.name == "wilcoxon":
         return optuna.pruners.WilcoxonPruner(
             p_threshold=cfg.p_threshold, n_startup_steps=max(cfg.n_warmup_steps, 2)
