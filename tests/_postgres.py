@@ -132,7 +132,8 @@ class PostgresServer:
         return f"postgresql+psycopg2://{auth}@127.0.0.1:{self.port}/{database}"
 
     def create_database(self, name: str) -> str:
-        """Create an empty database and return its URL (with the password)."""
+        """Create an empty database and return its URL (with the password). The server is
+        the session's: ``name`` must be unique across every test module."""
         import psycopg2
 
         conn = psycopg2.connect(
@@ -171,8 +172,9 @@ def running_postgres() -> Iterator[PostgresServer]:
         server.cleanup()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    """A PostgreSQL server shared by the tests of one module; each test makes its own DB."""
+    """One PostgreSQL server for the whole session (conftest.py provides it to every module);
+    each test makes its own database, so tests never see each other's studies."""
     with running_postgres() as server:
         yield server

@@ -9,6 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from _postgres import postgres_server
+
+#: The session's one PostgreSQL server (tests/_postgres.py), for every module that asks.
+__all__ = ["postgres_server"]
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLED = REPO / "datasets"
@@ -151,7 +155,7 @@ behaviours: [social, nonsocial, aggression]
 fps: 10
 features: {{backbone: pose}}
 space: tiny_space.yaml
-cv: {{scheme: group_kfold, k: 3, max_folds: 2}}
+cv: {{scheme: group_kfold, k: 3, max_folds: 2, promote: 0}}
 sampler: {{name: tpe, n_startup_trials: 2}}
 pruner: {{name: median, n_startup_trials: 1, n_warmup_steps: 0}}
 training: {{max_epochs: 1, patience: 1}}

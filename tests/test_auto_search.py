@@ -23,22 +23,26 @@ fixed:
   lstm: {seq_len: 150, batch_size: 16, lstm_layers: 1, dropout: 0.1, multi_label: true}
   gbdt: {max_rounds: 10, early_stopping_rounds: 3, frame_step: 2}
 """
+#: Trials per search: random sampling with seed 0 draws gbdt, gbdt, lstm (both kinds).
+TRIALS = 3
 
 
 @pytest.mark.slow
 def test_run_searches_keras_and_gbdt_in_one_study(tmp_path: Path) -> None:
     path = write_tiny_study(tmp_path, name="auto")
     (tmp_path / "tiny_space.yaml").write_text(AUTO_SPACE)
-    # Random sampling with the study seed 0 draws gbdt, lstm, gbdt, ... : both kinds run.
+    # Random sampling with the study seed 0 draws gbdt, gbdt, lstm: both kinds run, and the
+    # median pruner compares the LSTM with the LightGBM trials' fold scores.
     text = path.read_text().replace(
         "sampler: {name: tpe, n_startup_trials: 2}", "sampler: {name: random}"
     )
     path.write_text(text)
     db = tmp_path / "s.db"
-    result = run_cli("run", str(path), "--trials", "4", "--storage", f"sqlite:///{db}",
+    result = run_cli("run", str(path), "--trials", str(TRIALS), "--storage", f"sqlite:///{db}",
                      "--no-progress")  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "4/4 finished trials" in result.stdout and "Best trial #" in result.stdout
+    assert f"{TRIALS}/{TRIALS} finished trials" in result.stdout
+    assert "Best trial #" in result.stdout
     trials = optuna.load_study(study_name="auto", storage=f"sqlite:///{db}").trials
     families = []
     for t in trials:
@@ -69,15 +73,26 @@ def test_evaluate_report_predict_on_gbdt_and_a_mixed_ensemble(tmp_path: Path) ->
     )
     path.write_text(text.replace("pruner: {name: median", "pruner: {name: none"))
     db = f"sqlite:///{tmp_path / 's.db'}"
-    run = run_cli("run", str(path), "--trials", "4", "--storage", db, "--no-progress")
+    run = run_cli("run", str(path), "--trials", str(TRIALS), "--storage", db, "--no-progress")
     assert run.returncode == 0, run.stderr
     out = tmp_path / "rep"
-    evaluated = run_cli("evaluate", str(path), "--top", "4", "--storage", db, "--out", str(out))
+    evaluated = run_cli(
+        "evaluate",
+        str(path),
+        "--top",
+        str(TRIALS),
+        "--no-importance",
+        "--storage",
+        db,
+        "--out",
+        str(out),
+    )
     assert evaluated.returncode == 0, evaluated.stderr
     results = json.loads((out / "results.json").read_text())
-    families = {t["params"]["model"] for t in results["trials"]}
-    assert families == {"lstm", "gbdt"}, families  # the ensemble mixes both kinds
-    assert results["ensemble"] is not None
+    families = [t["params"]["model"] for t in results["trials"]]
+    assert len(families) == TRIALS and set(families) == {"lstm", "gbdt"}, families
+    assert results["ensemble"] is not None  # of every trial evaluated: both kinds mixed
+    assert results["ensemble"]["members"] == [t["number"] for t in results["trials"]]
     gbdt_dir = next(
         out / t["model_dir"] for t in results["trials"] if t["params"]["model"] == "gbdt"
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+from _evaluated import searched_study, shared_base
 from conftest import run_cli, write_tiny_study
 
 from mbr_search.cli._run import parse_duration
@@ -14,7 +15,7 @@ from mbr_search.config.space import load_space
 from mbr_search.errors import UsageError
 from mbr_search.search.warmstart import map_params, parse_reference
 
-QUICK = ["--set", "cv.max_folds=1", "--no-progress"]
+QUICK = ["--set", "cv.max_folds=1", "--no-progress"]  # tiny study: promote 0
 
 
 def test_durations() -> None:
@@ -41,14 +42,19 @@ def test_warm_start_maps_params_onto_this_space(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_warm_start_enqueues_the_best_trials_of_another_study(tmp_path: Path) -> None:
+def test_warm_start_enqueues_the_best_trials_of_another_study(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     path = write_tiny_study(tmp_path)
     db = f"sqlite:///{tmp_path / 's.db'}"
-    pilot = run_cli(
-        "run", str(path), "--trials", "3", "--storage", db, "--study-name", "pilot", *QUICK
+    # The pilot: the session's real search of this tiny study (4 complete trials, made by
+    # `run`; tests/_evaluated.py), copied into this storage as the study 'pilot'.
+    shared = searched_study(shared_base(tmp_path_factory))
+    optuna.copy_study(
+        from_study_name="tiny", from_storage=shared.storage, to_storage=db, to_study_name="pilot"
     )
-    assert pilot.returncode == 0, pilot.stderr
     source = optuna.load_study(study_name="pilot", storage=db)
+    assert len([t for t in source.trials if t.state == optuna.trial.TrialState.COMPLETE]) > 2
     best = sorted(
         (t for t in source.trials if t.state == optuna.trial.TrialState.COMPLETE),
         key=lambda t: (-(t.value or 0.0), t.number),

@@ -62,7 +62,8 @@ def test_ctrl_c_keeps_finished_trials_and_marks_the_running_one_failed(tmp_path:
     db = tmp_path / "s.db"
     proc = subprocess.Popen(
         [sys.executable, "-m", "mbr_search", "run", str(path), "--trials", "50", "--storage",
-         f"sqlite:///{db}", "--no-progress", "--set", "training.max_epochs=3"],
+         f"sqlite:///{db}", "--no-progress", "--set", "training.max_epochs=3",
+         "--set", "cv.max_folds=1"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
     )  # fmt: skip
     deadline = time.time() + 300
@@ -88,14 +89,9 @@ def test_ctrl_c_keeps_finished_trials_and_marks_the_running_one_failed(tmp_path:
     completed = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert completed
     resumed = run_cli(
-        "run",
-        str(path),
-        "--trials",
-        str(len(completed) + 1),
-        "--storage",
-        f"sqlite:///{db}",
-        "--no-progress",
-    )
+        "run", str(path), "--trials", str(len(completed) + 1), "--storage", f"sqlite:///{db}",
+        "--no-progress", "--set", "cv.max_folds=1",
+    )  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr
     after = _study(db).trials
     assert [t.value for t in after if t.state == optuna.trial.TrialState.COMPLETE][
@@ -202,22 +198,40 @@ def test_studies_lists_files_and_stored_studies(tmp_path: Path) -> None:
     assert "lstm_pose" in result.stdout and "stored_one" in result.stdout
 
 
+#: A ``sitecustomize`` that records every start of a Python interpreter (``os.execv``
+#: included) in the file named by ``$MBR_TEST_STARTS``.
+STARTS_HOOK = """\
+import os
+if os.environ.get("MBR_TEST_STARTS"):
+    with open(os.environ["MBR_TEST_STARTS"], "a") as handle:
+        handle.write(f"{os.getpid()}\\n")
+"""
+
+
 @pytest.mark.slow
 def test_recycling_the_process_keeps_the_study_going(tmp_path: Path) -> None:
     path = write_tiny_study(tmp_path)
     db = tmp_path / "s.db"
+    site, starts = tmp_path / "site", tmp_path / "starts.txt"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(STARTS_HOOK)
+    path_env = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
     result = run_cli(
-        "run", str(path), "--trials", "3", "--recycle-after", "1", "--storage", f"sqlite:///{db}",
+        "run", str(path), "--trials", "2", "--recycle-after", "1", "--storage", f"sqlite:///{db}",
         "--no-progress", "--set", "cv.max_folds=1",
+        env={"PYTHONPATH": path_env, "MBR_TEST_STARTS": str(starts)},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("Best trial #") == 1 and "3/3 finished trials" in result.stdout
+    assert result.stdout.count("Best trial #") == 1 and "2/2 finished trials" in result.stdout
+    # One trial per interpreter: the process replaced itself (same PID) after the first.
+    pids = starts.read_text().split()
+    assert len(pids) == 2 and len(set(pids)) == 1, pids
     states = [t.state for t in _study(db).trials]
     assert (
         states.count(optuna.trial.TrialState.COMPLETE)
         + states.count(optuna.trial.TrialState.PRUNED)
-        == 3
-        and len(states) == 3
+        == 2
+        and len(states) == 2
     )
 
 

@@ -97,7 +97,7 @@ def test_test_labels_never_reach_thresholds_or_post_processing(
     scrambled = write_tiny_study(tmp_path / "s", dataset=_scrambled_dataset(tmp_path))
     out = tmp_path / "out"
     res = run_cli(
-        "evaluate", str(scrambled), "--top", "1", "--no-ensemble", "--storage",
+        "evaluate", str(scrambled), "--top", "1", "--no-ensemble", "--no-importance", "--storage",
         evaluated.storage, "--out", str(out), env=evaluated.env,
     )  # fmt: skip
     assert res.returncode == 0, res.stderr
@@ -123,7 +123,7 @@ def test_cv_only_on_the_sturman_excerpt_shows_the_human_ceiling(
     assert "no video has split: test" in refused.stderr and "--cv-only" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1 and not out.exists()
     res = run_cli("evaluate", str(study), "--storage", storage, "--out", str(out), "--cv-only",
-                  "--top", "1", env=env)  # fmt: skip
+                  "--no-importance", "--top", "1", env=env)  # fmt: skip
     assert res.returncode == 0, res.stderr
     r = json.loads((out / "results.json").read_text())
     assert r["cv_only"] and r["trials"][0]["test"] is None and r["ensemble"] is None

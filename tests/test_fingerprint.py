@@ -8,6 +8,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+from _evaluated import searched_study, shared_base
 from conftest import RAT_MINI, run_cli, write_tiny_study
 
 from mbr_search.config.study import load_study
@@ -52,11 +53,17 @@ def test_fingerprint_sees_an_edited_input_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_run_evaluate_report_refuse_a_changed_study(tmp_path: Path) -> None:
+def test_run_evaluate_report_refuse_a_changed_study(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     path = write_tiny_study(tmp_path)
     db = f"sqlite:///{tmp_path / 's.db'}"
-    first = run_cli("run", str(path), "--storage", db, *ONE)
-    assert first.returncode == 0, first.stderr
+    # The stored study: the session's real `run` of this tiny study (tests/_evaluated.py,
+    # its fingerprint stored by that run), copied into this storage.
+    shared = searched_study(shared_base(tmp_path_factory))
+    optuna.copy_study(from_study_name="tiny", from_storage=shared.storage, to_storage=db)
+    stored = len(optuna.load_study(study_name="tiny", storage=db).trials)
+    assert stored > 0
     for command in (["run", *ONE[:2]], ["report"], ["evaluate", "--top", "1"]):
         result = run_cli(command[0], str(path), *command[1:], "--storage", db, "--set", "seed=3")
         assert result.returncode == 2, (command, result.stderr)
@@ -64,7 +71,7 @@ def test_run_evaluate_report_refuse_a_changed_study(tmp_path: Path) -> None:
         assert "was made with another configuration" in err and "seed (was 0, now 3)" in err
         assert "--study-name NEW" in err and "Traceback" not in err
     study = optuna.load_study(study_name="tiny", storage=db)
-    assert len(study.trials) == 1  # the refused run added nothing
+    assert len(study.trials) == stored  # the refused run added nothing
     renamed = run_cli(
         "run", str(path), "--storage", db, "--set", "seed=3", "--study-name", "t2", *ONE
     )

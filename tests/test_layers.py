@@ -23,6 +23,7 @@ LAYERS: list[set[str]] = [
     {"search"},
     {"evaluate"},
     {"report", "predict"},
+    {"suggest"},
     {"cli"},
     {"__main__"},
 ]

@@ -214,15 +214,20 @@ def test_the_evaluated_model_directory_round_trips(evaluated: Evaluated) -> None
 
 @pytest.mark.slow
 def test_cnn_model_predicts_a_video_with_its_pose_and_refuses_a_pose_file(tmp_path: Path) -> None:
-    """Synthetic videos, a small backbone with random weights: the whole video path."""
+    """Synthetic videos, a small backbone with random weights: the whole video path.
+
+    The data is made and embedded by the CLI's own ``main`` in this process (the setup; the
+    embed command itself is tested in test_embed_*); run, evaluate and predict run as a
+    user runs them, in their own processes."""
+    from mbr_search.cli.main import main
+
     demo = tmp_path / "demo"
-    made = run_cli("demo-data", str(demo), "--videos", "3", "--frames", "100", "--size", "64")
-    assert made.returncode == 0, made.stderr
+    assert main(["demo-data", str(demo), "--videos", "3", "--frames", "100", "--size", "64"]) == 0
     embed = [
         "embed", str(demo / "dataset.yaml"), "--backbone", "mobilenet_v3_small",
-        "--weights", "none", "--crop-size", "32", "--keypoints", "midbody",
+        "--weights", "none", "--crop-size", "32", "--keypoints", "midbody", "--no-progress",
     ]  # fmt: skip
-    assert run_cli(*embed).returncode == 0
+    assert main(embed) == 0
     space = tmp_path / "tiny_space.yaml"
     from conftest import TINY_SPACE
 
@@ -240,7 +245,17 @@ def test_cnn_model_predicts_a_video_with_its_pose_and_refuses_a_pose_file(tmp_pa
     storage = f"sqlite:///{tmp_path / 's.db'}"
     assert run_cli("run", str(study), "--trials", "1", "--storage", storage).returncode == 0
     out = tmp_path / "out"
-    ev = run_cli("evaluate", str(study), "--top", "1", "--storage", storage, "--out", str(out))
+    ev = run_cli(
+        "evaluate",
+        str(study),
+        "--top",
+        "1",
+        "--no-importance",
+        "--storage",
+        storage,
+        "--out",
+        str(out),
+    )
     assert ev.returncode == 0, ev.stderr
     results = json.loads((out / "results.json").read_text())
     test_video = results["dataset"]["test_videos"][0]

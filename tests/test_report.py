@@ -23,11 +23,10 @@ from conftest import run_cli, write_tiny_study
 from mbr_search.config.study import load_study
 
 try:  # tests/ as a package or as rootdir-relative modules (as test_storage.py does)
-    from tests._postgres import PASSWORD, PostgresServer, postgres_server
+    from tests._postgres import PASSWORD, PostgresServer
 except ImportError:
-    from _postgres import PASSWORD, PostgresServer, postgres_server  # type: ignore[no-redef]
+    from _postgres import PASSWORD, PostgresServer  # type: ignore[no-redef]
 
-_ = postgres_server  # a fixture used by name below
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 

@@ -81,7 +81,7 @@ def sturman(tmp_path_factory: pytest.TempPathFactory) -> Made:
     study, storage = searched.study, searched.storage
     out = root / "reports"
     _cli(root, "evaluate", str(study), "--storage", storage, "--top", "2", "--cv-only",
-         "--out", str(out))  # fmt: skip
+         "--no-importance", "--out", str(out))  # fmt: skip
     _cli(root, "report", str(study), "--storage", storage, "--out", str(out))
     return Made(storage, "tiny_oft", out)
 

@@ -12,13 +12,21 @@ from pathlib import Path
 import pytest
 
 try:  # tests/ as a package (tests/__init__.py) or as plain rootdir-relative modules
-    from tests._postgres import PASSWORD, PostgresServer, postgres_server
+    from tests._postgres import PASSWORD, PostgresServer
 except ImportError:
-    from _postgres import PASSWORD, PostgresServer, postgres_server  # type: ignore[no-redef]
+    from _postgres import PASSWORD, PostgresServer  # type: ignore[no-redef]
 
 REPO = Path(__file__).resolve().parents[1]
-TINY = ["--set", "training.max_epochs=1", "--set", "cv.max_folds=1", "--set", "seed=3"]
-_ = postgres_server  # a fixture used by name below
+TINY = [
+    "--set",
+    "training.max_epochs=1",
+    "--set",
+    "cv.max_folds=1",
+    "--set",
+    "cv.promote=0",
+    "--set",
+    "seed=3",
+]
 
 pytestmark = [pytest.mark.slow, pytest.mark.needs_postgres]
 
@@ -88,7 +96,17 @@ def test_password_file_works_for_every_command(
         ["init", "lstm_pose", *auth],
         ["run", "lstm_pose", "--trials", "1", "--no-progress", *auth, *TINY],
         ["report", "lstm_pose", *auth, *TINY, "--out", str(tmp_path / "rep")],
-        ["evaluate", "lstm_pose", "--top", "1", *auth, *TINY, "--out", str(tmp_path / "rep")],
+        [
+            "evaluate",
+            "lstm_pose",
+            "--top",
+            "1",
+            "--no-importance",
+            *auth,
+            *TINY,
+            "--out",
+            str(tmp_path / "rep"),
+        ],
         ["studies", *auth],
     ]
     for step in steps:

@@ -24,13 +24,12 @@ from mbr_search.storage import (
 )
 
 try:  # tests/ as a package (tests/__init__.py) or as plain rootdir-relative modules
-    from tests._postgres import PASSWORD, PostgresServer, postgres_server
+    from tests._postgres import PASSWORD, PostgresServer
 except ImportError:
-    from _postgres import PASSWORD, PostgresServer, postgres_server  # type: ignore[no-redef]
+    from _postgres import PASSWORD, PostgresServer  # type: ignore[no-redef]
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "Hunter2-xq9"
-_ = postgres_server  # a fixture used by name below
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -374,10 +373,11 @@ def test_postgres_errors_name_url_and_fix(postgres_server: PostgresServer) -> No
 @pytest.mark.slow
 @pytest.mark.needs_postgres
 def test_postgres_password_from_file(postgres_server: PostgresServer, tmp_path: Path) -> None:
-    postgres_server.create_database("pwfile")
+    postgres_server.create_database("storage_pwfile")
     pw = tmp_path / "pw"
     pw.write_text(PASSWORD + "\n")
-    spec = resolve_storage(postgres_server.url("pwfile", password=False), password_file=pw)
+    bare = postgres_server.url("storage_pwfile", password=False)
+    spec = resolve_storage(bare, password_file=pw)
     study = load_or_create_study(open_storage(spec), study_name="p", sampler=None, pruner=None)
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
     assert len(study.trials) == 2

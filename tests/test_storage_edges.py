@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import gc
 import logging
+import shutil
+import sqlite3
 import sys
 import tomllib
+from contextlib import closing
 from pathlib import Path
 
 import optuna
 import pytest
+from _evaluated import Searched, searched_study, shared_base
 from _mounts import fill, remount_read_only, tmpfs
 from conftest import REPO, run_cli, write_tiny_study
 
@@ -124,13 +128,29 @@ def test_studies_reads_a_database_on_a_read_only_filesystem(tmp_path: Path) -> N
         assert sorted(p.name for p in archive.iterdir()) == before
 
 
+def _archive_copy(searched: Searched, archive: Path) -> str:
+    """A consistent copy (SQLite's backup API) of the searched study's database, in WAL
+    mode as ``run`` leaves it, and its artifacts beside it, in ``archive``; closed before
+    the caller remounts read-only. Returns the copy's URL."""
+    source = searched.storage.removeprefix("sqlite:///")
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(archive / "s.db")) as dst:
+        src.backup(dst)
+        assert dst.execute("PRAGMA journal_mode=wal").fetchone()[0] == "wal"
+    artifacts = Path(source + ".artifacts")
+    if artifacts.is_dir():
+        shutil.copytree(artifacts, archive / "s.db.artifacts")
+    return f"sqlite:///{archive / 's.db'}"
+
+
 @pytest.mark.slow
-def test_report_reads_a_searched_study_on_a_read_only_filesystem(tmp_path: Path) -> None:
-    study = write_tiny_study(tmp_path / "st")
+def test_report_reads_a_searched_study_on_a_read_only_filesystem(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # The session's real searched study (tests/_evaluated.py), archived onto the tmpfs.
+    searched = searched_study(shared_base(tmp_path_factory))
+    study = searched.study
     with tmpfs(tmp_path / "archive", size="16m") as archive:
-        storage = f"sqlite:///{archive / 's.db'}"
-        ran = run_cli("run", str(study), "--trials", "1", "--storage", storage, "--no-progress")
-        assert ran.returncode == 0, ran.stderr
+        storage = _archive_copy(searched, archive)
         remount_read_only(archive)
         before = sorted(p.name for p in archive.iterdir())
         out = tmp_path / "report"
