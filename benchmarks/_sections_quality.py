@@ -129,3 +129,25 @@ def headline(d: Result) -> str:
         best = max(m["test_mean"] for m in entry["models"].values() if m["test_mean"] is not None)
         cells.append(f"{arm} best {fmt(best)}")
     return "test mean PR-AUC: " + "; ".join(cells)
+
+
+def augmentation(d: Result) -> str:
+    r = d["result"]
+    rows = [
+        f"{i + 1} | {c['params'].get('lstm_units')} units × {c['params'].get('lstm_layers')}, "
+        f"seq {c['params'].get('seq_len')}, lr {c['params'].get('learning_rate'):.2g} | "
+        f"{fmt(c['cv_off'])} | {fmt(c['cv_on'])} | {c['cv_on'] - c['cv_off']:+.3f}"
+        for i, c in enumerate(r["configs"])
+    ]
+    p = "—" if r["wilcoxon_p"] is None else f"{r['wilcoxon_p']:.2f}"
+    return (
+        f"Paired: {len(r['configs'])} configurations of the `lstm_pose` space (seeded random "
+        f"draws, not tuned), each trained with and without augmentation ({d['scale']}); the "
+        "same trial seed, only `augment` differs, validation folds never augmented.\n\n"
+        + table("config | model | CV without | CV with | difference", rows)
+        + f"\n\nMean difference {fmt(r['mean_difference'], 3)} (with − without), "
+        f"{r['wins']} wins / {r['losses']} losses, Wilcoxon signed-rank p = {p}; best "
+        f"configuration {fmt(r['best_off'])} without, {fmt(r['best_on'])} with; augmented "
+        f"trials cost {fmt(r['cpu_ratio'], 2)}× the CPU seconds. Verdict: "
+        f"{d['target']['verdict']}."
+    )

@@ -78,7 +78,7 @@ def study_file(folder: Path) -> Path:
             "fps": 10,
             "features": {"backbone": "pose"},
             "space": "space.yaml",
-            "cv": {"scheme": "group_kfold", "k": 3, "max_folds": 1},
+            "cv": {"scheme": "group_kfold", "k": 3, "max_folds": 1, "promote": 0},
             "sampler": {"name": "random"},
             "pruner": {"name": "none"},
             "training": {"max_epochs": 1, "patience": 1},

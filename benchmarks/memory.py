@@ -56,7 +56,7 @@ def run_once(tmp: Path, manifest: Path, cache: Path, folds: int) -> dict[str, An
             "features": {"backbone": "resnet50v2", "weights": "none"},
             "space": "space.yaml",
             "cache_dir": str(cache),
-            "cv": {"scheme": "leave_one_video_out", "max_folds": folds},
+            "cv": {"scheme": "leave_one_video_out", "max_folds": folds, "promote": 0},
             "sampler": {"name": "tpe"},
             "pruner": {"name": "none"},
             "training": {"max_epochs": 1, "patience": 1},

@@ -33,7 +33,7 @@ import json
 import resource
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -202,6 +202,7 @@ def hgb_models(videos: Sequence[Any], behaviours: Sequence[str]) -> dict[int, An
     """One classifier per behaviour with a positive frame, on every STRIDE-th frame."""
     x = np.concatenate([np.asarray(v.features[::STRIDE], np.float32) for v in videos])
     y = np.concatenate([np.asarray(v.labels[::STRIDE]) for v in videos])
+    print(f"[baseline] {len(behaviours)} models on {x.shape[0]} x {x.shape[1]}", flush=True)
     return {c: hgb_fit(x, y[:, c]) for c in range(len(behaviours)) if y[:, c].any()}
 
 
@@ -228,7 +229,7 @@ def baseline_cv(cfg: Any, train: Sequence[Any], behaviours: Sequence[str]) -> fl
         for c in models:
             if (s := pr_auc(labels[:, c], probs[:, c])) is not None:
                 scores.append(s)
-        print(f"[baseline] fold {fold.index} done", flush=True)
+        print(f"[baseline] CV fold {fold.index} done", flush=True)
     return float(np.mean(scores))
 
 
@@ -239,37 +240,66 @@ def f1_at_half(labels: np.ndarray, probs: np.ndarray) -> float | None:
     return None if denom == 0 else 2 * tp / denom
 
 
-def run_baseline(work: Path, manifest: Path) -> dict[str, Any]:
+def run_baseline(
+    work: Path, manifest: Path, save: Callable[[dict[str, Any]], None]
+) -> dict[str, Any]:
+    """Test scores first (saved at once: the CV folds cost three times as much), then the
+    CV estimate on the arms' folds."""
     from threadpoolctl import threadpool_limits
-
-    from mbr_search.features.store import load_split
-    from mbr_search.training.scores import pr_auc
 
     wall0, cpu0 = time.perf_counter(), time.process_time()
     cfg = baseline_study(work, manifest)
     behaviours = list(cfg.behaviours)
-    train, test = load_split(cfg, "train"), load_split(cfg, "test")
+    train, test = load_split_of(cfg)
     with threadpool_limits(2):
-        cv = baseline_cv(cfg, train, behaviours)
         probs = hgb_probs(hgb_models(train, behaviours), test, len(behaviours))
     labels = np.concatenate([v.labels for v in test])
-    per: dict[str, Any] = {}
-    for c, b in enumerate(behaviours):
-        per[b] = {
+    model = baseline_scores(test, labels, probs, behaviours)
+    entry: dict[str, Any] = {
+        "models": {"baseline": model},
+        "n_features": int(train[0].features.shape[1]),
+        "code": _bench.git_code(),
+    }
+
+    def timed(stage: str) -> dict[str, Any]:
+        return entry | {
+            "stage": stage,
+            "wall_seconds": round(time.perf_counter() - wall0, 1),
+            "cpu_seconds": round(time.process_time() - cpu0, 1),
+        }
+
+    save(timed("test scored; CV estimate still running"))
+    with threadpool_limits(2):
+        cv = baseline_cv(cfg, train, behaviours)
+    model |= {"cv": cv, "cv_gap": _gap(cv, model["test_mean"])}
+    return timed("complete")
+
+
+def load_split_of(cfg: Any) -> tuple[list[Any], list[Any]]:
+    from mbr_search.features.store import load_split
+
+    return load_split(cfg, "train"), load_split(cfg, "test")
+
+
+def baseline_scores(
+    test: Sequence[Any], labels: np.ndarray, probs: np.ndarray, behaviours: Sequence[str]
+) -> dict[str, Any]:
+    from mbr_search.training.scores import pr_auc
+
+    per = {
+        b: {
             "pr_auc": pr_auc(labels[:, c], probs[:, c]),
             "f1": f1_at_half(labels[:, c], probs[:, c]),
         }
+        for c, b in enumerate(behaviours)
+    }
     mean = float(np.mean([v["pr_auc"] for v in per.values() if v["pr_auc"] is not None]))
-    every_third = _every_third_frame(test, labels, probs, behaviours)
     return {
-        "models": {
-            "baseline": {"test": per, "test_mean": mean, "cv": cv, "cv_gap": _gap(cv, mean)}
-            | {"test_mean_on_10fps_frames": every_third}
-        },
-        "n_features": int(train[0].features.shape[1]),
-        "code": _bench.git_code(),
-        "wall_seconds": round(time.perf_counter() - wall0, 1),
-        "cpu_seconds": round(time.process_time() - cpu0, 1),
+        "test": per,
+        "test_mean": mean,
+        "cv": None,
+        "cv_gap": None,
+        "test_mean_on_10fps_frames": _every_third_frame(test, labels, probs, behaviours),
     }
 
 
@@ -329,12 +359,24 @@ def target(arms: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def previous_arms() -> dict[str, Any]:
+def merged_arms(work: Path) -> dict[str, Any]:
+    """Every arm measured so far: quality.json's arms, overridden by the per-arm parts in
+    ``work/parts`` (each run writes its arms there first, so parts run in parallel
+    processes never overwrite each other)."""
     path = _bench.RESULTS / "quality.json"
-    if not path.is_file():
-        return {}
-    arms: dict[str, Any] = json.loads(path.read_text("utf-8")).get("arms", {})
-    return arms
+    arms: dict[str, Any] = (
+        json.loads(path.read_text("utf-8")).get("arms", {}) if path.is_file() else {}
+    )
+    for part in sorted((work / "parts").glob("*.json")):
+        arms[part.stem] = json.loads(part.read_text("utf-8"))
+    return {a: arms[a] for a in ARMS if a in arms}
+
+
+def save_part(work: Path, arm: str, entry: dict[str, Any]) -> None:
+    from mbr_search.features.cache import write_text_atomic
+
+    (work / "parts").mkdir(parents=True, exist_ok=True)
+    write_text_atomic(work / "parts" / f"{arm}.json", json.dumps(entry, indent=1) + "\n")
 
 
 def main() -> int:
@@ -345,6 +387,7 @@ def main() -> int:
         "--work", type=Path, default=_bench.ROOT / "benchmarks" / ".work" / "quality"
     )
     args = parser.parse_args()
+    # --arms "" only re-assembles quality.json from the parts already measured
     chosen = [a.strip() for a in args.arms.split(",") if a.strip()]
     if bad := [a for a in chosen if a not in ARMS]:
         parser.error(f"unknown arms {bad}; choose from {list(ARMS)}")
@@ -354,16 +397,27 @@ def main() -> int:
     started = time.perf_counter()
     report = _bench.header("quality", budget=args.budget, cv=CV, top=TOP, arms=chosen)
     manifest = rat_dataset.build_rat_dataset(args.work / "rat")
-    arms = previous_arms()
     for arm in chosen:
         if arm == "baseline":
-            arms[arm] = run_baseline(args.work, manifest)
+
+            def partial(entry: dict[str, Any]) -> None:
+                save_part(args.work, "baseline", entry | {"date": _bench.now()})
+                write(report, args.work, started)
+
+            entry = run_baseline(args.work, manifest, partial)
         else:
-            arms[arm] = run_arm(arm, args.work, manifest, args.budget)
-        arms[arm]["date"] = _bench.now()
-        report |= {"arms": arms, "verdicts": verdicts(arms), "target": target(arms)}
-        _bench.write_result(report, started)  # after every arm: a crash keeps the others
+            entry = run_arm(arm, args.work, manifest, args.budget)
+        save_part(args.work, arm, entry | {"date": _bench.now()})
+        write(report, args.work, started)  # after every arm: a crash keeps the others
+    if not chosen:
+        write(report, args.work, started)
     return 0
+
+
+def write(report: dict[str, Any], work: Path, started: float) -> None:
+    arms = merged_arms(work)
+    report |= {"arms": arms, "verdicts": verdicts(arms), "target": target(arms)}
+    _bench.write_result(report, started)
 
 
 if __name__ == "__main__":

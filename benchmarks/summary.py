@@ -14,6 +14,8 @@ import sys
 from collections.abc import Callable
 
 import _bench
+import _sections_active
+import _sections_peers
 import _sections_quality
 from _fmt import Result, fmt, provenance, table, yes
 from _sections_runs import baseline, embed, long_run_memory, memory, workers
@@ -28,7 +30,10 @@ TITLES = {
     "workers": "Workers: trials per hour, 1 vs 2 workers, SQLite vs PostgreSQL",
     "baseline": "The model a lab would use instead: gradient boosting on window features",
     "embed": "Embedding speed (`mbr-search embed`)",
+    "augmentation": "Pose augmentation: the same configurations with and without it",
     "quality": "Quality on unseen videos: shipped studies vs a lab's gradient boosting",
+    "active_learning": "Active learning: suggested segments vs random segments",
+    "peers": "Side by side with the peers: DLC2Action and a SimBA-style random forest",
 }
 QUICK = "**`--quick` run: a smoke test of the script at toy scale, not a measurement.**\n\n"
 
@@ -64,6 +69,13 @@ def headline(name: str, d: Result) -> str:
         )
     if name == "quality":
         return _sections_quality.headline(d)
+    if name == "augmentation":
+        r = d["result"]
+        return f"CV difference {fmt(r['mean_difference'], 3)}, {r['wins']}/{len(r['configs'])} wins"
+    if name == "peers":
+        return _sections_peers.headline(d)
+    if name == "active_learning":
+        return _sections_active.headline(d)
     if name == "baseline":
         means = [
             f"{m['name']}: {m['summary']['mean']:.3f}"
@@ -83,6 +95,9 @@ RENDER: dict[str, Callable[[Result], str]] = {
     "baseline": baseline,
     "embed": embed,
     "quality": _sections_quality.quality,
+    "augmentation": _sections_quality.augmentation,
+    "active_learning": _sections_active.active_learning,
+    "peers": _sections_peers.peers,
 }
 
 

@@ -53,7 +53,7 @@ def write_study(folder: Path) -> Path:
             "fps": 10,
             "features": {"backbone": "pose"},
             "space": "tiny_space.yaml",
-            "cv": {"scheme": "group_kfold", "k": 3, "max_folds": 2},
+            "cv": {"scheme": "group_kfold", "k": 3, "max_folds": 2, "promote": 0},
             "sampler": {"name": "tpe", "n_startup_trials": 2},
             "pruner": {"name": "none"},
             "training": {"max_epochs": 1, "patience": 1},
