@@ -30,7 +30,13 @@ def _name(name: str, a: Result) -> str:
     if base is None:
         return name
     meta = a.get("meta") or {}
-    return f"{NAMES[base]} — earlier, shorter run ({meta.get('epochs', '?')} epochs)"
+    epochs = f"{meta.get('epochs', '?')} epochs"
+    if meta.get("likelihood_threshold") is not None:
+        return (
+            f"{NAMES[base]} except `likelihood_threshold: {meta['likelihood_threshold']}` "
+            f"(missing keypoints interpolated, not at (0, 0)), {epochs}"
+        )
+    return f"{NAMES[base]} — earlier, shorter run ({epochs})"
 
 
 def _row(name: str, a: Result, behaviours: list[str]) -> str:
@@ -129,7 +135,12 @@ of the arm's own process tree (one thread per library: `OMP_NUM_THREADS=1`,
   space and its settings (overlap 0, batch 32) — minus that one parameter. torch is the
   PyPI build (CUDA libraries, run on the CPU): PyPI's torchvision does not load with the CPU
   build (`operator torchvision::nms does not exist`) and the CPU wheel index does not
-  resolve here.
+  resolve here. Its `dlc_track` reader fills missing coordinates with 0 and its default
+  `likelihood_threshold: 0` keeps them there, so a missing keypoint is a point at the
+  image corner (15–78 % of the values per keypoint are missing in these files); the
+  `likelihood_threshold: 0.3` row (mbr-search's dataset setting) has them interpolated
+  instead. Its optimisation is not seeded (`optuna.create_study()` without a sampler
+  seed): repeated searches differ.
 - **SimBA-style random forest**: SimBA's two-animal feature recipe (its
   `feature_extractor_8bps_2_animals` battery plus the angle and cross distances of
   `feature_extractor_16bp`, mapped to 5 keypoints per rat; rolling median/mean/sum over

@@ -116,13 +116,20 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=8)
     parser.add_argument("--probe", action="store_true", help="1 epoch, time it, stop")
     parser.add_argument(
+        "--likelihood-threshold",
+        type=float,
+        default=None,
+        help="data/likelihood_threshold (its default 0 keeps missing keypoints at (0, 0))",
+    )
+    parser.add_argument("--tag", default="", help="suffix of the arm's folder name")
+    parser.add_argument(
         "--augment", type=int, default=10, help="run_prediction augment_n (its default: 10)"
     )
     args = parser.parse_args()
     from dlc2action.project import Project
 
     split = json.loads((args.work / "prep" / "split.json").read_text())
-    arm_dir = args.work / f"dlc2action_{args.mode}"
+    arm_dir = args.work / f"dlc2action_{args.mode}{args.tag}"
     root = arm_dir / "data"
     arm_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.process_time()
@@ -164,7 +171,12 @@ def main() -> int:
                 "behaviors": ["other", *BEHAVIOURS],
                 "default_agent_name": PAIR,
                 "fps": 1,  # the CSV gives frame numbers, not seconds
-            },
+            }
+            | (
+                {}
+                if args.likelihood_threshold is None
+                else {"likelihood_threshold": args.likelihood_threshold}
+            ),
             "general": {"exclusive": True, "interactive": True, "num_cpus": 1},
             "training": {
                 "partition_method": "file",
@@ -237,6 +249,7 @@ def main() -> int:
         "classes": t["classes"],
         "epochs": epochs,
         "augment_n": args.augment,
+        "likelihood_threshold": args.likelihood_threshold,
         "prep_cpu_seconds": round(prep_cpu, 1),
         "threshold_data": f"DLC2Action's validation videos {val} (held out of its training)",
     }
