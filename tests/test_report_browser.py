@@ -165,6 +165,7 @@ def test_full_report_draws_and_shows_the_numbers_of_study_and_results(
     assert set(drawn) == {
         "plot-pr-curves", "plot-confusion", "plot-postprocess", "plot-history",
         "plot-intermediate", "plot-importance", "plot-parallel",
+        "plot-importance-figure",  # permutation importance of the winner's feature groups
         *(f"plot-ethogram-{slug(v)}" for v in videos),
     }  # fmt: skip
     page = loaded.page
