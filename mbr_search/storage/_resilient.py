@@ -12,6 +12,7 @@ tried again at the next interval.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any
 
@@ -43,15 +44,27 @@ _TRANSIENT = (
 )
 
 
+#: SQLAlchemy's "(package.ErrorClass) " in front of a wrapped driver message
+_DRIVER_PREFIX = re.compile(r"^\([\w.]+\)\s*")
+
+
 def _is_transient(exc: BaseException) -> bool:
     text = str(exc).lower()
     return any(marker in text for marker in _TRANSIENT)
 
 
 def _first_line(exc: BaseException) -> str:
-    cause = getattr(exc, "orig", None) or exc.__cause__ or exc
+    """The driver's own first line: Optuna wraps SQLAlchemy, which wraps the DBAPI error
+    and prefixes it with "(psycopg2.OperationalError)"; users need only the message."""
+    cause: BaseException = exc
+    for _ in range(5):  # Optuna -> SQLAlchemy -> DBAPI, at most a few levels
+        inner = getattr(cause, "orig", None) or cause.__cause__
+        if not isinstance(inner, BaseException):
+            break
+        cause = inner
     lines = str(cause).strip().splitlines()
-    return redact_url(lines[0] if lines else type(exc).__name__)[:200]
+    first = _DRIVER_PREFIX.sub("", lines[0]) if lines else type(exc).__name__
+    return redact_url(first)[:200]
 
 
 class ResilientRDBStorage(RDBStorage):
