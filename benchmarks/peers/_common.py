@@ -15,7 +15,7 @@ FPS, SOURCE_FPS = 10, 30
 CV = {"scheme": "group_kfold", "k": 3}
 SEED = 0
 D2A_VENV = HERE / ".venv-dlc2action"
-RUN_ARMS = ("simba_rf", "dlc2action_default", "dlc2action_search")
+RUN_ARMS = ("simba_rf", "hgb_baseline", "dlc2action_default", "dlc2action_search")
 #: quality-benchmark arms read, not re-run: (quality arm, model key in its results.json)
 MBR_ARMS = {
     "mbr_auto_pose_ensemble": ("auto_pose", "selected_ensemble"),

@@ -8,10 +8,10 @@ social / nonsocial / aggression, scored on the same 10 fps frames (every 3rd of 
 - ``dlc2action_search``: DLC2Action's own Optuna search (``run_default_hyperparameter_search``)
   at mbr-search's trial budget, then one episode with the best parameters;
 - ``simba_rf``: SimBA's two-animal feature recipe + scikit-learn random forest (``simba_rf.py``);
-- ``mbr_*`` and ``hgb_baseline``: not re-run; their per-frame test (and out-of-fold)
-  probabilities are read from the quality benchmark's ``mbr-search evaluate`` folders
-  (``--quality-work``/eval/ARM), or, where absent, their numbers are copied from
-  ``benchmarks/results/quality.json`` and marked as scored by a different scorer.
+- ``hgb_baseline``: the lab's gradient-boosting script (``quality.py``'s recipe) on these
+  10 fps frames, with out-of-fold probabilities from the same folds (``hgb_baseline.py``);
+- ``mbr_*``: not re-run; their per-frame test (and out-of-fold) probabilities are read from
+  the quality benchmark's ``mbr-search evaluate`` folders (``--quality-work``/eval/ARM).
 
 One scorer (scikit-learn) for every arm: pooled PR-AUC over the 5 test videos, F1 at the
 threshold that maximises F1 on the arm's out-of-fold training-video predictions, and
@@ -142,6 +142,8 @@ def run_arm(arm: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
     if arm == "simba_rf":
         cmd = [sys.executable, str(here / "simba_rf.py"), "--work", str(work)]
         cmd += ["--trees", str(args.trees)]
+    elif arm == "hgb_baseline":
+        cmd = [sys.executable, str(here / "hgb_baseline.py"), "--work", str(work)]
     else:
         python = D2A_VENV / "bin" / "python"
         if not python.is_file():
@@ -259,7 +261,8 @@ def main() -> int:
         arms[arm] = m
     for name in MBR_ARMS:
         arms[name] = mbr_arm(name, args.quality_work, truth, quality)
-    arms["hgb_baseline"] = baseline_arm(quality)
+    if arms["hgb_baseline"].get("mean_pr_auc") is None:
+        arms["hgb_baseline"] = baseline_arm(quality)  # not run here: quality.json's numbers
     report |= {
         "split": {"train": split["train"], "test": split["test"], "folds": split["folds"]},
         "frames_10fps": split["frames_10fps"],
@@ -267,6 +270,7 @@ def main() -> int:
         "setup_command": "bash benchmarks/peers/setup.sh",
         "arm_commands": [
             f"{_bench.PYTHON} benchmarks/peers/run.py --arms simba_rf --trees {args.trees}",
+            f"{_bench.PYTHON} benchmarks/peers/run.py --arms hgb_baseline",
             f"{_bench.PYTHON} benchmarks/peers/run.py --arms dlc2action_default "
             f"--epochs {args.epochs} --augment {args.augment}",
             f"{_bench.PYTHON} benchmarks/peers/run.py --arms dlc2action_search "
