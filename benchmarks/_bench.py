@@ -293,11 +293,13 @@ def search(
     n_trials: int,
     stop: Callable[[list[dict[str, Any]]], bool] | None = None,
     enqueue: Sequence[dict[str, Any]] = (),
+    reuse: Any | None = None,
 ) -> list[dict[str, Any]]:
     """Up to ``n_trials`` trials of the package's ``Objective`` with the study's own sampler
     and pruner (``build_sampler``, ``build_pruner``) in an in-memory Optuna study; per
     trial: state, value, params, fold scores, epochs run, CPU and wall seconds (also
-    cumulative). ``stop(rows)`` is asked after every trial."""
+    cumulative). ``stop(rows)`` is asked after every trial; ``reuse`` (``training.reuse``)
+    replaces the objective's default sharing of models and sequences across trials."""
     import optuna
 
     from mbr_search.errors import TrialFailed
@@ -313,7 +315,7 @@ def search(
     for params in enqueue:
         study.enqueue_trial(params)
     count = EpochCount()
-    objective = Objective(study_cfg, videos, folds, on_epoch=count)
+    objective = Objective(study_cfg, videos, folds, on_epoch=count, reuse=reuse)
     rows: list[dict[str, Any]] = []
     cpu0, wall0 = time.process_time(), time.perf_counter()
     last = {"epochs": 0, "cpu": 0.0, "wall": 0.0}
@@ -328,6 +330,7 @@ def search(
                 "value": frozen.value,
                 "params": rec.params,
                 "folds_run": len(rec.fold_scores),
+                "pruned_at": rec.pruned_at,
                 "fold_scores": rec.fold_scores,
                 "epochs": count.epochs - last["epochs"],
                 "cpu_seconds": round(cpu - last["cpu"], 2),

@@ -1,267 +1,220 @@
-"""Benchmark: the thesis' exhaustive LSTM grid versus TPE with fold pruning.
+"""Benchmark: the thesis' full 81-point LSTM grid against TPE and random search with the
+multi-fidelity pruner, and TPE without pruning, on real rat pose features.
 
-For each data set, in one run: the (reduced) thesis LSTM grid is run exhaustively with
-GridSampler and no pruning, as the thesis did (binary model per behaviour, dropout 0.5,
-Adam 1e-3); then TPE with median pruning after every fold searches the (equally reduced)
-Bayesian space ``lstm_bayes``, once per seed, until a complete trial reaches TOLERANCE of the
-grid's best cross-validation score, or until it has spent CAP of the grid's epochs. Both are
-the package's ``Objective`` with the study's own sampler and pruner; compute is counted in
-training epochs (the objective's ``on_epoch`` callback) and CPU seconds of the process.
+- **Grid** (the thesis protocol): seq_len {300, 600, 1650} x lstm_layers {1, 2, 3} x
+  lstm_units {64, 128, 256} (halving per layer) x batch_size {8, 16, 32}, dropout 0.5,
+  Adam 1e-3, every point run with GridSampler and no pruning. Reductions, to fit 2 cores:
+  the first 3 training videos (leave-one-video-out: 3 folds), their first 3,300 frames at
+  10 fps (5.5 min, two seq_len 1650 sequences), at most 6 epochs (patience 3), and one
+  multi-label model per trial instead of one binary model per behaviour.
+  It runs in 9 chunks (one GridSampler per seq_len x layers, 9 points each), each a part
+  file in ``--work``, so a killed run resumes at the chunk it was in.
+- **Arms**, each over the same 81 points (categorical) on the same folds and data, 3 seeds:
+  ``tpe_mf`` (TPE + hyperband over epochs of the first fold then folds), ``tpe_mf_value``
+  (the same, pruned trials completed by value), ``random_mf`` (random + hyperband) and
+  ``tpe_none`` (TPE, no pruning). An arm stops when a complete all-fold trial reaches
+  TOLERANCE of the grid's best, or when it has spent CAP of the grid's CPU seconds.
+- **Reuse**: 6 configurations (2 architectures x 3 batch sizes) run twice, sharing compiled
+  models and sequences across trials (the default) and sharing nothing.
 
-    .venv/bin/python benchmarks/search_efficiency.py [--datasets rat,synthetic] [--seeds 0,1,2]
+Everything is the package's ``Objective`` with the study's own sampler and pruner; epochs
+come from its ``on_epoch`` callback and CPU seconds from the process (one thread per
+process: run parts side by side on the 2 cores with ``--parts``).
+
+    .venv/bin/python benchmarks/search_efficiency.py [--parts grid,arms,reuse] [--work DIR]
+        [--videos 3] [--frames 3300] [--epochs 6] [--seeds 0,1,2]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
 import os
-import tempfile
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
-import _bench
-import rat_dataset
+for _var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-#: "reached" = a complete TPE trial scores at least this fraction of the grid's best
+import _bench  # noqa: E402  (after the thread settings: TensorFlow reads them once)
+import rat_dataset  # noqa: E402
+from _search_parts import assemble, best_so_far, plot  # noqa: E402
+
+GRID = {
+    "seq_len": [300, 600, 1650],
+    "lstm_layers": [1, 2, 3],
+    "lstm_units": [64, 128, 256],
+    "batch_size": [8, 16, 32],
+}
+#: one multi-label model per trial, not the thesis' binary model per behaviour: a third of
+#: the compute, which is what lets the whole grid and 12 arm runs fit (stated in the doc)
+FIXED = {"dropout": 0.5, "learning_rate": 0.001, "multi_label": True}
+TPE = {"name": "tpe", "n_startup_trials": 8, "multivariate": True}
+ARMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "tpe_mf": (TPE, {"name": "hyperband"}),
+    "tpe_mf_value": (TPE, {"name": "hyperband", "pruned_as": "value"}),
+    "random_mf": ({"name": "random"}, {"name": "hyperband"}),
+    "tpe_none": (TPE, {"name": "none"}),
+}
+#: "reached" = a complete all-fold trial scores at least this fraction of the grid's best
 TOLERANCE = 0.99
-#: TPE stops when reached, or once its epochs reach this fraction of the grid's epochs
+#: an arm stops once it has spent this fraction of the grid's CPU seconds
 CAP = 0.5
-TARGET = 0.20
-CONFIG: dict[str, Any] = {
-    "max_epochs": 8,
-    "patience": 3,
-    "grid": {
-        "seq_len": [150, 300],
-        "lstm_layers": [1, 2],
-        "lstm_units": [16, 64],
-        "batch_size": [8, 32],
-    },
-    "grid_fixed": {"dropout": 0.5, "learning_rate": 0.001, "multi_label": False},
-    "bayes": {
-        "seq_len": {"type": "categorical", "choices": [75, 150, 300]},
-        "lstm_layers": {"type": "int", "low": 1, "high": 2},
-        "lstm_units": {"type": "int", "low": 8, "high": 64, "log": True},
-        "batch_size": {"type": "categorical", "choices": [8, 16, 32]},
-        "learning_rate": {"type": "float", "low": 1.0e-4, "high": 1.0e-2, "log": True},
-        "dropout": {"type": "float", "low": 0.0, "high": 0.6},
-        "bidirectional": {"type": "categorical", "choices": [False, True]},
-        "multi_label": {"type": "categorical", "choices": [True, False]},
-    },
-    "tpe_sampler": {"name": "tpe", "n_startup_trials": 8, "multivariate": True},
-    "tpe_pruner": {"name": "median", "n_startup_trials": 4, "n_warmup_steps": 0},
-    "synthetic": {"videos": 17, "frames": 600, "k": 4},
-    "rat": {"train_videos": 5, "frames": 1500},
-    "max_tpe_trials": 80,
-}
-#: --quick: a smoke test of the script (minutes), not a measurement
-QUICK = {
-    "max_epochs": 1,
-    "patience": 1,
-    "grid": {"seq_len": [150], "lstm_layers": [1], "lstm_units": [8, 16], "batch_size": [16]},
-    "synthetic": {"videos": 5, "frames": 150, "k": 2},
-    "rat": {"train_videos": 3, "frames": 300},
-    "max_tpe_trials": 2,
-}
-THESIS_GRID = (
-    "seq_len {300, 600, 1650} x lstm_layers {1, 2, 3} x lstm_units {64, 128, 256} "
-    "x batch_size {8, 16, 32} (81)"
-)
+REUSE_CONFIGS = [
+    {"seq_len": 300, "lstm_layers": 2, "lstm_units": u, "batch_size": b}
+    for u in (64, 128)
+    for b in (8, 16, 32)
+]
 
 
-def prepare(name: str, cfg: dict[str, Any], tmp: Path) -> dict[str, Any]:
-    """Manifest, features, CV and trimming of one data set."""
-    cache = tmp / "cache"
-    if name == "synthetic":
-        s = cfg["synthetic"]
-        manifest = _bench.demo_embedded(
-            tmp / "demo", cache, videos=s["videos"], frames=s["frames"], home=tmp / "home"
-        )
-        return {
-            "manifest": manifest,
-            "cache": cache,
-            "keep": None,
-            "frames": None,
-            "features": {"backbone": "resnet50v2", "weights": "none"},
-            "behaviours": ["grooming", "mid_rearing", "wall_rearing"],
-            "cv": {"scheme": "group_kfold", "k": s["k"]},
-            "scale": f"{s['videos']} synthetic videos (mbr-search demo-data) x "
-            f"{s['frames']} frames, ResNet50V2 embeddings (random weights, 2,048-d) at 10 fps;"
-            f" CV: {s['k']} folds grouped by video over the training videos",
-        }
-    s = cfg["rat"]
-    return {
-        "manifest": rat_dataset.build_rat_dataset(tmp / "rat"),
-        "cache": cache,
-        "keep": s["train_videos"],
-        "frames": s["frames"],
-        "features": {"backbone": "pose"},
-        "behaviours": ["social", "nonsocial", "aggression"],
-        "cv": {"scheme": "leave_one_video_out"},
-        "scale": f"real rat pairs, pose features (94-d); the first {s['train_videos']} "
-        f"training videos of the 15 (by number), first {s['frames']} frames each at 10 fps "
-        f"({s['frames'] / 600:g} min); leave-one-video-out ({s['train_videos']} folds)",
-    }
+def chunks() -> list[tuple[int, int]]:
+    return list(itertools.product(GRID["seq_len"], GRID["lstm_layers"]))
 
 
-def study(
-    tmp: Path, data: dict, cfg: dict, space: dict, sampler: dict, pruner: dict, seed: int
-) -> Any:
+def space(name: str, values: dict[str, list[int]]) -> dict[str, Any]:
+    params = {k: {"type": "categorical", "choices": v} for k, v in values.items()}
+    return {"name": name, "model": "lstm", "fixed": FIXED, "params": params}
+
+
+def study(args: argparse.Namespace, sp: dict, sampler: dict, pruner: dict, seed: int) -> Any:
     from mbr_search.config.study import load_study
 
-    tag = f"{space['name']}_{seed}"
-    _bench.write_yaml(tmp / f"{space['name']}.yaml", space)
+    folder = args.work / "studies"
+    _bench.write_yaml(folder / f"{sp['name']}.yaml", sp)
     path = _bench.write_yaml(
-        tmp / f"study_{tag}.yaml",
+        folder / f"study_{sp['name']}_{sampler['name']}_{seed}.yaml",
         {
             "name": "bench_search_efficiency",
-            "dataset": str(data["manifest"]),
-            "behaviours": data["behaviours"],
+            "dataset": str(rat_dataset.build_rat_dataset(args.work / "rat")),
+            "behaviours": list(rat_dataset.BEHAVIOURS),
             "fps": 10,
-            "features": data["features"],
-            "space": f"{space['name']}.yaml",
-            "cv": data["cv"],
+            "features": {"backbone": "pose"},
+            "space": f"{sp['name']}.yaml",
+            "cv": {"scheme": "leave_one_video_out"},
             "sampler": sampler,
             "pruner": pruner,
             "seed": seed,
-            "training": {"max_epochs": cfg["max_epochs"], "patience": cfg["patience"]},
+            "training": {"max_epochs": args.epochs, "patience": args.patience},
         },
     )
-    return load_study(str(path), cache_dir=data["cache"])
+    return load_study(str(path), cache_dir=args.work / "cache")
 
 
-def tpe_row(tpe: list[dict], grid: dict[str, Any], seed: int, threshold: float) -> dict:
-    hit = next((r for r in tpe if r["state"] == "COMPLETE" and r["value"] >= threshold), None)
-    top = _bench.best(tpe)
-    return {
-        "seed": seed,
-        "grid_best": grid["best"],
-        "grid_epochs": grid["epochs"],
-        "grid_seconds": grid["cpu_seconds"],
-        "reached": hit is not None,
-        "tpe_epochs_to_reach": hit["cum_epochs"] if hit else None,
-        "tpe_seconds_to_reach": hit["cum_cpu_seconds"] if hit else None,
-        "ratio_epochs": round(hit["cum_epochs"] / grid["epochs"], 3) if hit else None,
-        "ratio_seconds": round(hit["cum_cpu_seconds"] / grid["cpu_seconds"], 3) if hit else None,
-        "tpe_trials_to_reach": tpe.index(hit) + 1 if hit else None,
-        "tpe_trials_run": len(tpe),
-        "tpe_pruned": sum(r["state"] == "PRUNED" for r in tpe),
-        "tpe_epochs_spent": tpe[-1]["cum_epochs"] if tpe else 0,
-        "tpe_seconds_spent": tpe[-1]["cum_cpu_seconds"] if tpe else 0.0,
-        "tpe_best": round(top["value"], 4) if top else None,
-        "tpe_trials": tpe,
-    }
-
-
-def bench_dataset(name: str, cfg: dict[str, Any], seeds: list[int], tmp: Path) -> dict:
+def data(args: argparse.Namespace, cfg: Any) -> tuple[list[Any], list[Any]]:
     from mbr_search.features.store import load_split
     from mbr_search.search.folds import make_folds
 
-    t0, load0 = time.perf_counter(), round(os.getloadavg()[0], 2)
-    data = prepare(name, cfg, tmp)
-    grid_space = {
-        "name": "lstm_grid_reduced",
-        "model": "lstm",
-        "fixed": cfg["grid_fixed"],
-        "params": {k: {"type": "categorical", "choices": v} for k, v in cfg["grid"].items()},
-    }
-    bayes_space = {"name": "lstm_bayes_reduced", "model": "lstm", "params": cfg["bayes"]}
-    grid_cfg = study(tmp, data, cfg, grid_space, {"name": "grid"}, {"name": "none"}, 0)
-    videos = load_split(grid_cfg, "train")[: data["keep"]]
-    videos = _bench.trim(videos, data["frames"])
-    # The same folds for every search (group_kfold's shuffle depends on the seed: fix it).
-    folds = make_folds([v.id for v in videos], grid_cfg.cv, 0)
-    n_grid = grid_cfg.space.grid_size()
-    print(f"[{name}] {data['scale']}; grid of {n_grid}", flush=True)
-    rows = _bench.search(grid_cfg, videos, folds, n_trials=n_grid)
-    top = _bench.best(rows)
-    assert top is not None, "no complete grid trial"
-    grid = {
-        "best": round(top["value"], 4),
-        "best_params": top["params"],
-        "epochs": rows[-1]["cum_epochs"],
-        "cpu_seconds": rows[-1]["cum_cpu_seconds"],
-        "wall_seconds": rows[-1]["cum_wall_seconds"],
-        "trials": rows,
-    }
-    threshold = TOLERANCE * top["value"]
-
-    def stop(tpe: list[dict[str, Any]]) -> bool:
-        r = tpe[-1]
-        reached = r["state"] == "COMPLETE" and r["value"] >= threshold
-        return reached or r["cum_epochs"] >= CAP * grid["epochs"]
-
-    per_seed = []
-    for seed in seeds:
-        print(f"[{name}] TPE seed {seed}", flush=True)
-        tpe_cfg = study(tmp, data, cfg, bayes_space, cfg["tpe_sampler"], cfg["tpe_pruner"], seed)
-        tpe = _bench.search(tpe_cfg, videos, folds, n_trials=cfg["max_tpe_trials"], stop=stop)
-        per_seed.append(tpe_row(tpe, grid, seed, threshold))
-    return {
-        "dataset": name,
-        "scale": data["scale"],
-        "folds": len(folds),
-        "videos": [v.id for v in videos],
-        "grid_configurations": n_grid,
-        "grid": grid,
-        "seeds": per_seed,
-        "date": _bench.now(),
-        "load_average_start": load0,
-        "load_average_end": round(os.getloadavg()[0], 2),
-        "wall_seconds": round(time.perf_counter() - t0, 1),
-    }
+    videos = _bench.trim(load_split(cfg, "train")[: args.videos], args.frames)
+    return videos, make_folds([v.id for v in videos], cfg.cv, 0)
 
 
-def target(datasets: list[dict[str, Any]]) -> dict[str, Any]:
-    rows = [r for ds in datasets for r in ds.get("seeds", [])]
-    reached = [r for r in rows if r["reached"]]
-    met = [r for r in reached if max(r["ratio_epochs"], r["ratio_seconds"]) <= TARGET]
-    verdict = f"Met in {len(met)} of {len(rows)} (data set, seed) runs, in epochs and in CPU s."
-    if reached:
-        ep = [r["ratio_epochs"] for r in reached]
-        cpu = [r["ratio_seconds"] for r in reached]
-        verdict += (
-            f" TPE reached the grid's best in {len(reached)} of {len(rows)} runs, after "
-            f"{min(ep):.0%}-{max(ep):.0%} of the grid's epochs and {min(cpu):.0%}-"
-            f"{max(cpu):.0%} of its CPU seconds."
-        )
-    return {
-        "statement": f"TPE + fold pruning reaches {TOLERANCE:.0%} of the grid's best CV "
-        f"score with <= {TARGET:.0%} of the grid's compute",
-        "value": TARGET,
-        "met": bool(rows) and len(met) == len(rows),
-        "met_runs": f"{len(met)}/{len(rows)}",
-        "verdict": verdict,
-    }
+def write_part(args: argparse.Namespace, name: str, part: dict[str, Any]) -> None:
+    from mbr_search.features.cache import write_text_atomic
+
+    part |= {"part": name, "date": _bench.now(), "code": _bench.git_code()}
+    path = args.work / "parts" / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(path, json.dumps(part, indent=1, default=_bench._jsonable) + "\n")
+    print(f"[{name}] written", flush=True)
+
+
+def read_parts(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    folder = args.work / "parts"
+    files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    return {p.stem: json.loads(p.read_text()) for p in files}
+
+
+def run_grid_chunk(args: argparse.Namespace, seq_len: int, layers: int) -> None:
+    values = {**GRID, "seq_len": [seq_len], "lstm_layers": [layers]}
+    cfg = study(args, space(f"grid_{seq_len}_{layers}", values), {"name": "grid"},
+                {"name": "none"}, 0)  # fmt: skip
+    videos, folds = data(args, cfg)
+    print(f"[grid] seq_len {seq_len}, {layers} layer(s): 9 points", flush=True)
+    rows = _bench.search(cfg, videos, folds, n_trials=cfg.space.grid_size())
+    write_part(args, f"grid_{seq_len}_{layers}", {"rows": rows, "folds": len(folds)})
+
+
+def run_arm(args: argparse.Namespace, arm: str, seed: int, grid: dict[str, Any]) -> None:
+    sampler, pruner = ARMS[arm]
+    cfg = study(args, space("thesis_grid", GRID), sampler, pruner, seed)
+    videos, folds = data(args, cfg)
+    threshold, cap = TOLERANCE * grid["best"], CAP * grid["cpu_seconds"]
+
+    def stop(rows: list[dict[str, Any]]) -> bool:
+        r = rows[-1]
+        full = r["state"] == "COMPLETE" and r["folds_run"] == len(folds) and not r["pruned_at"]
+        return (full and r["value"] >= threshold) or r["cum_cpu_seconds"] >= cap
+
+    print(f"[{arm}] seed {seed}: to {threshold:.4f} or {cap:.0f} cpu-s", flush=True)
+    rows = _bench.search(cfg, videos, folds, n_trials=200, stop=stop)
+    write_part(args, f"{arm}_{seed}", {"rows": rows, "threshold": threshold, "cap": cap})
+
+
+def run_reuse(args: argparse.Namespace) -> None:
+    from mbr_search.training.reuse import Reuse
+
+    out: dict[str, Any] = {}
+    for name, reuse in (("shared", Reuse()), ("nothing", Reuse.nothing())):
+        cfg = study(args, space("thesis_grid", GRID), {"name": "random"}, {"name": "none"}, 0)
+        videos, folds = data(args, cfg)
+        rows = _bench.search(cfg, videos, folds, n_trials=len(REUSE_CONFIGS),
+                             enqueue=REUSE_CONFIGS, reuse=reuse)  # fmt: skip
+        out[name] = {
+            "rows": rows,
+            "models_built": reuse.models.built,
+            "models_reused": reuse.models.reused,
+            "sequence_hits": reuse.sequences.hits,
+            "sequence_misses": reuse.sequences.misses,
+        }
+    write_part(args, "reuse", out)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", default="rat,synthetic", help="rat,synthetic")
-    parser.add_argument("--seeds", default="0,1,2", help="TPE seeds")
-    parser.add_argument("--quick", action="store_true", help="smoke test (not a measurement)")
+    what = "grid, grid_SEQ_LAYERS, arms, ARM, ARM_SEED, reuse; '' only assembles"
+    parser.add_argument("--parts", default="grid,arms,reuse", help=what)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/mbr-bench-se"))
+    parser.add_argument("--videos", type=int, default=3, help="first N training videos")
+    parser.add_argument("--frames", type=int, default=3300, help="first N 10 fps frames")
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--patience", type=int, default=3)
+    parser.add_argument("--seeds", default="0,1,2")
     args = parser.parse_args()
-    seeds = [int(s) for s in args.seeds.split(",")]
-    cfg = {**CONFIG, **QUICK, "quick": True} if args.quick else CONFIG
+    if not rat_dataset.available():
+        print(rat_dataset.skip_message(), file=sys.stderr)
+        return 0
     started = time.perf_counter()
-    report = _bench.header(
-        "search_efficiency",
-        **cfg,
-        seeds=seeds,
-        tolerance=TOLERANCE,
-        cap=CAP,
-        thesis_grid=THESIS_GRID,
-    )
-    datasets = []
-    with tempfile.TemporaryDirectory(prefix="mbr-bench-se-") as tmp:
-        for name in args.datasets.split(","):
-            if name == "rat" and not rat_dataset.available():
-                datasets.append({"dataset": name, "skipped": rat_dataset.skip_message()})
-                continue
-            datasets.append(bench_dataset(name, cfg, seeds, Path(tmp) / name))
-    report["datasets"] = datasets
-    report["target"] = target(datasets)
-    print(report["target"]["verdict"])
+    seeds = [int(s) for s in args.seeds.split(",")]
+    wanted = [p.strip() for p in args.parts.split(",") if p.strip()]
+    done = read_parts(args)
+    for seq_len, layers in chunks():
+        name = f"grid_{seq_len}_{layers}"
+        if name not in done and ("grid" in wanted or name in wanted):
+            run_grid_chunk(args, seq_len, layers)
+    if "reuse" in wanted and "reuse" not in done:
+        run_reuse(args)
+    for arm, seed in itertools.product(ARMS, seeds):
+        name = f"{arm}_{seed}"
+        if name in done or not ({"arms", arm, name} & set(wanted)):
+            continue
+        grid = assemble(read_parts(args), ARMS, seeds, TOLERANCE)["grid"]
+        if grid is None:
+            print(f"[{name}] needs every grid chunk first", file=sys.stderr)
+            return 1
+        run_arm(args, arm, seed, grid)
+    settings = {
+        "videos": args.videos, "frames": args.frames, "max_epochs": args.epochs,
+        "patience": args.patience, "seeds": seeds, "grid": GRID, "fixed": FIXED,
+        "arms": {a: {"sampler": s, "pruner": p} for a, (s, p) in ARMS.items()},
+        "tolerance": TOLERANCE, "cap": CAP, "work": str(args.work),
+    }  # fmt: skip
+    report = _bench.header("search_efficiency", **settings)
+    report |= assemble(read_parts(args), ARMS, seeds, TOLERANCE)
+    if report["grid"] is not None:
+        report["plot"] = plot(best_so_far(report), _bench.ROOT / "docs" / "search_efficiency.html")
     _bench.write_result(report, started)
     return 0
 

@@ -51,6 +51,26 @@ def test_a_trial_is_pruned_inside_its_first_fold(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_a_trial_pruned_by_value_completes_with_its_partial_mean(tmp_path: Path) -> None:
+    objective = _objective(
+        tmp_path,
+        **{"pruner.name": "median", "pruner.pruned_as": "value", "training.max_epochs": 2},
+    )
+    study = optuna.create_study(
+        direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=1.01)
+    )
+    study.optimize(objective, n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == optuna.trial.TrialState.COMPLETE
+    record = TrialRecord.from_trial(trial)
+    assert record.pruned_at == "after fold 0"
+    assert list(record.fold_scores) == ["0"]  # stopped after its first of two folds
+    scores = [v for v in record.fold_scores["0"].values() if v is not None]
+    assert trial.value == pytest.approx(sum(scores) / len(scores))
+    assert trial.value == trial.intermediate_values[0]
+
+
+@pytest.mark.slow
 def test_epoch_then_fold_steps_of_a_complete_trial(tmp_path: Path) -> None:
     objective = _objective(
         tmp_path,

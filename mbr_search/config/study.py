@@ -30,6 +30,9 @@ from mbr_search.errors import ConfigError
 CV_SCHEMES = ("leave_one_video_out", "group_kfold")
 SAMPLERS = ("auto", "grid", "tpe", "random")
 PRUNERS = ("median", "wilcoxon", "hyperband", "successive_halving", "none")
+#: what a pruned trial becomes: Optuna's PRUNED state, or COMPLETE with the mean of the
+#: folds it finished (Optuna's WilcoxonPruner recipe, so that TPE learns from near-misses)
+PRUNED_AS = ("pruned", "value")
 POSE_BACKBONE = "pose"
 
 
@@ -64,6 +67,7 @@ class PrunerConfig:
     n_startup_trials: int = 4
     n_warmup_steps: int = 1
     p_threshold: float = 0.1
+    pruned_as: str = "pruned"
 
 
 @dataclass(frozen=True)
@@ -366,6 +370,7 @@ def _pruner(sec: Section) -> PrunerConfig:
         n_startup_trials=sec.integer("n_startup_trials", 4, minimum=0),
         n_warmup_steps=sec.integer("n_warmup_steps", 1, minimum=0),
         p_threshold=sec.number("p_threshold", 0.1, 0.0, 1.0),
+        pruned_as=sec.text("pruned_as", "pruned", choices=PRUNED_AS),
     )
     sec.finish()
     return pruner

@@ -15,8 +15,11 @@ from mbr_search.models import get_family
 from mbr_search.models._params import SequenceParams
 
 
-def build_model(params: SequenceParams, *, n_features: int, n_outputs: int) -> Any:
-    """A compiled Keras model mapping (batch, time, features) to (batch, time, n_outputs)."""
+def build_model(
+    params: SequenceParams, *, n_features: int, n_outputs: int, compile: bool = True
+) -> Any:
+    """A compiled Keras model mapping (batch, time, features) to (batch, time, n_outputs);
+    ``compile=False`` only builds it (its initial state, for restarting a pooled model)."""
     import keras
 
     # Imported for their registration with Keras' serialiser (loading saved models).
@@ -33,6 +36,8 @@ def build_model(params: SequenceParams, *, n_features: int, n_outputs: int) -> A
     net = keras.Model(inputs, outputs, name=f"{family.name}_classifier")
     if family.finish is not None:
         family.finish(net, params)
+    if not compile:
+        return net
     net.compile(
         optimizer=keras.optimizers.Adam(learning_rate=params.learning_rate),
         loss=weighted_bce,
@@ -60,3 +65,10 @@ class Resettable:
             if var is keep or var.name == "learning_rate":
                 continue
             var.assign(ops.zeros(var.shape, dtype=var.dtype))
+
+    def restart(self, learning_rate: float) -> None:
+        """Take the current weights as the initial ones (a pooled model given a new trial's
+        state, ``training/reuse.py``), zero the optimizer and set its learning rate."""
+        self._initial = [np.array(w) for w in self.net.get_weights()]
+        self.reset()
+        self.net.optimizer.learning_rate.assign(learning_rate)

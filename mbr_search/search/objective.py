@@ -32,6 +32,7 @@ from mbr_search.search.record import Skip, TrialRecord
 from mbr_search.search.rungs import BestSoFar, StepAxis
 from mbr_search.search.views import FeatureViews, View
 from mbr_search.training.fit import EpochCallback
+from mbr_search.training.reuse import Reuse
 from mbr_search.training.scores import pr_auc
 from mbr_search.training.seeds import fold_seed, trial_seed
 from mbr_search.training.trainers import FoldLimits, Trainer, trainer_for
@@ -60,6 +61,16 @@ class _Progress:
         )  # fmt: skip
 
 
+class _PrunedByValue(optuna.TrialPruned):
+    """The pruner said stop, and the study records pruned trials by value: the trial ends
+    COMPLETE with the mean of the folds it finished (or, stopped inside its first fold, the
+    value it last reported)."""
+
+    def __init__(self, where: str, value: float) -> None:
+        super().__init__(f"pruned by value {where}")
+        self.where, self.value = where, value
+
+
 class Objective:
     """Callable objective bound to one study's training data and folds."""
 
@@ -74,8 +85,12 @@ class Objective:
         on_fold: Callable[[int, int], None] | None = None,
         on_epoch: EpochCallback | None = None,
         prune: bool = True,
+        reuse: Reuse | None = None,
     ) -> None:
         self.study = study
+        #: compiled models and cut sequences shared by this process's trials; a rebuild
+        #: gives the same scores (training/reuse.py), so sharing is the default
+        self.reuse = reuse if reuse is not None else Reuse()
         #: False for promoted trials: a configuration re-run on all folds is never pruned
         self.prune = prune
         self.axis = StepAxis.for_pruner(study.pruner.name, study.training.max_epochs)
@@ -102,8 +117,9 @@ class Objective:
             seed = trial_seed(self.study.seed, trial.number)
             augment = view.augmenter.copies if view.augmenter is not None else None
             trainer = trainer_for(
-                params, self.study.behaviours, n_features=view.dim, seed=seed, augment=augment
-            )
+                params, self.study.behaviours, n_features=view.dim, seed=seed,
+                augment=augment, reuse=self.reuse,
+            )  # fmt: skip
             trainer.prepare()
             return self._run(trial, params, trainer, view)
         except TrialFailed as exc:
@@ -135,14 +151,20 @@ class Objective:
 
     def _run(self, trial: optuna.Trial, params: Params, trainer: Trainer, view: View) -> float:
         progress = _Progress(time.perf_counter())
-        for position, fold in enumerate(self.folds):
-            on_epoch = self._epoch_reports(trial, position, fold)
-            fold_scores = self._fold(trial.number, fold, trainer, progress, view, on_epoch)
-            for key, value in progress.as_record(trial.number, params).progress_json().items():
-                trial.set_user_attr(key, value)
-            if self.on_fold is not None:
-                self.on_fold(fold.index, len(self.folds))
-            self._report(trial, fold, fold_scores, progress)
+        try:
+            for position, fold in enumerate(self.folds):
+                on_epoch = self._epoch_reports(trial, position, fold)
+                fold_scores = self._fold(trial.number, fold, trainer, progress, view, on_epoch)
+                for key, value in progress.as_record(trial.number, params).progress_json().items():
+                    trial.set_user_attr(key, value)
+                if self.on_fold is not None:
+                    self.on_fold(fold.index, len(self.folds))
+                self._report(trial, fold, fold_scores, progress)
+        except _PrunedByValue as stop:
+            # A complete trial with a partial value: fidelity ranking (search/fidelity.py)
+            # keeps it below every trial scored on all folds.
+            trial.set_user_attr(record.PRUNED_AT, stop.where)
+            return float(np.mean(progress.scores)) if progress.scores else stop.value
         if not progress.scores:
             raise TrialFailed(
                 "no fold had a positive frame of any behaviour in its validation videos"
@@ -168,7 +190,7 @@ class Objective:
                 return
             trial.report(value, step=step)
             if trial.should_prune():
-                raise optuna.TrialPruned(f"pruned at epoch {epoch} of fold {fold.index}")
+                raise self._pruned(f"epoch {epoch} of fold {fold.index}", value)
 
         return report
 
@@ -231,13 +253,19 @@ class Objective:
         if not progress.scores or not self.prune:
             return
         defined = [s for s in scores.values() if s is not None]
+        value = float(np.mean(progress.scores))
         if self.study.pruner.name == "wilcoxon":
             if defined:
                 trial.report(float(np.mean(defined)), step=fold.index)
         else:
-            trial.report(float(np.mean(progress.scores)), step=self.axis.fold_step(fold.index))
+            trial.report(value, step=self.axis.fold_step(fold.index))
         if trial.should_prune():
-            raise optuna.TrialPruned(f"pruned after fold {fold.index}")
+            raise self._pruned(f"after fold {fold.index}", value)
+
+    def _pruned(self, where: str, value: float) -> optuna.TrialPruned:
+        if self.study.pruner.pruned_as == "value":
+            return _PrunedByValue(where, value)
+        return optuna.TrialPruned(f"pruned {where}")
 
     def _save_oof(self, trial: optuna.Trial, oof: dict[str, np.ndarray]) -> None:
         """Out-of-fold validation probabilities, for thresholds and post-processing later."""

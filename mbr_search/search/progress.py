@@ -8,6 +8,8 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
+from mbr_search.search.record import PRUNED_AT
+
 
 def counts(study: optuna.Study) -> dict[str, int]:
     """Number of trials per state name (COMPLETE, PRUNED, FAIL, RUNNING, WAITING)."""
@@ -24,7 +26,8 @@ def finished(study: optuna.Study) -> int:
 
 def best_value(study: optuna.Study) -> float | None:
     done = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
-    values = [t.value for t in done if t.value is not None]
+    # a trial pruned by value holds a partial mean, not a result (pruner.pruned_as)
+    values = [t.value for t in done if t.value is not None and PRUNED_AT not in t.user_attrs]
     return max(values) if values else None
 
 

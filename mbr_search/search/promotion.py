@@ -32,13 +32,17 @@ def promoted_from(trial: Any) -> int | None:
 
 
 def candidates(trials: Sequence[Any], cfg: StudyConfig, total_folds: int) -> list[Any]:
-    """The best ``cv.promote`` complete quick-look trials that no trial promotes yet."""
+    """The best ``cv.promote`` complete quick-look trials that no trial promotes yet (never
+    a trial pruned by value)."""
     import optuna
 
     done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    records = {t.number: TrialRecord.from_trial(t) for t in done}
+    # A trial pruned by value lost to the others at its step: it is no quick look to promote.
     quick = [
         t for t in done
-        if promoted_from(t) is None and len(TrialRecord.from_trial(t).fold_scores) < total_folds
+        if promoted_from(t) is None and records[t.number].pruned_at is None
+        and len(records[t.number].fold_scores) < total_folds
     ]  # fmt: skip
     taken = {promoted_from(t) for t in trials if t.state != optuna.trial.TrialState.FAIL}
     return [t for t in by_value(quick)[: cfg.cv.promote] if t.number not in taken]

@@ -21,6 +21,8 @@ OOF = "oof_artifact_id"
 FAIL_REASON = "fail_reason"
 #: a promoted trial (search/promotion.py): the number of the quick-look trial it re-runs
 PROMOTED_FROM = "promoted_from"
+#: a trial pruned by value (``pruner.pruned_as: value``): where the pruner stopped it
+PRUNED_AT = "pruned_at"
 
 FoldScores = dict[str, dict[str, float | None]]
 BestEpochs = dict[str, dict[str, int]]
@@ -50,6 +52,8 @@ class TrialRecord:
     train_seconds: float | None = None
     oof_artifact_id: str | None = None
     fail_reason: str | None = None
+    #: set when the trial was pruned by value: its value is a partial (fewer folds) mean
+    pruned_at: str | None = None
 
     def progress_json(self) -> dict[str, Any]:
         """The attrs updated after every fold."""
@@ -75,6 +79,7 @@ class TrialRecord:
             train_seconds=_optional_float(attrs, TRAIN_SECONDS),
             oof_artifact_id=str(attrs[OOF]) if attrs.get(OOF) else None,
             fail_reason=str(attrs[FAIL_REASON]) if FAIL_REASON in attrs else None,
+            pruned_at=str(attrs[PRUNED_AT]) if PRUNED_AT in attrs else None,
         )
 
     @classmethod

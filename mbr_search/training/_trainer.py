@@ -14,6 +14,7 @@ from mbr_search.errors import TrialFailed
 from mbr_search.features.store import VideoData
 from mbr_search.models import Params
 from mbr_search.training.fit import EpochCallback
+from mbr_search.training.reuse import Reuse
 from mbr_search.training.seeds import OutputGroup
 from mbr_search.training.sequences import Standardiser
 
@@ -64,6 +65,7 @@ class Trainer(ABC):
         n_features: int,
         seed: int,
         augment: Augment | None = None,
+        reuse: Reuse | None = None,
     ) -> None:
         self.params = params
         self.behaviours = tuple(behaviours)
@@ -72,6 +74,8 @@ class Trainer(ABC):
         self.seed = seed
         #: makes augmented copies of training videos, used when the params ask for them
         self.augment = augment
+        #: what the search's earlier trials left to share (compiled models, sequences)
+        self.reuse = reuse
         self.groups: tuple[OutputGroup, ...] = tuple(self.output_groups())
 
     def with_copies(self, train: Sequence[VideoData], seed: int) -> list[VideoData]:

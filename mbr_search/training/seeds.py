@@ -40,7 +40,12 @@ def fold_seed(study_seed: int, trial_number: int, fold_index: int) -> int:
 
 
 def build_group_models(
-    params: SequenceParams, groups: Sequence[OutputGroup], n_features: int, seed: int
+    params: SequenceParams,
+    groups: Sequence[OutputGroup],
+    n_features: int,
+    seed: int,
+    *,
+    compile: bool = True,
 ) -> dict[str, Any]:
     """Seed Keras, then build one compiled model per output group, in group order.
 
@@ -53,5 +58,8 @@ def build_group_models(
 
     keras.utils.set_random_seed(seed)
     return {
-        g.name: build_model(params, n_features=n_features, n_outputs=len(g.columns)) for g in groups
+        g.name: build_model(
+            params, n_features=n_features, n_outputs=len(g.columns), compile=compile
+        )
+        for g in groups
     }

@@ -1,9 +1,12 @@
 """The trainer of the Keras sequence families (``kind: sequence``): lstm, tcn, transformer.
 
 Per trial the models are built and compiled once (one per output group, seeded with the
-trial seed) and reset between folds (:class:`~mbr_search.models.build.Resettable`); per fold
-the videos are cut into ``seq_len`` sequences, standardised with the fold's statistics, and
-:func:`~mbr_search.training.fit.fit_fold` trains each group with early stopping.
+trial seed) and reset between folds (:class:`~mbr_search.models.build.Resettable`); in a
+search, a trial of an architecture seen before restarts the earlier trial's compiled models
+instead (``training/reuse.py``). Per fold the videos are cut into ``seq_len`` sequences,
+standardised with the fold's statistics (kept across trials by the search's sequence
+cache), and :func:`~mbr_search.training.fit.fit_fold` trains each group with early
+stopping.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from mbr_search.features.store import VideoData
 from mbr_search.models import Params, SequenceParams
 from mbr_search.training._trainer import Augment, FoldFit, FoldLimits, Trainer
 from mbr_search.training.fit import EpochCallback, fit_epochs, fit_fold
+from mbr_search.training.reuse import Reuse, architecture, restart
 from mbr_search.training.seeds import OutputGroup, build_group_models, output_groups
-from mbr_search.training.sequences import Standardiser, cut, unpad
+from mbr_search.training.sequences import Batchable, Standardiser, cut, unpad
 
 if TYPE_CHECKING:
     from mbr_search.models.build import Resettable
@@ -41,17 +45,30 @@ class SequenceTrainer(Trainer):
         n_features: int,
         seed: int,
         augment: Augment | None = None,
+        reuse: Reuse | None = None,
     ) -> None:
-        super().__init__(params, behaviours, n_features=n_features, seed=seed, augment=augment)
+        super().__init__(
+            params, behaviours, n_features=n_features, seed=seed, augment=augment, reuse=reuse
+        )
         self.models: dict[str, Resettable] = {}
+        self._key = architecture(self.sequence_params, self.groups, n_features)
 
     def prepare(self) -> None:
-        """Seed Keras with the trial seed and build + compile one model per group, once."""
+        """Seed Keras with the trial seed and build + compile one model per group, once;
+        or restart the compiled models an earlier trial of the same architecture left."""
         from mbr_search.models.build import Resettable
 
         if self.models:
             return
+        pool = self.reuse.models if self.reuse is not None else None
         try:
+            if pool is not None and (taken := pool.take(self._key)) is not None:
+                fresh = build_group_models(
+                    self.sequence_params, self.groups, self.n_features, self.seed, compile=False
+                )
+                if restart(taken, fresh, self.sequence_params.learning_rate):
+                    self.models, pool.reused = taken, pool.reused + 1
+                    return
             built = build_group_models(
                 self.sequence_params, self.groups, self.n_features, self.seed
             )
@@ -59,6 +76,8 @@ class SequenceTrainer(Trainer):
             self.close()  # e.g. out of memory while building: free what was built
             raise
         self.models = {name: Resettable(net) for name, net in built.items()}
+        if pool is not None:
+            pool.built += 1
 
     @property
     def sequence_params(self) -> SequenceParams:
@@ -81,8 +100,8 @@ class SequenceTrainer(Trainer):
         self.prepare()
         params = self.sequence_params
         # Augmented copies join the training videos only; ``val`` is cut as given.
-        train_seq = cut(self.with_copies(train, seed), params.seq_len, scaler)
-        val_seq = cut(val, params.seq_len, scaler)
+        train_seq = self._sequences(train, scaler, seed)
+        val_seq = self._sequences(val, scaler, None)
         pred = np.zeros(val_seq.y.shape, dtype=np.float32)
         best: dict[str, int] = {}
         for g in self.groups:
@@ -97,10 +116,24 @@ class SequenceTrainer(Trainer):
             for out, col in enumerate(g.columns):
                 pred[..., col] = result.val_pred[..., out]
         # This fold's sequences go before the next fold cuts its own: two folds' worth
-        # alive at once was the peak of a thesis-scale search.
+        # alive at once was the peak of a thesis-scale search (the sequence cache keeps
+        # them only within its byte budget).
         del train_seq
         probs = {v.id: unpad(pred, val_seq, v.id) for v in val}
         return FoldFit(probs, best)
+
+    def _sequences(
+        self, videos: Sequence[VideoData], scaler: Standardiser, seed: int | None
+    ) -> Batchable:
+        """``videos`` cut (training videos: with their copies when the trial augments),
+        from the search's sequence cache when it has them."""
+        seq_len = self.sequence_params.seq_len
+        if seed is not None and getattr(self.params, "augment", False):
+            return cut(self.with_copies(videos, seed), seq_len, scaler)
+        if self.reuse is None:
+            return cut(videos, seq_len, scaler)
+        key = (tuple(v.id for v in videos), seq_len, scaler.digest())
+        return self.reuse.sequences.get(key, lambda: cut(videos, seq_len, scaler))
 
     def fit_all(
         self,
@@ -173,10 +206,15 @@ class SequenceTrainer(Trainer):
             raise DataError(f"{path}: cannot load the Keras model ({exc}).") from exc
 
     def close(self) -> None:
+        """Hand the compiled models to the search's pool, or free them with the session."""
         import gc
 
         import keras
 
-        self.models.clear()
+        if self.reuse is not None and self.reuse.models.size > 0 and self.models:
+            self.reuse.models.give(self._key, self.models)
+            self.models = {}
+            return
+        self.models = {}
         keras.backend.clear_session()
         gc.collect()

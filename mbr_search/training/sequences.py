@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -34,6 +35,10 @@ class Standardiser:
 
     def apply(self, block: np.ndarray) -> np.ndarray:
         return (np.asarray(block, dtype=np.float32) - self.mean) / self.std
+
+    def digest(self) -> str:
+        """Content hash: the same fold and feature view give the same one."""
+        return hashlib.sha1(self.mean.tobytes() + self.std.tobytes()).hexdigest()
 
 
 class MomentCache:

@@ -3,7 +3,7 @@
 ``TRAINERS[family.kind]`` is the trainer class of a family (never an if-chain over model
 names); :func:`trainer_for` builds one for a trial. The interface (:class:`Trainer`):
 
-- ``Trainer(params, behaviours, n_features=, seed=)`` is cheap; ``prepare()`` sets up one
+- ``Trainer(params, behaviours, n_features=, seed=, reuse=)`` is cheap; ``prepare()`` sets up one
   trial (the sequence trainer builds and compiles its Keras models, once, with the trial
   seed; a fit prepares by itself if it was not called);
 - ``fit_fold(train, val, scaler, trainable=, limits=, seed=)`` -> :class:`FoldFit`: per
@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from mbr_search.models import FRAME, SEQUENCE, Params, get_family
 from mbr_search.training._trainer import Augment, FoldFit, FoldLimits, Trainer
 from mbr_search.training.frame_trainer import FrameTrainer
+from mbr_search.training.reuse import Reuse
 from mbr_search.training.sequence_trainer import SequenceTrainer
 
 __all__ = [
@@ -47,9 +48,11 @@ def trainer_for(
     n_features: int,
     seed: int,
     augment: Augment | None = None,
+    reuse: Reuse | None = None,
 ) -> Trainer:
     """A trainer prepared for one trial of ``params``' family; ``augment`` makes augmented
-    copies of training videos for a trial whose params ask for them."""
+    copies of training videos for a trial whose params ask for them; ``reuse`` holds what
+    the search's earlier trials left to share (``training/reuse.py``)."""
     return trainer_class(params)(
-        params, behaviours, n_features=n_features, seed=seed, augment=augment
+        params, behaviours, n_features=n_features, seed=seed, augment=augment, reuse=reuse
     )
