@@ -78,7 +78,15 @@ def target(arms: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
         for other in ("random_mf", "tpe_none") if other in medians
     }  # fmt: skip
     met = median is not None and median <= TARGET_MEDIAN and every and all(beats.values())
+    shown = [f"{r:.3f}" if r is not None else "not reached" for r in ratios]
+    verdict = (
+        f"{'Met' if met else 'Not met'}: TPE + hyperband's CPU-s ratios per seed "
+        f"{', '.join(shown) or '—'} (median {'—' if median is None else f'{median:.3f}'}); "
+        + ", ".join(f"beats {k}: {'yes' if v else 'no'}" for k, v in beats.items())
+        + "."
+    )
     return {
+        "verdict": verdict,
         "statement": f"TPE + multi-fidelity reaches {0.99:.0%} of the grid's best with a median "
         f"<= {TARGET_MEDIAN:.0%} of the grid's CPU seconds, <= {TARGET_EVERY:.0%} in every "
         "seed, and beats random + multi-fidelity and TPE without pruning in median CPU s",

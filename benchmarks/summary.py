@@ -18,12 +18,14 @@ import _sections_active
 import _sections_peers
 import _sections_quality
 from _fmt import Result, fmt, provenance, table, yes
+from _sections_efficiency import headline as efficiency_headline
+from _sections_efficiency import search_efficiency
 from _sections_runs import baseline, embed, long_run_memory, memory, workers
-from _sections_search import search_efficiency, trial_cost
+from _sections_search import trial_cost
 
 DOC = _bench.ROOT / "docs" / "benchmarks.md"
 TITLES = {
-    "search_efficiency": "Search efficiency: thesis grid vs TPE with fold pruning",
+    "search_efficiency": "Search efficiency: the 81-point thesis grid vs multi-fidelity search",
     "trial_cost": "Trial cost: the thesis' protocol vs mbr-search's defaults",
     "memory": "Memory: peak RSS of a thesis-scale search",
     "long_run_memory": "Long runs: RSS of 200 trials, with and without process recycling",
@@ -41,12 +43,7 @@ QUICK = "**`--quick` run: a smoke test of the script at toy scale, not a measure
 def headline(name: str, d: Result) -> str:
     """The measured numbers of one benchmark, in one cell of the summary table."""
     if name == "search_efficiency":
-        return "<br>".join(
-            f"{ds['dataset']}: CPU-s ratios "
-            + ", ".join(fmt(r["ratio_seconds"], 2) for r in ds["seeds"])
-            for ds in d["datasets"]
-            if ds.get("seeds")
-        )
+        return efficiency_headline(d)
     if name == "trial_cost":
         return "; ".join(
             f"{r['dataset']}: {r['speedup']:.2f}x, score {r['score_thesis_protocol']:.3f} → "

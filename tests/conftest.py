@@ -114,9 +114,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _REQUIRED_BUT_SKIPPED:
+    # Under pytest-xdist the workers turned the skips into failures; the controller, which
+    # prints this summary, sees them only as failed reports.
+    lines = list(_REQUIRED_BUT_SKIPPED) or [
+        str(r.longrepr)
+        for r in terminalreporter.stats.get("failed", [])
+        if "was skipped under CI=true" in str(r.longrepr)
+    ]
+    if lines:
         terminalreporter.section("needed system parts missing under CI=true", red=True)
-        for line in _REQUIRED_BUT_SKIPPED:
+        for line in lines:
             terminalreporter.line(line)
 
 

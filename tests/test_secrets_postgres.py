@@ -54,6 +54,33 @@ def _cmdlines() -> dict[int, str]:
     return out
 
 
+def _parents() -> dict[int, int]:
+    """Every process's parent pid (``/proc/PID/stat``, field 4)."""
+    out: dict[int, int] = {}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                stat = (proc / "stat").read_text()
+            except OSError:
+                continue
+            out[int(proc.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    return out
+
+
+def _tree(root: int) -> set[int]:
+    """``root`` and its descendants: the processes of this test's run. Other tests running
+    beside it (pytest-xdist) may put a password in their own helpers' arguments."""
+    parents, tree = _parents(), {root}
+    grew = True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return tree
+
+
 def test_no_password_in_any_process_arguments_during_a_run(
     postgres_server: PostgresServer, tmp_path: Path
 ) -> None:
@@ -72,7 +99,10 @@ def test_no_password_in_any_process_arguments_during_a_run(
     while "visible to every user" not in err_path.read_text() and proc.poll() is None:
         time.sleep(0.05)
     while proc.poll() is None and time.monotonic() < deadline:
+        tree = _tree(proc.pid)
         for pid, line in _cmdlines().items():
+            if pid not in tree:
+                continue
             if "mbr_search" in line:
                 seen.add(pid)
             if PASSWORD in line:
