@@ -30,6 +30,13 @@ SKIP_REASON = (
 )
 
 
+#: ``--set`` edits that make a shipped study one cheap trial (1 epoch, 1 fold, no promotion)
+TINY = [
+    "--set", "training.max_epochs=1", "--set", "cv.max_folds=1", "--set", "cv.promote=0",
+    "--set", "seed=3",
+]  # fmt: skip
+
+
 def find_pg_bin() -> Path | None:
     """Folder holding ``initdb``, ``pg_ctl`` and ``postgres``, newest version first."""
     on_path = shutil.which("pg_ctl")

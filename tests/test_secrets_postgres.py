@@ -12,21 +12,11 @@ from pathlib import Path
 import pytest
 
 try:  # tests/ as a package (tests/__init__.py) or as plain rootdir-relative modules
-    from tests._postgres import PASSWORD, PostgresServer
+    from tests._postgres import PASSWORD, TINY, PostgresServer
 except ImportError:
-    from _postgres import PASSWORD, PostgresServer  # type: ignore[no-redef]
+    from _postgres import PASSWORD, TINY, PostgresServer  # type: ignore[no-redef]
 
 REPO = Path(__file__).resolve().parents[1]
-TINY = [
-    "--set",
-    "training.max_epochs=1",
-    "--set",
-    "cv.max_folds=1",
-    "--set",
-    "cv.promote=0",
-    "--set",
-    "seed=3",
-]
 
 pytestmark = [pytest.mark.slow, pytest.mark.needs_postgres]
 

@@ -21,22 +21,12 @@ from optuna.trial import TrialState
 from mbr_search.storage import open_storage, resolve_storage
 
 try:  # tests/ as a package (tests/__init__.py) or as plain rootdir-relative modules
-    from tests._postgres import PASSWORD, PostgresServer
+    from tests._postgres import PASSWORD, TINY, PostgresServer
 except ImportError:
-    from _postgres import PASSWORD, PostgresServer  # type: ignore[no-redef]
+    from _postgres import PASSWORD, TINY, PostgresServer  # type: ignore[no-redef]
 
 REPO = Path(__file__).resolve().parents[1]
 STUDY = "lstm_pose"
-TINY = [
-    "--set",
-    "training.max_epochs=1",
-    "--set",
-    "cv.max_folds=1",
-    "--set",
-    "cv.promote=0",
-    "--set",
-    "seed=3",
-]
 HEARTBEAT, GRACE = 1, 3
 RUN = [sys.executable, "-m", "mbr_search", "run"]
 

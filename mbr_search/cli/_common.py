@@ -33,6 +33,23 @@ def add_study_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache-dir", type=Path, help="feature cache folder")
 
 
+def add_model_inputs(parser: argparse.ArgumentParser, inputs_help: str) -> None:
+    """The arguments of the commands that apply a model folder to new recordings (predict,
+    suggest): MODEL_DIR, INPUT..., --out, --fps, --pose, --cache-dir."""
+    parser.add_argument("model_dir", type=Path, help="a model folder, e.g. reports/STUDY/model")
+    parser.add_argument("inputs", type=Path, nargs="+", metavar="INPUT", help=inputs_help)
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument(
+        "--fps", type=float,
+        help="frame rate of the input recordings (default: the training videos')",
+    )  # fmt: skip
+    parser.add_argument(
+        "--pose", type=Path, action="append", default=[],
+        help="DeepLabCut pose file of each video INPUT, in order (CNN models)",
+    )  # fmt: skip
+    parser.add_argument("--cache-dir", type=Path, help="feature cache folder")
+
+
 def parse_overrides(items: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in items:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
-from mbr_search.cli._common import quiet_tensorflow
+from mbr_search.cli._common import add_model_inputs, quiet_tensorflow
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -22,18 +21,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             "(bouts as events BORIS imports: Observations > Import observations)."
         ),
     )
-    parser.add_argument("model_dir", type=Path, help="a model folder, e.g. reports/STUDY/model")
-    parser.add_argument("inputs", type=Path, nargs="+", metavar="INPUT", help="files to label")
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
-    parser.add_argument(
-        "--fps", type=float,
-        help="frame rate of the input recordings (default: the training videos')",
-    )  # fmt: skip
-    parser.add_argument(
-        "--pose", type=Path, action="append", default=[],
-        help="DeepLabCut pose file of each video INPUT, in order (CNN models)",
-    )  # fmt: skip
-    parser.add_argument("--cache-dir", type=Path, help="feature cache folder")
+    add_model_inputs(parser, "files to label")
     return parser
 
 

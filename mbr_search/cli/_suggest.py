@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mbr_search.cli._common import quiet_tensorflow
+from mbr_search.cli._common import add_model_inputs, quiet_tensorflow
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -23,9 +23,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             "clips/*.mp4 when the video is there, and suggestions.json."
         ),
     )
-    parser.add_argument("model_dir", type=Path, help="a model folder, e.g. reports/STUDY/model")
-    parser.add_argument("inputs", type=Path, nargs="+", metavar="INPUT", help="unlabelled files")
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    add_model_inputs(parser, "unlabelled files")
     parser.add_argument("--n", type=int, default=20, help="segments to suggest (default 20)")
     parser.add_argument("--min-seconds", type=float, default=1.0, help="shortest segment (1)")
     parser.add_argument("--max-seconds", type=float, default=8.0, help="longest segment (8)")
@@ -34,19 +32,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="least time between two segments of one input (2)",
     )  # fmt: skip
     parser.add_argument(
-        "--fps", type=float,
-        help="frame rate of the input recordings (default: the training videos')",
-    )  # fmt: skip
-    parser.add_argument(
-        "--pose", type=Path, action="append", default=[],
-        help="DeepLabCut pose file of each video INPUT, in order (CNN models)",
-    )  # fmt: skip
-    parser.add_argument(
         "--video", type=Path, action="append", default=[],
         help="video file of each pose INPUT, in order, for the clips (default: the video "
         "beside the pose file whose name starts the pose file's)",
     )  # fmt: skip
-    parser.add_argument("--cache-dir", type=Path, help="feature cache folder")
     return parser
 
 
