@@ -105,4 +105,6 @@ epochs, {g["cpu_seconds"]:.0f} CPU-s.
 
 Median CPU-s ratio to reach (an unreached seed counts as never): {_medians(d)}. {plot}
 
-{_reuse(d.get("reuse"))}"""
+{_reuse(d.get("reuse"))}
+
+How it ran: {d.get("how_run", "in one go")}."""

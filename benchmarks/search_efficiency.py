@@ -74,6 +74,14 @@ REUSE_CONFIGS = [
 ]
 
 
+HOW_RUN = (
+    "in parts with --parts, 2-3 processes side by side (one thread each) on 2 cores that "
+    "also ran the test suite and another benchmark: the 9 grid chunks and the reuse part "
+    "in 2 processes, then the arms in 3; then --parts '' assembled them. CPU seconds are "
+    "each process's own, comparable across parts; wall times are not"
+)
+
+
 def chunks() -> list[tuple[int, int]]:
     return list(itertools.product(GRID["seq_len"], GRID["lstm_layers"]))
 
@@ -216,6 +224,9 @@ def main() -> int:
         "tolerance": TOLERANCE, "cap": CAP, "work": str(args.work),
     }  # fmt: skip
     report = _bench.header("search_efficiency", **settings)
+    # The measured command: parts run side by side are one benchmark, assembled last.
+    report["command"] = f"{_bench.PYTHON} benchmarks/search_efficiency.py --work {args.work}"
+    report["how_run"] = HOW_RUN
     report |= assemble(read_parts(args), ARMS, seeds, TOLERANCE)
     if report["grid"] is not None:
         report["plot"] = plot(best_so_far(report), _bench.ROOT / "docs" / "search_efficiency.html")
