@@ -39,9 +39,12 @@ def grid_of(parts: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
     }
 
 
-def arm_row(rows: list[dict[str, Any]], grid: dict[str, Any], tolerance: float) -> dict:
+def arm_row(rows: list[dict[str, Any]], grid: dict[str, Any], tolerance: float, cap: float) -> dict:
+    """How one arm run did; a run is cut at ``cap`` of the grid's CPU seconds (a run that
+    went on longer counts only its trials up to there)."""
     threshold = tolerance * grid["best"]
     folds = grid["folds"]
+    rows = [r for r in rows if r["cum_cpu_seconds"] - r["cpu_seconds"] < cap * grid["cpu_seconds"]]
     hit = next((r for r in rows if _full(r, folds) and r["value"] >= threshold), None)
     full = [r for r in rows if _full(r, folds)]
     return {
@@ -100,7 +103,11 @@ def target(arms: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
 
 
 def assemble(
-    parts: dict[str, dict[str, Any]], arm_names: Any, seeds: list[int], tolerance: float
+    parts: dict[str, dict[str, Any]],
+    arm_names: Any,
+    seeds: list[int],
+    tolerance: float,
+    cap: float,
 ) -> dict[str, Any]:
     grid = grid_of(parts)
     out: dict[str, Any] = {
@@ -114,7 +121,7 @@ def assemble(
     for arm in arm_names:
         runs = [(s, parts.get(f"{arm}_{s}")) for s in seeds]
         out["arms"][arm] = [
-            {"seed": s} | arm_row(p["rows"], grid, tolerance) for s, p in runs if p is not None
+            {"seed": s} | arm_row(p["rows"], grid, tolerance, cap) for s, p in runs if p is not None
         ]
     out["target"] = target({a: v for a, v in out["arms"].items() if v})
     return out
