@@ -19,7 +19,7 @@ ARM_NAMES = {
 def headline(d: Result) -> str:
     t = d.get("target") or {}
     ratio = t.get("tpe_mf_median_ratio_cpu")
-    return f"TPE + hyperband median CPU-s ratio {fmt(ratio, 2)} (target 0.10)"
+    return f"TPE + hyperband (pruned by value) median CPU-s ratio {fmt(ratio, 3)} (target 0.10)"
 
 
 def _arm_rows(d: Result) -> list[str]:

@@ -280,10 +280,10 @@ def _pruning_study(folder: Path, pruner: str) -> Path:
     ("pruner", "pruned_steps"),
     [
         # Median: after 1 complete trial, from fold 0 on, below the median -> pruned at once.
-        ("{name: median, n_startup_trials: 1, n_warmup_steps: 0}", [0]),
+        ("{name: median, pruned_as: pruned, n_startup_trials: 1, n_warmup_steps: 0}", [0]),
         # Wilcoxon against the best trial needs 2 paired folds; two losses give the exact
         # one-sided p = 1/4 < 0.3, so it prunes after the second fold, never the first.
-        ("{name: wilcoxon, p_threshold: 0.3, n_warmup_steps: 2}", [0, 1]),
+        ("{name: wilcoxon, pruned_as: pruned, p_threshold: 0.3, n_warmup_steps: 2}", [0, 1]),
     ],
     ids=["median", "wilcoxon"],
 )

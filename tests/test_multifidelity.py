@@ -38,8 +38,10 @@ def _objective(tmp_path: Path, **overrides: object) -> Objective:
 @pytest.mark.slow
 def test_a_trial_is_pruned_inside_its_first_fold(tmp_path: Path) -> None:
     objective = _objective(
-        tmp_path, **{"pruner.name": "successive_halving", "training.max_epochs": 3}
-    )
+        tmp_path,
+        **{"pruner.name": "successive_halving", "pruner.pruned_as": "pruned",
+           "training.max_epochs": 3},
+    )  # fmt: skip
     study = optuna.create_study(
         direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=1.01)
     )
@@ -52,10 +54,8 @@ def test_a_trial_is_pruned_inside_its_first_fold(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_trial_pruned_by_value_completes_with_its_partial_mean(tmp_path: Path) -> None:
-    objective = _objective(
-        tmp_path,
-        **{"pruner.name": "median", "pruner.pruned_as": "value", "training.max_epochs": 2},
-    )
+    # pruned_as: value is the default (chosen by benchmarks/search_efficiency.py)
+    objective = _objective(tmp_path, **{"pruner.name": "median", "training.max_epochs": 2})
     study = optuna.create_study(
         direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=1.01)
     )
@@ -120,3 +120,13 @@ def test_wilcoxon_with_one_fold_is_refused(tmp_path: Path) -> None:
     line = ran.stderr.strip().splitlines()[-1]
     assert "pruner 'wilcoxon' needs at least 2 folds per trial, cv gives 1" in line
     assert str(study_file) in line and "Fix:" in line and "Traceback" not in ran.stderr
+
+
+def test_run_summary_counts_trials_pruned_by_value() -> None:
+    from mbr_search.cli._run import format_summary
+    from mbr_search.search.runner import RunSummary
+
+    counts = {"COMPLETE": 3, "PRUNED": 0, "FAIL": 1, "RUNNING": 0, "WAITING": 0}
+    summary = RunSummary("s", "sqlite:///s.db", 3, 3, counts, 0.5, pruned_by_value=2)
+    line = format_summary(summary, "s").splitlines()[0]
+    assert "(3 complete (2 of them pruned by value), 0 pruned, 1 failed)" in line

@@ -44,7 +44,7 @@ def test_two_trials_two_folds_score_and_record(tmp_path: Path) -> None:
 
 
 def test_pruning_after_the_first_fold(tmp_path: Path) -> None:
-    objective, _ = _objective(tmp_path)
+    objective, _ = _objective(tmp_path, **{"pruner.pruned_as": "pruned"})
     study = optuna.create_study(
         direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=1.01)
     )

@@ -158,12 +158,17 @@ def _check_numbers(args: argparse.Namespace) -> None:
         parse_duration(args.budget)
 
 
+def _by_value(n: int) -> str:
+    return f" ({n} of them pruned by value)" if n else ""
+
+
 def format_summary(summary: Any, study_ref: str) -> str:
     c = summary.counts
     lines = [
         f"Study '{summary.study_name}' in {summary.storage_display}: "
         f"{summary.finished}/{summary.target} finished trials "
-        f"({c['COMPLETE']} complete, {c['PRUNED']} pruned, {c['FAIL']} failed) "
+        f"({c['COMPLETE']} complete{_by_value(summary.pruned_by_value)}, {c['PRUNED']} pruned, "
+        f"{c['FAIL']} failed) "
         f"in {summary.seconds:.0f} s."
     ]
     if summary.budget_reached:

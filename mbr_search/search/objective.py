@@ -161,10 +161,12 @@ class Objective:
                     self.on_fold(fold.index, len(self.folds))
                 self._report(trial, fold, fold_scores, progress)
         except _PrunedByValue as stop:
-            # A complete trial with a partial value: fidelity ranking (search/fidelity.py)
-            # keeps it below every trial scored on all folds.
-            trial.set_user_attr(record.PRUNED_AT, stop.where)
-            return float(np.mean(progress.scores)) if progress.scores else stop.value
+            # Stopped after its last fold it is a full result like any other; before, it is
+            # a complete trial with a partial value, which fidelity ranking
+            # (search/fidelity.py) keeps below every trial scored on all folds.
+            if len(progress.fold_scores) < len(self.folds):
+                trial.set_user_attr(record.PRUNED_AT, stop.where)
+                return float(np.mean(progress.scores)) if progress.scores else stop.value
         if not progress.scores:
             raise TrialFailed(
                 "no fold had a positive frame of any behaviour in its validation videos"

@@ -82,6 +82,8 @@ class RunSummary:
     budget_reached: bool = False
     #: (quick-look trial, its re-run on all folds) pairs of this run's promotion
     promoted: list[tuple[int, int]] = field(default_factory=list)
+    #: complete trials that the pruner stopped (``pruner.pruned_as: value``)
+    pruned_by_value: int = 0
 
 
 @dataclass(frozen=True)
@@ -345,6 +347,7 @@ def _summary(
     )  # fmt: skip
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     complete = [t for t in complete if t.value is not None]
+    summary.pruned_by_value = sum(TrialRecord.from_trial(t).pruned_at is not None for t in complete)
     if complete:
         # the best of the highest fidelity: a quick look never outranks a full score
         best = rank_by_fidelity(complete).best
