@@ -65,6 +65,9 @@ def test_ctrl_c_keeps_finished_trials_and_marks_the_running_one_failed(tmp_path:
          f"sqlite:///{db}", "--no-progress", "--set", "training.max_epochs=3",
          "--set", "cv.max_folds=1"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+        # pytest-xdist workers ignore SIGINT, and an ignored signal stays ignored in a child
+        # (Python then installs no KeyboardInterrupt handler): give the run a user's Ctrl-C.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     deadline = time.time() + 300
     while time.time() < deadline:
