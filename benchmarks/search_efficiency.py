@@ -76,10 +76,12 @@ REUSE_CONFIGS = [
 
 
 HOW_RUN = (
-    "in parts with --parts, 2-3 processes side by side (one thread each) on 2 cores that "
-    "also ran the test suite and another benchmark: the 9 grid chunks and the reuse part "
-    "in 2 processes, then the arms in 3; then --parts '' assembled them. CPU seconds are "
-    "each process's own, comparable across parts; wall times are not"
+    "in parts with --parts, side by side on 2 cores that also ran the test suite and another "
+    "benchmark, one thread per process: the 9 grid chunks and the reuse part in 2 processes; "
+    "the arms in 3 processes, then 3 more took over the seeds not yet started (the first "
+    "three arm runs stopped at 50% of the grid's CPU seconds, the rest at 30%; assembly cuts "
+    "all at 30%); then --parts '' assembled them. CPU seconds are each process's own, "
+    "comparable across parts; wall times are not"
 )
 
 
