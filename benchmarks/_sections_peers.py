@@ -148,12 +148,16 @@ of the arm's own process tree (one thread per library: `OMP_NUM_THREADS=1`,
   package's features — and one `RandomForestClassifier` per behaviour (SimBA's settings,
   `class_weight="balanced"`) with {cfg["trees"]} trees instead of SimBA's 2,000, `n_jobs=1`;
   threshold from grouped 3-fold out-of-fold predictions (the folds of the quality benchmark).
-- **mbr-search** and the **HistGradientBoosting baseline** are not re-run: their per-frame
-  test and out-of-fold probabilities are read from the quality benchmark's
-  `mbr-search evaluate` folders and scored here; an arm marked "from quality.json
-  (different scorer)" had no per-frame file when this ran, and its numbers are
-  `quality.py`'s (F1 there is at the model's own threshold, or 0.5 for the baseline; no
-  segmental F1). CPU seconds of mbr-search arms are search + evaluate of the whole study.
+- **HistGradientBoosting baseline** (`benchmarks/peers/hgb_baseline.py`): the lab's script
+  of `quality.py` (its functions, not a copy) on these {cfg["fps"]} fps frames: the package's
+  pose features with centred rolling mean/std/min/max over 1/6, 0.5 and 1.5 s, one
+  `HistGradientBoostingClassifier(max_iter=300, class_weight="balanced")` per behaviour,
+  trained on every {cfg["fps"]} fps frame; threshold from the same grouped 3-fold
+  out-of-fold predictions. Where it has not run here, the row is `quality.py`'s own 30 fps
+  numbers, marked "from quality.json (different scorer)".
+- **mbr-search** is not re-run: its per-frame test and out-of-fold probabilities are read
+  from the quality benchmark's `mbr-search evaluate` folders and scored here. Its CPU
+  seconds are search + evaluate of the whole study.
 
 {table(head, rows)}
 
