@@ -61,6 +61,8 @@ def warm_start(target: Any, source: Any, space: SearchSpace, top: int = TOP) -> 
     """Enqueue ``source``'s ``top`` complete trials into ``target`` (both Optuna studies)."""
     import optuna
 
+    from mbr_search.search.fidelity import rank_by_fidelity
+
     state = optuna.trial.TrialState.COMPLETE
     complete = [t for t in source.get_trials(deepcopy=False) if t.state == state]
     if not complete:
@@ -68,7 +70,9 @@ def warm_start(target: Any, source: Any, space: SearchSpace, top: int = TOP) -> 
             f"--warm-start: study '{source.study_name}' has no complete trial to start from. "
             "Fix: run it first, or drop --warm-start."
         )
-    complete.sort(key=lambda t: (-float(t.value or 0.0), t.number))
+    # Best first, and a partial score (a quick look, a trial pruned by value) never ahead
+    # of a trial scored on all folds.
+    complete = rank_by_fidelity(complete).ordered()
     enqueued: list[dict[str, Any]] = []
     dropped: set[str] = set()
     for trial in complete[:top]:
