@@ -280,9 +280,10 @@ def main() -> int:
             f"--epochs {args.epochs} --search-epochs {args.search_epochs or args.epochs} "
             f"--augment {args.augment}  # score only",
         ],
-        "how_run": "the three arms ran at the same time as separate processes, each one thread, "
-        "on 2 cores shared with other heavy jobs (load average 8-17): CPU seconds are the "
-        "comparable cost, wall times are not",
+        "how_run": "simba_rf and the DLC2Action arms ran at the same time as separate "
+        "processes, each one thread, on 2 cores shared with other heavy jobs (load average "
+        "8-17); hgb_baseline ran on its own later, beside other benchmarks (load 3-8). CPU "
+        "seconds are the comparable cost, wall times are not",
         "arms": arms,
         "target": {
             "statement": "every peer run on the same 5 test videos, 10 fps frames, one scorer",
