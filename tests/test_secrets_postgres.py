@@ -31,30 +31,29 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def _cmdlines() -> dict[int, str]:
-    """Every process's arguments, as ``ps`` shows them to any user."""
-    out: dict[int, str] = {}
+def _proc_files(name: str) -> dict[int, bytes]:
+    """``/proc/PID/NAME`` of every process (one that ended meanwhile is left out)."""
+    out: dict[int, bytes] = {}
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                raw = (proc / "cmdline").read_bytes()
-            except OSError:  # the process ended meanwhile
+                out[int(proc.name)] = (proc / name).read_bytes()
+            except OSError:
                 continue
-            out[int(proc.name)] = raw.replace(b"\0", b" ").decode(errors="replace")
     return out
+
+
+def _cmdlines() -> dict[int, str]:
+    """Every process's arguments, as ``ps`` shows them to any user."""
+    return {
+        pid: raw.replace(b"\0", b" ").decode(errors="replace")
+        for pid, raw in _proc_files("cmdline").items()
+    }
 
 
 def _parents() -> dict[int, int]:
-    """Every process's parent pid (``/proc/PID/stat``, field 4)."""
-    out: dict[int, int] = {}
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                stat = (proc / "stat").read_text()
-            except OSError:
-                continue
-            out[int(proc.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    return out
+    """Every process's parent pid (``/proc/PID/stat``, field 4, after the command name)."""
+    return {pid: int(raw.rsplit(b")", 1)[1].split()[1]) for pid, raw in _proc_files("stat").items()}
 
 
 def _tree(root: int) -> set[int]:

@@ -74,9 +74,6 @@ class ModelPool:
         while len(self._models) > self.size:
             self._models.popitem(last=False)
 
-    def clear(self) -> None:
-        self._models.clear()
-
 
 def restart(models: dict[str, Resettable], fresh: dict[str, Any], learning_rate: float) -> bool:
     """Give the pooled ``models`` the state of the ``fresh`` uncompiled ones; False when
