@@ -341,6 +341,43 @@ def test_four_workers_on_empty_sqlite(tmp_path: Path) -> None:
     _start_together(f"sqlite:///{tmp_path}/fresh.db", 4, tmp_path)
 
 
+OPEN_MANY_CHILD = textwrap.dedent(
+    """
+    import sys, time
+    import optuna.storages
+    from mbr_search.storage import open_storage, resolve_storage
+    folder, start, rounds = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+    for i in range(rounds):  # one fresh file per round, every child on it at once
+        time.sleep(max(0.0, start + 0.4 * i - time.time()))
+        open_storage(resolve_storage(f"sqlite:///{folder}/fresh{i}.db"))
+    print("opened-ok")
+    """
+)
+
+
+@pytest.mark.slow
+def test_workers_opening_fresh_sqlite_files_at_once(tmp_path: Path) -> None:
+    # The moment a fresh file switches to WAL is the narrow race (SQLite answers "database
+    # is locked" at once, without waiting); many rounds make a missing lock show.
+    rounds, start = 12, time.time() + 6.0
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_MANY_CHILD, str(tmp_path), str(start), str(rounds)],
+            env=_child_env(tmp_path),
+            cwd=tmp_path,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for _ in range(6)
+    ]
+    outputs = [c.communicate(timeout=120)[0] for c in children]
+    assert all("opened-ok" in o for o in outputs), [o[-400:] for o in outputs]
+    for i in range(rounds):
+        with sqlite3.connect(tmp_path / f"fresh{i}.db") as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
 @pytest.mark.slow
 @pytest.mark.needs_postgres
 def test_six_workers_on_empty_postgres(postgres_server: PostgresServer, tmp_path: Path) -> None:

@@ -15,8 +15,8 @@ import random
 import sqlite3
 import time
 import warnings
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -134,12 +134,20 @@ def _read_only_sqlite_connect(path: Path) -> Callable[[], sqlite3.Connection]:
 
 def _schema_lock(spec: StorageSpec, kwargs: dict[str, Any]) -> AbstractContextManager[None]:
     if spec.kind == "sqlite":
-        path = spec.path
-        if path is None:
+        if spec.path is None:
             return nullcontext()
-        _enable_wal(path, spec)
-        return file_lock(path.with_name(path.name + ".lock"))
+        return _sqlite_schema_lock(spec.path, spec)
     return server_lock(spec.url, spec.kind, kwargs["connect_args"])
+
+
+@contextmanager
+def _sqlite_schema_lock(path: Path, spec: StorageSpec) -> Iterator[None]:
+    # The WAL switch goes under the lock too: processes switching a fresh file at once
+    # deadlock on the upgrade to EXCLUSIVE, and SQLite answers "database is locked"
+    # at once instead of waiting out the busy timeout.
+    with file_lock(path.with_name(path.name + ".lock")):
+        _enable_wal(path, spec)
+        yield
 
 
 def _enable_wal(path: Path, spec: StorageSpec) -> None:
