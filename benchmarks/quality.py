@@ -39,6 +39,7 @@ from typing import Any
 
 import _bench
 import numpy as np
+import quality_gap
 import rat_dataset
 import yaml
 
@@ -52,6 +53,7 @@ STRIDE = 2
 CV = {"scheme": "group_kfold", "k": 3}
 TOP = 3
 TARGETS = {"ensemble": 0.06, "single": 0.04, "cv_gap": 0.04}
+DEFAULT_WORK = _bench.ROOT / "benchmarks" / ".work" / "quality"
 
 
 def children_cpu() -> float:
@@ -92,6 +94,8 @@ def run_arm(arm: str, work: Path, manifest: Path, budget: int) -> dict[str, Any]
     _bench.cli("evaluate", study, "--top", TOP, "--out", out, *cv_only, *common, home=work / "home")
     results = out / "results.json"
     entry = ceiling_of(results) if arm == "sturman" else scores_of(results)
+    if arm != "sturman":
+        entry["gap"] = quality_gap.gap_of(arm, work)
     entry |= {
         "study": f"studies/{arm}.yaml",
         "budget_trials": budget,
@@ -383,9 +387,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=int, default=10, help="trials per searched arm")
     parser.add_argument("--arms", default=",".join(ARMS), help=f"some of {','.join(ARMS)}")
-    parser.add_argument(
-        "--work", type=Path, default=_bench.ROOT / "benchmarks" / ".work" / "quality"
-    )
+    parser.add_argument("--work", type=Path, default=DEFAULT_WORK)
     args = parser.parse_args()
     # --arms "" only re-assembles quality.json from the parts already measured
     chosen = [a.strip() for a in args.arms.split(",") if a.strip()]
