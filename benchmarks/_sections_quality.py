@@ -91,7 +91,9 @@ def _gap(arms: Result) -> str:
         "prevalence, and the test videos hold twice the training videos' share of "
         f"aggression. Validation prevalence per CV fold: {shares}. The reweighted column "
         "weights the OOF negatives to the test's share of positives (same ranking, a "
-        "diagnostic that uses the test prevalence, not an estimate a user has).\n\n"
+        "diagnostic that uses the test prevalence, not an estimate a user has). Where it "
+        "stays below the test score, prevalence does not explain the rest: CV models train "
+        "on 10 of the 15 training videos, and these test videos may be easier.\n\n"
         + table(head, rows)
     )
 
