@@ -315,11 +315,11 @@ def _child_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def _start_together(url: str, n: int, tmp_path: Path) -> None:
-    start = time.time() + 3.0 + 0.5 * n  # after every child has imported optuna
+def _children(code: str, args: list[str], n: int, tmp_path: Path) -> list[tuple[int, str]]:
+    """Run ``n`` copies of ``code`` at once; each one's exit code and output."""
     children = [
         subprocess.Popen(
-            [sys.executable, "-c", RACE_CHILD, url, str(start)],
+            [sys.executable, "-c", code, *args],
             env=_child_env(tmp_path),
             cwd=tmp_path,
             text=True,
@@ -329,7 +329,13 @@ def _start_together(url: str, n: int, tmp_path: Path) -> None:
         for _ in range(n)
     ]
     outputs = [c.communicate(timeout=120)[0] for c in children]
-    failed = [o[-600:] for o, c in zip(outputs, children, strict=True) if c.returncode != 0]
+    return [(c.returncode, o) for c, o in zip(children, outputs, strict=True)]
+
+
+def _start_together(url: str, n: int, tmp_path: Path) -> None:
+    start = time.time() + 3.0 + 0.5 * n  # after every child has imported optuna
+    done = _children(RACE_CHILD, [url, str(start)], n, tmp_path)
+    failed = [o[-600:] for rc, o in done if rc != 0]
     assert not failed, failed
     study = optuna.load_study(study_name="race", storage=open_storage(resolve_storage(url)))
     assert len(study.trials) == 3 * n
@@ -360,19 +366,8 @@ def test_workers_opening_fresh_sqlite_files_at_once(tmp_path: Path) -> None:
     # The moment a fresh file switches to WAL is the narrow race (SQLite answers "database
     # is locked" at once, without waiting); many rounds make a missing lock show.
     rounds, start = 12, time.time() + 6.0
-    children = [
-        subprocess.Popen(
-            [sys.executable, "-c", OPEN_MANY_CHILD, str(tmp_path), str(start), str(rounds)],
-            env=_child_env(tmp_path),
-            cwd=tmp_path,
-            text=True,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        for _ in range(6)
-    ]
-    outputs = [c.communicate(timeout=120)[0] for c in children]
-    assert all("opened-ok" in o for o in outputs), [o[-400:] for o in outputs]
+    done = _children(OPEN_MANY_CHILD, [str(tmp_path), str(start), str(rounds)], 6, tmp_path)
+    assert all(rc == 0 and "opened-ok" in o for rc, o in done), [o[-400:] for _, o in done]
     for i in range(rounds):
         with sqlite3.connect(tmp_path / f"fresh{i}.db") as conn:
             assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
