@@ -8,10 +8,14 @@ folder and features in a per-user cache folder unless the user names other place
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
 #: The repository root when running from a checkout or an editable install.
 REPO_ROOT = Path(__file__).resolve().parents[1]
+#: Where an installed wheel keeps the top-level studies/, search_spaces/ and datasets/
+#: (copied there at build time by setup.py).
+BUNDLED_PACKAGE_DIR = "_bundled"
 
 
 def home_dir() -> Path | None:
@@ -40,9 +44,26 @@ def cache_dir() -> Path:
     return Path(base) / "mbr-search"
 
 
+def bundled_dir(kind: str) -> Path | None:
+    """The shipped ``studies``, ``search_spaces`` or ``datasets`` folder.
+
+    An installed wheel carries them as package data; an editable install or a checkout has
+    them at the repository's top level (setup.py copies nothing into the source tree). A
+    zipped install is not supported: datasets are read as real files."""
+    packaged = resources.files("mbr_search") / BUNDLED_PACKAGE_DIR / kind
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    # pyproject.toml marks a checkout, so an installed copy never reads site-packages/<kind>.
+    checkout = REPO_ROOT / kind
+    if (REPO_ROOT / "pyproject.toml").is_file() and checkout.is_dir():
+        return checkout
+    return None
+
+
 def search_roots(kind: str) -> list[Path]:
-    """Folders searched for named studies or spaces: ``./<kind>`` first, then the repo's."""
-    roots = [Path.cwd() / kind, REPO_ROOT / kind]
+    """Folders searched for named studies or spaces: ``./<kind>`` first, then the shipped."""
+    shipped = bundled_dir(kind)
+    roots = [Path.cwd() / kind, *([shipped] if shipped is not None else [])]
     unique: list[Path] = []
     for root in roots:
         if root.resolve() not in [u.resolve() for u in unique]:

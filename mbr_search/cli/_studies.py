@@ -11,7 +11,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "studies",
         help="list study files and the studies stored in a storage",
-        description="List the study YAML files found (./studies, then the repository's) and "
+        description="List the study YAML files found (./studies, then the shipped ones) and "
         "the Optuna studies in the storage with their trial counts and best value.",
     )
     parser.add_argument("--storage", help="storage URL (default: the user's SQLite file)")
