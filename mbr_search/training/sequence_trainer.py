@@ -192,6 +192,7 @@ class SequenceTrainer(Trainer):
 
         import mbr_search.models.layers
         import mbr_search.models.losses  # noqa: F401  (registers the weighted loss)
+        from mbr_search.training.keras_errors import keras_load_message
 
         custom: dict[str, Any] = {}
         try:
@@ -202,8 +203,9 @@ class SequenceTrainer(Trainer):
             pass
         try:
             return keras.saving.load_model(path, custom_objects=custom, compile=False)
-        except (OSError, ValueError) as exc:
-            raise DataError(f"{path}: cannot load the Keras model ({exc}).") from exc
+        except (OSError, ValueError, TypeError) as exc:
+            # keras_errors words it: one line, never Keras's advice to load unsafely.
+            raise DataError(keras_load_message(path, exc)) from exc
 
     def close(self) -> None:
         """Hand the compiled models to the search's pool, or free them with the session."""
