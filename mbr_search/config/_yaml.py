@@ -24,6 +24,49 @@ class DuplicateKeyError(yaml.YAMLError):
         self.second = second
 
 
+class TooLargeError(yaml.YAMLError):
+    """A document whose aliases expand to more than ``limit`` values (an alias bomb)."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"expands to more than {limit} values ({size})")
+        self.size = size
+        self.limit = limit
+
+
+#: Most values a document may hold once its aliases are expanded. The largest shipped
+#: file has a few hundred; a billion-laughs bomb of ten lines has 10**9, which ``str()``,
+#: ``repr()`` or ``json.dumps`` (error messages, the study fingerprint) would build in full.
+MAX_EXPANDED_VALUES = 100_000
+
+
+def expanded_size(node: yaml.Node, limit: int = MAX_EXPANDED_VALUES) -> int:
+    """How many values ``node`` holds with every alias expanded, counted without expanding:
+    an alias is the same node object, so each node's size is computed once (memoised by
+    id) and a shared node adds its size once per use. Stops counting past ``limit``."""
+    sizes: dict[int, int] = {}
+
+    def size(n: yaml.Node) -> int:
+        known = sizes.get(id(n))
+        if known is not None:
+            return known
+        sizes[id(n)] = limit + 1  # a node inside itself (a recursive alias) counts as too big
+        total = 1
+        if isinstance(n, yaml.SequenceNode):
+            children: list[yaml.Node] = list(n.value)
+        elif isinstance(n, yaml.MappingNode):
+            children = [part for pair in n.value for part in pair]
+        else:
+            children = []
+        for child in children:
+            total += size(child)
+            if total > limit:
+                break
+        sizes[id(n)] = total
+        return total
+
+    return size(node)
+
+
 class StrictSafeLoader(yaml.SafeLoader):
     """``yaml.SafeLoader`` that refuses a key given twice in one mapping.
 
@@ -48,6 +91,14 @@ class StrictSafeLoader(yaml.SafeLoader):
             seen[key] = line
         return super().construct_mapping(node, deep=deep)
 
+    def construct_document(self, node: yaml.Node) -> Any:
+        # Refused before any Python object exists: the graph of nodes is small even for a
+        # bomb, only its expansion is not.
+        size = expanded_size(node)
+        if size > MAX_EXPANDED_VALUES:
+            raise TooLargeError(size, MAX_EXPANDED_VALUES)
+        return super().construct_document(node)
+
 
 def strict_load(text: str) -> Any:
     """``yaml.safe_load`` semantics, but a duplicated key raises :class:`DuplicateKeyError`."""
@@ -68,6 +119,12 @@ def load_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
         raise ConfigError(
             f"{path}:{exc.second}: key '{exc.key}' is given twice (lines {exc.first} and "
             f"{exc.second}); YAML would silently keep the last one. Fix: delete one of them."
+        ) from None
+    except TooLargeError as exc:
+        raise ConfigError(
+            f"{path}: the YAML's aliases (*name) expand to more than {exc.limit} values, "
+            f"which looks like an alias bomb. Fix: write the {what} file without deeply "
+            "nested aliases."
         ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

@@ -15,6 +15,7 @@ from mbr_search.config._yaml import load_yaml_mapping
 from mbr_search.data.labels import LABEL_FORMATS, LabelSource
 from mbr_search.data.pose import POSE_FORMATS
 from mbr_search.errors import ConfigError
+from mbr_search.safe_names import plain_name
 
 SPLITS = ("train", "test")
 
@@ -123,7 +124,8 @@ def _video_entry(
     sec: Section, fps: float | None, label_defaults: Any, pose_format: str
 ) -> VideoEntry:
     base = sec.file.parent
-    vid = str(sec.raw("id"))
+    # The id names the video's prediction and summary files: a path would escape --out.
+    vid = plain_name(str(sec.raw("id")), sec.key("id"), sec.file)
     split = sec.text("split", "train", choices=SPLITS)
     v_fps = sec.number("fps", fps, minimum=1e-6)
     if v_fps is None:

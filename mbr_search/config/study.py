@@ -26,6 +26,7 @@ from mbr_search.config.windows import (
     parse_windows,
 )
 from mbr_search.errors import ConfigError
+from mbr_search.safe_names import plain_name
 
 CV_SCHEMES = ("leave_one_video_out", "group_kfold")
 SAMPLERS = ("auto", "grid", "tpe", "random")
@@ -34,6 +35,10 @@ PRUNERS = ("median", "wilcoxon", "hyperband", "successive_halving", "none")
 #: folds it finished (Optuna's WilcoxonPruner recipe, so that TPE learns from near-misses)
 PRUNED_AS = ("pruned", "value")
 POSE_BACKBONE = "pose"
+#: Largest study seed: every Keras and LightGBM seed is ``seed * 100_003 + trial + 7_919 *
+#: fold`` (training/seeds.py), and LightGBM takes a 32-bit signed int, numpy fewer than
+#: 2**32; 20,000 leaves room for millions of trials below 2**31.
+MAX_SEED = 20_000
 
 
 @dataclass(frozen=True)
@@ -193,7 +198,10 @@ def load_study(
     if overrides:
         apply_overrides(raw, overrides, path)
     root = Section(raw, path)
-    name = root.text("name", path.stem)
+    # The name becomes the default report folder (reports/NAME/): a path would escape it.
+    name = plain_name(root.text("name", path.stem), "name", path)
+    if study_name is not None:
+        plain_name(study_name, "study name", "--study-name")
     description = root.text("description", "")
     dataset = _dataset(root, path)
     fps = root.number("fps", None, minimum=1e-6)
@@ -206,7 +214,7 @@ def load_study(
     pruner = _pruner(root.section("pruner"))
     _check_pruner_folds(path, pruner, cv, len(dataset.split("train")))
     training = _training(root.section("training"))
-    seed = root.integer("seed", 0, minimum=0)
+    seed = _seed(root)
     yaml_trials = root.integer("trials", 20, minimum=1)
     yaml_timeout = root.number("timeout", None, minimum=1.0)
     yaml_storage = root.text("storage", None)
@@ -227,6 +235,16 @@ def load_study(
         augment=feats.augment or AugmentSettings(), augment_given=feats.augment is not None,
         description=description, overrides=tuple((overrides or {}).items()),
     )  # fmt: skip
+
+
+def _seed(root: Section) -> int:
+    seed: int = root.integer("seed", 0, minimum=0)
+    if seed > MAX_SEED:
+        raise root.fail(
+            "seed", f"{seed} is too large: the seeds derived from it must fit 32 bits. "
+            f"Fix: use a seed from 0 to {MAX_SEED}.",
+        )  # fmt: skip
+    return seed
 
 
 def _dataset(root: Section, path: Path) -> Dataset:
