@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mbr_search"
 
 #: Lowest first. Names are the top-level subpackages (or modules) of mbr_search.
 LAYERS: list[set[str]] = [
-    {"errors", "paths", "__init__"},
+    {"errors", "paths", "versions", "__init__"},
     {"_atomic"},
     {"data", "storage", "models", "demo"},
     {"config"},

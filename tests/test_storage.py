@@ -20,8 +20,8 @@ from mbr_search.storage import (
     reap_stale_trials,
     redact_url,
     resolve_storage,
-    threads_per_worker,
 )
+from mbr_search.training.threads import threads_per_worker
 
 try:  # tests/ as a package (tests/__init__.py) or as plain rootdir-relative modules
     from tests._postgres import PASSWORD, PostgresServer
@@ -270,7 +270,7 @@ def test_threads_per_worker() -> None:
 def test_configure_threads_sets_tensorflow_pools(tmp_path: Path) -> None:
     code = textwrap.dedent(
         """
-        from mbr_search.storage import configure_threads, cpu_count
+        from mbr_search.training.threads import configure_threads, cpu_count
         configure_threads(2)
         import tensorflow as tf
         print(tf.config.threading.get_intra_op_parallelism_threads(),

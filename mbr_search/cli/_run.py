@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
 def _start_tensorflow(debug: bool, workers: int) -> None:
     """Import TensorFlow quietly and size its thread pools for ``workers`` processes: called
     by the runner just before the first trial, after the data and the storage were checked."""
-    from mbr_search.storage import configure_threads
+    from mbr_search.training.threads import configure_threads
 
     quiet_tensorflow(debug)
     configure_threads(workers)

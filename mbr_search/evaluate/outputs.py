@@ -3,32 +3,16 @@ versions and time stamp results.json records (its schema: :mod:`mbr_search.evalu
 
 from __future__ import annotations
 
-import platform
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mbr_search._atomic import atomic_path
-
-_PACKAGES = (
-    "mbr-search", "numpy", "scipy", "scikit-learn", "pandas", "optuna", "tensorflow", "keras",
-    "keras-tcn",
-)  # fmt: skip
-
-
-def versions() -> dict[str, str]:
-    """Python and the versions of the packages that shape the numbers."""
-    out = {"python": platform.python_version()}
-    for name in _PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
+# Re-exported for evaluate/core.py, which records them in results.json (one list: versions.py).
+from mbr_search.versions import versions as versions
 
 
 def now_iso() -> str:

@@ -16,12 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +28,9 @@ import numpy as np
 # Re-exported: evaluate and report write their JSON/HTML through this name.
 from mbr_search._atomic import write_text_atomic as write_text_atomic
 from mbr_search.errors import DataError, OutputError
+from mbr_search.versions import versions
 
 FORMAT_VERSION = 1
-_VERSIONED_PACKAGES = ("mbr-search", "numpy", "tensorflow", "keras", "opencv-python-headless")
 
 
 @dataclass(frozen=True)
@@ -265,7 +263,7 @@ class FeatureWriter:
                 "dtype": "float16",
                 "bytes": self.array_path.stat().st_size,
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "versions": package_versions(),
+                "versions": versions(),
                 **self.extra,
             }
             write_text_atomic(
@@ -297,16 +295,6 @@ class FeatureWriter:
         if self._array is not None:
             self._array = None
         self._tmp.unlink(missing_ok=True)
-
-
-def package_versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for name in _VERSIONED_PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
 
 
 def _fsync(path: Path) -> None:

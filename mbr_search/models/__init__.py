@@ -4,8 +4,8 @@ Adding a family is one module here (a :class:`Params` subclass, and for a Keras 
 family a ``stack`` function) plus one entry in :data:`FAMILIES`; the search space loader, the
 objective, ``evaluate`` and ``predict`` all find it through :func:`get_family`, and its
 :attr:`Family.kind` picks the trainer (``training/trainers.py``). Nothing here imports Keras
-or LightGBM at import time: building is :func:`mbr_search.models.build.build_model`, fitting
-a booster :func:`mbr_search.models.gbdt.fit_booster`.
+or LightGBM at import time: building is :func:`mbr_search.models.build.build_model`; fitting
+is training's (a booster: :func:`mbr_search.training.boost.fit_booster`).
 """
 
 from __future__ import annotations

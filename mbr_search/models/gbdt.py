@@ -42,7 +42,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -50,7 +49,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from mbr_search.errors import DataError, TrialFailed
+from mbr_search.errors import DataError
 from mbr_search.models._family import FRAME, Family
 from mbr_search.models._params import Params, integer, non_negative, param, positive, share
 
@@ -62,7 +61,7 @@ FALLBACK_METRIC = "binary_logloss"
 _log = logging.getLogger(__name__)
 
 
-def _lightgbm() -> Any:
+def import_lightgbm() -> Any:
     """LightGBM, its native messages routed to this module's logger at debug level: a bad
     model file is one DataError line, not a '[LightGBM] [Fatal]' line before it."""
     import lightgbm
@@ -117,63 +116,6 @@ def booster_params(params: GbdtParams, seed: int, metric: str) -> dict[str, Any]
     }
 
 
-@dataclass(frozen=True)
-class Frames:
-    """Per-frame inputs and 0/1 targets of one behaviour, with optional per-frame weights."""
-
-    x: np.ndarray  # (frames, features) float32
-    y: np.ndarray  # (frames,) 0/1
-    weight: np.ndarray | None = None
-
-
-def fit_booster(
-    params: GbdtParams,
-    train: Frames,
-    *,
-    seed: int,
-    val: Frames | None = None,
-    rounds: int | None = None,
-    deadline: float | None = None,
-) -> tuple[Any, int]:
-    """One binary booster and its best round.
-
-    With ``val``: at most ``max_rounds`` rounds, stopped early on the validation frames
-    (``early_stopping_rounds`` without a gain of 1e-4), best round kept. Without: exactly
-    ``rounds`` (retraining). Validation frames are unweighted, like the neural scores.
-    """
-    lgb = _lightgbm()
-    metric = STOP_METRIC if val is not None and val.y.any() else FALLBACK_METRIC
-    train_set = lgb.Dataset(train.x, label=train.y, weight=train.weight, free_raw_data=True)
-    callbacks: list[Any] = []
-    valid_sets: list[Any] = []
-    if deadline is not None:
-        callbacks.append(_deadline(deadline))
-    if val is not None:
-        valid_sets.append(lgb.Dataset(val.x, label=val.y, reference=train_set))
-        callbacks.append(
-            lgb.early_stopping(
-                params.early_stopping_rounds, first_metric_only=True, verbose=False, min_delta=1e-4
-            )
-        )
-    n = params.max_rounds if val is not None else int(rounds or params.max_rounds)
-    booster = lgb.train(
-        booster_params(params, seed, metric), train_set, num_boost_round=n,
-        valid_sets=valid_sets, valid_names=["validation"] * len(valid_sets), callbacks=callbacks,
-    )  # fmt: skip
-    best = int(booster.best_iteration) if val is not None else 0
-    return booster, best if best > 0 else booster.current_iteration()
-
-
-def _deadline(deadline: float) -> Any:
-    def check(env: Any) -> None:
-        if time.perf_counter() > deadline:
-            raise TrialFailed(
-                f"fold exceeded training.fold_timeout after {env.iteration + 1} boosting rounds"
-            )
-
-    return check
-
-
 def predict(booster: Any, x: np.ndarray, rounds: int | None = None) -> np.ndarray:
     """(frames,) float32 probabilities, from the first ``rounds`` trees (None: all)."""
     return np.asarray(booster.predict(x, num_iteration=rounds), dtype=np.float32)
@@ -186,7 +128,7 @@ def to_text(booster: Any) -> str:
 
 def from_text(text: str, source: str) -> Any:
     """A booster from its text model; an edited or truncated model is a :class:`DataError`."""
-    lgb = _lightgbm()
+    lgb = import_lightgbm()
     try:
         with _native_stderr_muted():
             booster = lgb.Booster(model_str=text)

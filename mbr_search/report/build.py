@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import platform
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,24 +32,11 @@ from mbr_search.report.study_data import (
     load_study_data,
     study_ref,
 )
+from mbr_search.versions import versions
 
 if TYPE_CHECKING:
     from mbr_search.config.study import StudyConfig
     from mbr_search.storage import StorageSpec
-
-#: Distributions shown in the versions table (looked up by metadata, never imported).
-VERSIONED = (
-    "mbr-search",
-    "numpy",
-    "pandas",
-    "scipy",
-    "scikit-learn",
-    "optuna",
-    "plotly",
-    "tensorflow",
-    "keras",
-    "keras-tcn",
-)
 
 
 @dataclass(frozen=True)
@@ -87,7 +72,7 @@ def build_report(
     overrides = effective_overrides(study_cfg, data.attrs.get("overrides"))
     cfg, notes = _effective_config(study_cfg, overrides)
     if cfg is not study_cfg:
-        data = dataclasses.replace(data, folds=fold_videos(cfg))
+        data = dataclasses.replace(data, folds=fold_videos(cfg, data.fold_summaries))
     results = load_results(out_dir, data.name, ref)
     out_dir.mkdir(parents=True, exist_ok=True)
     best = write_best_config(
@@ -193,7 +178,7 @@ def _results_sections(results: ResultsFile) -> list[Section]:
             )
         )
     head += [rtab.summary_table(results), etab.estimates_table(results)]
-    head += [b for b in (etab.fidelity_text(results),) if b is not None]
+    head += [b for b in (etab.differences_table(results), etab.fidelity_text(results)) if b]
     head += [rfig.pr_curves_figure(results), *rtab.thesis_tables(results)]
     sections = [
         Section("results", "Test results" if split == "test" else "Out-of-fold results", head),
@@ -228,7 +213,7 @@ def _results_sections(results: ResultsFile) -> list[Section]:
 
 
 def _versions_section(results: ResultsFile | None) -> Section:
-    here = _versions()
+    here = versions()
     there = results.results.versions if results is not None else {}
     names = list(dict.fromkeys([*here, *there]))
     headers = ["package", "this report"] + (["evaluate"] if there else [])
@@ -238,13 +223,3 @@ def _versions_section(results: ResultsFile | None) -> Section:
         "Package versions",
         [table("versions", "Package versions", headers, rows)],
     )
-
-
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for name in VERSIONED:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return out

@@ -25,7 +25,6 @@ from mbr_search.storage._existing import (
 )
 from mbr_search.storage._open import GRACE_ENV, HEARTBEAT_ENV, open_storage, storage_error
 from mbr_search.storage._rdb import retry_races, translate_error
-from mbr_search.storage._threads import configure_threads, cpu_count, threads_per_worker
 from mbr_search.storage._url import (
     PASSWORD_ENV,
     PASSWORD_FILE_ENV,
@@ -45,8 +44,6 @@ __all__ = [
     "PASSWORD_ENV",
     "PASSWORD_FILE_ENV",
     "StorageSpec",
-    "configure_threads",
-    "cpu_count",
     "default_artifact_dir",
     "default_sqlite_path",
     "load_or_create_study",
@@ -59,7 +56,6 @@ __all__ = [
     "resolve_storage",
     "split_password",
     "storage_error",
-    "threads_per_worker",
 ]
 
 _log = logging.getLogger(__name__)

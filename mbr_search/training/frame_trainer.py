@@ -21,6 +21,7 @@ from mbr_search.errors import DataError
 from mbr_search.features.cache import release_pages
 from mbr_search.features.store import VideoData
 from mbr_search.models import gbdt
+from mbr_search.training import boost
 from mbr_search.training._trainer import FoldFit, FoldLimits, Trainer
 from mbr_search.training.fit import EpochCallback
 from mbr_search.training.seeds import OutputGroup, output_groups
@@ -76,9 +77,9 @@ class FrameTrainer(Trainer):
             (col,) = g.columns
             if col not in trainable:
                 continue
-            booster, best[g.name] = gbdt.fit_booster(
-                params, gbdt.Frames(x, y[:, col], frame_weights(y[:, col])), seed=seed,
-                val=gbdt.Frames(x_val, y_val[:, col]), deadline=limits.deadline,
+            booster, best[g.name] = boost.fit_booster(
+                params, boost.Frames(x, y[:, col], frame_weights(y[:, col])), seed=seed,
+                val=boost.Frames(x_val, y_val[:, col]), deadline=limits.deadline,
             )  # fmt: skip
             pred[:, col] = gbdt.predict(booster, x_val, best[g.name])
         bounds = np.cumsum([0, *(v.n_frames for v in val)])
@@ -98,8 +99,8 @@ class FrameTrainer(Trainer):
         fitted: dict[str, Any] = {}
         for g in self.groups:
             (col,) = g.columns
-            fitted[g.name], _ = gbdt.fit_booster(
-                params, gbdt.Frames(x, y[:, col], frame_weights(y[:, col])), seed=self.seed,
+            fitted[g.name], _ = boost.fit_booster(
+                params, boost.Frames(x, y[:, col], frame_weights(y[:, col])), seed=self.seed,
                 rounds=rounds[g.name],
             )  # fmt: skip
         return fitted

@@ -1,4 +1,8 @@
-"""CPU thread budget for several TensorFlow worker processes on one machine."""
+"""CPU thread budget for several TensorFlow worker processes on one machine.
+
+Beside training because it sizes the thread pools that fitting runs on (``run --workers``
+calls :func:`configure_threads` before TensorFlow starts); it has nothing to do with storage.
+"""
 
 from __future__ import annotations
 
