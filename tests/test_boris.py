@@ -24,7 +24,7 @@ from mbr_search.config.dataset import load_dataset
 from mbr_search.data.labels import LabelSource, read_labels
 from mbr_search.data.resample import frame_indices
 from mbr_search.errors import DataError
-from mbr_search.predict.boris import boris_events, bout_rows, write_boris_xlsx
+from mbr_search.predict.boris import boris_events, bout_rows, start_stop_events, write_boris_xlsx
 
 BEHAVIOURS = ("social", "nonsocial", "aggression")
 FPS = 30.0
@@ -334,3 +334,14 @@ def test_an_aggregated_events_export_is_refused_with_the_export_to_use(tmp_path:
     line = _error(_write_csv(tmp_path / "aggregated.csv", rows))
     assert "no BORIS header row (with 'Time' and 'Behavior' columns) found" in line
     assert "Tabular events (not aggregated events)" in line
+
+
+def test_start_stop_events_put_a_stop_before_a_start_at_the_same_instant() -> None:
+    """The one BORIS START/STOP writer of predict's and suggest's sheets."""
+    events = start_stop_events([("b", 1.0, 2.0, "n1"), ("a", 2.0, 3.00004, "n2")], "rat")
+    assert events == [
+        (1.0, "rat", "b", "", "n1"),
+        (2.0, "rat", "b", "", "n1"),
+        (2.0, "rat", "a", "", "n2"),
+        (3.0, "rat", "a", "", "n2"),
+    ]

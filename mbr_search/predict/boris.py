@@ -11,7 +11,7 @@ Office Open XML workbook with inline strings), so no spreadsheet package is need
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -49,19 +49,32 @@ def write_bouts_csv(path: Path, rows: Sequence[tuple[str, int, int, float, float
     return path
 
 
+#: One BORIS import row: time (s), subject, code, modifier, comment.
+BorisEvent = tuple[float, str, str, str, str]
+
+
 def boris_events(
     rows: Sequence[tuple[str, int, int, float, float]], subject: str = ""
-) -> list[tuple[float, str, str, str, str]]:
-    """BORIS events: a start and a stop row per bout, sorted by time (stops first on ties)."""
+) -> list[BorisEvent]:
+    """BORIS events of :func:`bout_rows`: a start and a stop row per bout."""
+    return start_stop_events([(b, t0, t1, "") for b, _f0, _f1, t0, t1 in rows], subject)
+
+
+def start_stop_events(
+    bouts: Iterable[tuple[str, float, float, str]], subject: str = ""
+) -> list[BorisEvent]:
+    """A START and a STOP event per ``(code, start_s, stop_s, comment)`` bout, sorted by
+    time; at the same instant a STOP comes before a START (BORIS pairs them in order), then
+    by code. ``predict``'s bout sheets and ``suggest``'s to-label sheets both write these."""
     events = []
-    for b, _f0, _f1, t0, t1 in rows:
-        events.append((round(float(t0), 4), 1, subject, b))
-        events.append((round(float(t1), 4), 0, subject, b))
-    events.sort(key=lambda e: (e[0], e[1], e[3]))
-    return [(t, s, b, "", "") for t, _order, s, b in events]
+    for code, t0, t1, comment in bouts:
+        events.append((round(float(t0), 4), 1, code, comment))
+        events.append((round(float(t1), 4), 0, code, comment))
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    return [(t, subject, code, "", comment) for t, _order, code, comment in events]
 
 
-def write_boris_xlsx(path: Path, events: Sequence[tuple[float, str, str, str, str]]) -> Path:
+def write_boris_xlsx(path: Path, events: Sequence[BorisEvent]) -> Path:
     """A one-sheet XLSX with the BORIS import header and one row per event (atomic)."""
     rows = [_row(1, BORIS_COLUMNS)]
     rows += [_row(i, e) for i, e in enumerate(events, start=2)]

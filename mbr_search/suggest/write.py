@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from mbr_search._atomic import atomic_path, write_text_atomic
-from mbr_search.predict.boris import write_boris_xlsx
+from mbr_search.predict.boris import start_stop_events, write_boris_xlsx
 from mbr_search.suggest.rank import RankSettings, Segment
 
 FIX = "free disk space or choose another --out folder"
@@ -126,17 +126,13 @@ def write_boris_sheets(out_dir: Path, suggestions: Sequence[Suggestion]) -> list
     """One import sheet per video with suggestions (see the module docstring)."""
     written = []
     for video in sorted({s.segment.video for s in suggestions}):
-        events = []
-        for s in suggestions:
-            if s.segment.video != video:
-                continue
-            note = f"suggestion #{s.rank}: {s.segment.reason}"
-            events.append((round(s.start_s, 4), 1, s.segment.behaviour, note))
-            events.append((round(s.stop_s, 4), 0, s.segment.behaviour, note))
-        # by time, a STOP before a START at the same instant (BORIS pairs them in order)
-        events.sort(key=lambda e: (e[0], e[1], e[2]))
-        rows = [(t, "", code, "", note) for t, _order, code, note in events]
-        written.append(write_boris_xlsx(out_dir / f"{video}_to_label_boris.xlsx", rows))
+        bouts = [
+            (s.segment.behaviour, s.start_s, s.stop_s, f"suggestion #{s.rank}: {s.segment.reason}")
+            for s in suggestions
+            if s.segment.video == video
+        ]
+        events = start_stop_events(bouts)
+        written.append(write_boris_xlsx(out_dir / f"{video}_to_label_boris.xlsx", events))
     return written
 
 
