@@ -106,10 +106,31 @@ def move_password_out_of_argv(args: argparse.Namespace) -> None:
         file=sys.stderr,
         flush=True,
     )
-    argv = [bare if a == url else a for a in args.argv]
-    argv = [f"--storage={bare}" if a == f"--storage={url}" else a for a in argv]
+    # Every token holding the URL (``--storage URL``, ``--storage=URL``, an abbreviation).
+    argv = [a.replace(url, bare) for a in args.argv]
     os.environ[PASSWORD_ENV] = password
     os.execv(sys.executable, [sys.executable, "-m", "mbr_search", *argv])
+
+
+def copyable_url(spec: StorageSpec) -> str:
+    """The storage URL for a hint meant to be copied: the password left out (it is read
+    from ``$MBR_SEARCH_DB_PASSWORD`` or ``--password-file``), never printed, not ``***``."""
+    return spec.display.replace(":***@", "@")
+
+
+def storage_flags(args: argparse.Namespace, spec: StorageSpec) -> list[str]:
+    """The ``--storage``/``--password-file``/``--study-name`` the user gave, for a printed
+    next command that must reach the same study (shell-quoted, password-free)."""
+    import shlex
+
+    flags: list[str] = []
+    if getattr(args, "storage", None):
+        flags += ["--storage", shlex.quote(copyable_url(spec))]
+    if getattr(args, "password_file", None):
+        flags += ["--password-file", shlex.quote(str(args.password_file))]
+    if getattr(args, "study_name", None):
+        flags += ["--study-name", shlex.quote(args.study_name)]
+    return flags
 
 
 def load_study_from_args(args: argparse.Namespace, **extra: Any) -> Any:

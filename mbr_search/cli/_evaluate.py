@@ -9,7 +9,6 @@ from typing import Any
 
 from mbr_search.cli._common import (
     add_study_arguments,
-    move_password_out_of_argv,
     quiet_tensorflow,
     study_and_storage,
 )
@@ -55,7 +54,6 @@ def run(args: argparse.Namespace) -> int:
 
     if args.top < 1:
         raise UsageError(f"--top {args.top}: must be at least 1.")
-    move_password_out_of_argv(args)
     study, spec = study_and_storage(args, read_only=True)
     out = args.out if args.out is not None else Path("reports") / study.name
     from mbr_search.evaluate.trials import check_test_videos, load_trials
@@ -63,6 +61,11 @@ def run(args: argparse.Namespace) -> int:
     # The checks that need no TensorFlow first: a study that cannot be evaluated fails fast.
     check_test_videos(study, args.cv_only)
     load_trials(study, spec)
+    from mbr_search.out_folder import claim_folder
+
+    # Before the retraining: a file in the way, a read-only folder or another study's
+    # folder fails now, not after minutes of work.
+    claim_folder(out, study.study_name)
     quiet_tensorflow(args.debug)
     from mbr_search.evaluate.core import evaluate_study
 

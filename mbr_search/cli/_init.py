@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     import optuna
     from optuna.trial import TrialState
 
+    from mbr_search.cli._common import copyable_url
     from mbr_search.config.study import load_study
     from mbr_search.search.sampling import build_pruner, build_sampler
     from mbr_search.storage import load_or_create_study, open_storage, resolve_storage
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         f"({len(trials)} trials, {done} complete)"
     )
     # The hint is meant to be copied: leave the password out instead of printing ***.
-    url = spec.display.replace(":***@", "@")
+    url = copyable_url(spec)
     hint = f"workers: mbr-search run {args.study} --storage '{url}'"
     if args.study_name:
         hint += f" --study-name {config.study_name}"

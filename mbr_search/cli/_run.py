@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import functools
+import math
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -12,10 +14,14 @@ from typing import Any
 
 from mbr_search.cli._common import (
     add_study_arguments,
-    move_password_out_of_argv,
     quiet_tensorflow,
+    storage_flags,
     study_and_storage,
 )
+
+#: More worker processes than this many per CPU core only thrash: refused without
+#: --force-workers (100,000 workers once drove a 2-core machine to a load of 484).
+WORKERS_PER_CORE = 4
 
 #: Wall-clock end of --budget (epoch seconds), inherited across recycling and by workers.
 BUDGET_END_ENV = "MBR_SEARCH_BUDGET_END"
@@ -50,6 +56,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="worker processes on this machine sharing the study (each gets cores/N threads)",
     )  # fmt: skip
     parser.add_argument(
+        "--force-workers", action="store_true",
+        help=f"allow more than {WORKERS_PER_CORE} workers per CPU core",
+    )  # fmt: skip
+    parser.add_argument(
         "--recycle-after", type=int, default=50, metavar="N",
         help="continue in a fresh process after N trials (bounds Keras' per-trial memory "
         "growth; 0 = never)",
@@ -62,7 +72,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     _check_numbers(args)
-    move_password_out_of_argv(args)
+    if args.artifacts is not None:
+        from mbr_search.out_folder import writable_folder
+
+        # Before the storage: a file in the way must not leave a new, empty study behind.
+        writable_folder(args.artifacts, "--artifacts")
     study, spec = study_and_storage(args, trials=args.trials, timeout=args.timeout)
     from mbr_search.search.runner import RunOptions
     from mbr_search.search.workers import run_workers
@@ -88,7 +102,9 @@ def run(args: argparse.Namespace) -> int:
         )
         raise
     if args.worker_index == 0:
-        print(format_summary(summary, study.name))
+        print(
+            format_summary(summary, " ".join([shlex.quote(args.study), *storage_flags(args, spec)]))
+        )
     return 0
 
 
@@ -148,14 +164,28 @@ def _check_numbers(args: argparse.Namespace) -> None:
 
     if args.trials is not None and args.trials < 1:
         raise UsageError(f"--trials {args.trials}: must be at least 1.")
-    if args.timeout is not None and args.timeout <= 0:
+    if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
         raise UsageError(f"--timeout {args.timeout}: must be a positive number of seconds.")
     if args.workers < 1:
         raise UsageError(f"--workers {args.workers}: must be at least 1.")
+    _check_workers(args.workers, args.force_workers)
     if args.recycle_after < 0:
         raise UsageError(f"--recycle-after {args.recycle_after}: must be 0 (never) or more.")
     if args.budget is not None:
         parse_duration(args.budget)
+
+
+def _check_workers(workers: int, forced: bool) -> None:
+    from mbr_search.errors import UsageError
+
+    cores = os.cpu_count() or 1
+    limit = WORKERS_PER_CORE * cores
+    if workers > limit and not forced:
+        raise UsageError(
+            f"--workers {workers}: more than {WORKERS_PER_CORE} per CPU core ({limit} on this "
+            f"machine's {cores} cores) would stall it. Fix: use --workers {cores}, or add "
+            "--force-workers if you mean it."
+        )
 
 
 def _by_value(n: int) -> str:

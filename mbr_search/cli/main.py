@@ -74,6 +74,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
+        # Before any command opens a storage: every command with --storage shares it.
+        if getattr(args, "storage", None):
+            from mbr_search.cli._common import move_password_out_of_argv
+
+            move_password_out_of_argv(args)
         return int(args._run(args))
     except MbrSearchError as exc:
         if args.debug:
