@@ -185,12 +185,10 @@ def _open_study(
         spec, heartbeat_interval=opts.heartbeat_interval, grace_period=opts.grace_period
     )
     name = study_cfg.study_name
-    probe = load_or_create_study(storage, study_name=name, sampler=None, pruner=None)
-    # Workers joining a study (or a resumed run) must not replay the same random draws.
-    offset = opts.seed_offset
-    if offset is None:
-        offset = len(probe.get_trials(deepcopy=False))
-    sampler = build_sampler(study_cfg, seed_offset=offset + 1000 * opts.worker_index)
+    # No per-process offset: the sampler seeds each trial from its number, which the
+    # storage makes unique, so workers, other machines and a resumed run never replay a
+    # draw, and one process alone stays reproducible (sampling.TrialSeededSampler).
+    sampler = build_sampler(study_cfg, seed_offset=opts.seed_offset or 0)
     pruner = build_pruner(study_cfg)
     study = load_or_create_study(storage, study_name=name, sampler=sampler, pruner=pruner)
     check_or_store(study, study_cfg)
