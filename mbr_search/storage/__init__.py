@@ -38,9 +38,13 @@ from mbr_search.storage._url import (
 if TYPE_CHECKING:
     import optuna
 
+#: What the study's one objective is, as the dashboard labels it (Optuna's metric name).
+OBJECTIVE_NAME = "mean PR-AUC"
+
 __all__ = [
     "GRACE_ENV",
     "HEARTBEAT_ENV",
+    "OBJECTIVE_NAME",
     "PASSWORD_ENV",
     "PASSWORD_FILE_ENV",
     "StorageSpec",
@@ -107,7 +111,27 @@ def load_or_create_study(
             f"study '{study_name}' in storage '{spec.display}' was created to "
             f"{'/'.join(stored)}, not {direction}: use another --study-name"
         )
+    _name_the_objective(study, spec)
     return study
+
+
+def _name_the_objective(study: optuna.Study, spec: StorageSpec) -> None:
+    """The dashboard's axis and tables read "mean PR-AUC" instead of "Objective 0". A study
+    made before this (or by plain Optuna) gets the name when ``run`` or ``init`` opens it."""
+    import warnings
+
+    from optuna.exceptions import ExperimentalWarning
+
+    if study.metric_names == [OBJECTIVE_NAME]:
+        return
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExperimentalWarning)
+            retry_races(lambda: study.set_metric_names([OBJECTIVE_NAME]), spec)
+    except StorageError:
+        raise
+    except Exception as exc:
+        raise translate_error(exc, spec) from None
 
 
 def reap_stale_trials(study: optuna.Study) -> None:

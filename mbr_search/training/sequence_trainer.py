@@ -24,6 +24,7 @@ from mbr_search.features.store import VideoData
 from mbr_search.models import Params, SequenceParams
 from mbr_search.training._trainer import Augment, FoldFit, FoldLimits, Trainer
 from mbr_search.training.fit import EpochCallback, fit_epochs, fit_fold
+from mbr_search.training.quiet import mute_retracing_warning
 from mbr_search.training.reuse import Reuse, architecture, restart
 from mbr_search.training.seeds import OutputGroup, build_group_models, output_groups
 from mbr_search.training.sequences import Batchable, Standardiser, cut, unpad
@@ -52,6 +53,7 @@ class SequenceTrainer(Trainer):
         )
         self.models: dict[str, Resettable] = {}
         self._key = architecture(self.sequence_params, self.groups, n_features)
+        mute_retracing_warning()  # several models' predictions are not a retracing loop
 
     def prepare(self) -> None:
         """Seed Keras with the trial seed and build + compile one model per group, once;
