@@ -1,30 +1,56 @@
 """The DLC2Action arms, run in DLC2Action's own environment (benchmarks/peers/setup.sh).
 
     benchmarks/peers/.venv-dlc2action/bin/python benchmarks/peers/dlc2action_arm.py \\
-        --work DIR --mode default|search [--epochs N] [--trials 8] [--search-epochs N]
+        --work DIR --mode default|search [--epochs 50] [--trials 8] [--cpu-budget S]
 
 Reads ``WORK/prep/split.json`` and ``WORK/prep/annotations`` (written by run.py), writes
-``WORK/dlc2action_MODE/probs.npz`` (``test/VIDEO`` and ``oof/VIDEO``: (frames, 3) at 10 fps).
+``WORK/dlc2action_MODE/probs.npz`` (``test/VIDEO`` and ``oof/VIDEO``: (frames, 3) at 10 fps),
+``meta.json`` and ``guard.json`` (the label guard's counts).
 
 Everything goes through DLC2Action's documented project interface
-(``dlc2action.project.Project``): data type ``dlc_track`` (DeepLabCut multi-animal pose,
-read from DLC's own ``.h5`` layout), annotation type ``csv`` (start / end / behavior
-intervals, converted by run.py from the Caltech labels), ``interactive: true`` (features and
-labels for the pair of rats, as DLC2Action does for social behaviour), single-label
-(``exclusive: true``; frames of none of the three behaviours are its ``other`` class).
-DLC2Action has no frame-rate option for pose, so the 30 fps pose is subsampled by 3 here
-(frames 0, 3, 6, ...: the 10 fps frames every arm is scored on).
+(``dlc2action.project.Project``):
+
+- data type ``dlc_track`` (DeepLabCut multi-animal pose, written as DLC's own ``.h5``),
+  ``interactive: true``: one clip per video, ``individual1+individual2``, with its pair
+  features (each rat's kinematics plus ``inter_distance``), as DLC2Action does social
+  behaviour;
+- annotation type ``boris`` (BORIS event tables, ``Subject`` = that pair clip): its ``csv``
+  type ignores ``interactive`` and built 3 clips per video against the input store's 1, so
+  every training segment carried another clip's labels (issue 21; WHY.md says why
+  ``boris`` and not the other fixes). Its ``csv`` defaults are kept for the filters that
+  ``boris`` turns on (``filter_background``, ``filter_annotated``, ``filter_visibility``:
+  false), and ``min_frames_action: 0`` (every Caltech bout, even 1 frame, is a label);
+- single-label (``exclusive: true``; frames of none of the three behaviours are ``other``);
+- DLC2Action has no frame-rate option for pose, so the 30 fps pose is subsampled by 3 here
+  (frames 0, 3, 6, ...: the 10 fps frames every arm is scored on).
+
+**Label guard** (``label_guard.py``): when DLC2Action builds its training and validation
+sets (``BehaviorDataset.partition_train_test_val``), the arm compares the class counts
+DLC2Action reports for each with the counts computed from the Caltech files, cut into its
+segments, and checks that its input and annotation stores hold the same segments in the same
+order. A mismatch, or more than 5 % of the labelled frames at -100, stops the arm before the
+first epoch; the counts go to ``guard.json`` and ``meta.json``.
 
 Split: training on 12 of the 15 training videos, validation (DLC2Action's own, for its
-metrics, and the out-of-fold data for the F1 threshold) on 3 (``partition_method: file``);
-the 5 test videos are predicted with ``run_prediction(data_path=...)`` only.
+metrics and best epoch, and the out-of-fold data for the F1 threshold) on 3
+(``partition_method: file``); the 5 test videos are predicted with
+``run_prediction(data_path=...)`` only.
 
-- ``default``: ``run_episode`` with every setting at DLC2Action's defaults (ms_tcn3,
-  kinematic features, len_segment 128, overlap 96, batch 64, lr 1e-3, 50 epochs unless
-  ``--epochs`` reduces it), then ``run_prediction`` (its default: 10 augmentations averaged).
-- ``search``: ``run_default_hyperparameter_search`` (its Optuna TPE search with Hyperband
-  pruning over ms_tcn3's default space, metric f1, best 3 epochs averaged) at ``--trials``,
-  then ``run_episode(load_search=...)`` and ``run_prediction`` as above.
+- ``default``: ``run_episode`` with DLC2Action's defaults (ms_tcn3, kinematic features,
+  len_segment 128, overlap 96, batch 64, lr 1e-3, 50 epochs, augmentation in training) and
+  ``likelihood_threshold: 0.8`` (its benchmarks' value; its default 0 leaves missing
+  keypoints at (0, 0)); a checkpoint every epoch; the epoch with the best validation F1
+  (its default metric, macro) is loaded for ``run_prediction`` (its default
+  ``augment_n=10``).
+- ``search``: its Optuna search, the call ``run_default_hyperparameter_search`` makes
+  (``run_hyperparameter_search`` over ``options.model_hyperparameters["ms_tcn3"]``, metric
+  f1, best 3 epochs averaged, Hyperband pruning, overlap 0, batch 32, 50 epochs per trial),
+  stopped at ``--trials`` or at ``--cpu-budget`` CPU seconds (the trial running then
+  finishes), then ``run_episode(load_search=...)`` at 50 epochs and the prediction above.
+
+Seeds: ``random``, ``numpy`` and ``torch`` are seeded with 0 before each episode, and the
+search's Optuna sampler is a ``TPESampler(seed=0)`` (DLC2Action creates its study without a
+seed; the arm passes one in).
 """
 
 from __future__ import annotations
@@ -37,7 +63,9 @@ for _k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXP
 import argparse  # noqa: E402
 import json  # noqa: E402
 import pickle  # noqa: E402
+import random  # noqa: E402
 import shutil  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -48,10 +76,33 @@ import torch  # noqa: E402
 torch.set_num_threads(1)
 torch.set_num_interop_threads(1)
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import label_guard  # noqa: E402
+
 BEHAVIOURS = ("social", "nonsocial", "aggression")
+CLASSES = ("other", *BEHAVIOURS)
 STEP = 3
 N_VAL = 3
+SEED = 0
 PAIR = "individual1+individual2"
+LIKELIHOOD_THRESHOLD = 0.8
+RAT_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "rat_social"
+#: DLC2Action cuts its dataset paths at the first "." (``dataset_path.split(".")[0]`` in
+#: ``Project``), so a project under ``benchmarks/.work`` writes its feature pickles into
+#: ``benchmarks/``: its projects live in a dot-free scratch folder outside the repository.
+PROJECTS = Path(os.environ.get("PEERS_DLC2ACTION_PROJECTS", "/tmp/peers_dlc2action"))
+
+
+def projects_dir(arm: str) -> Path:
+    """The arm's DLC2Action scratch folder: its pose and BORIS files (``data``) and its
+    projects (``projects``); absolute, no "." anywhere in it."""
+    path = (PROJECTS / arm).resolve()
+    if "." in str(path):
+        raise SystemExit(
+            f"{path}: DLC2Action needs a projects path without '.' (it splits paths at the "
+            "first dot); set PEERS_DLC2ACTION_PROJECTS to such a folder"
+        )
+    return path
 
 
 def read_dlc_csv(path: Path) -> pd.DataFrame:
@@ -107,20 +158,161 @@ def full_prediction(pred_dir: Path, vids: list[str], frames: dict[str, int]) -> 
     }
 
 
+def write_boris(csv_path: Path, dest: Path) -> int:
+    """A BORIS event table (what its ``boris`` annotation type reads: 15 lines of header,
+    then Time / FPS / Subject / Behavior / Status; START at the first frame, STOP at the
+    frame after the last) from run.py's interval CSV (start, end exclusive, behavior). FPS 1
+    and Time in frames: frame numbers stay exact. Returns the number of bouts."""
+    bouts = pd.read_csv(csv_path)
+    lines = ["Observation id,rats", *[f"# header line {i}" for i in range(2, 16)]]
+    lines.append("Time,FPS,Subject,Behavior,Status")
+    events = []
+    for start, end, behaviour in bouts[["start", "end", "behavior"]].itertuples(index=False):
+        events += [(int(start), 0, behaviour, "START"), (int(end), 1, behaviour, "STOP")]
+    for t, _, behaviour, status in sorted(events):
+        lines.append(f"{t},1,{PAIR},{behaviour},{status}")
+    dest.write_text("\n".join(lines) + "\n")
+    return len(bouts)
+
+
+def caltech_truth(split: dict) -> dict[str, np.ndarray]:
+    """Class per 10 fps frame of every training video, from the Caltech files themselves."""
+    return label_guard.caltech_truth(
+        split["train"], split["frames_10fps"], RAT_DIR, BEHAVIOURS, STEP
+    )
+
+
+class Guard:
+    """Wraps ``BehaviorDataset.partition_train_test_val``: every time DLC2Action builds its
+    training / validation sets, compare its counts with the Caltech files' and stop on a
+    problem. The first check's numbers are kept for the JSON."""
+
+    def __init__(self, truth: dict[str, np.ndarray], fit: list[str], val: list[str]) -> None:
+        self.truth, self.fit, self.val = truth, fit, val
+        self.records: list[dict] = []
+        #: off for prediction (its datasets hold other videos than the split file names)
+        self.active = True
+
+    def install(self) -> None:
+        from dlc2action.data.dataset import BehaviorDataset
+
+        original = BehaviorDataset.partition_train_test_val
+        guard = self
+
+        def partition(dataset, *args, **kwargs):
+            train, test, val = original(dataset, *args, **kwargs)
+            if guard.active:
+                guard.check(dataset, train, val)
+            return train, test, val
+
+        BehaviorDataset.partition_train_test_val = partition
+
+    def check(self, dataset, train, val) -> None:
+        store = dataset.annotation_store
+        len_segment, step = int(store.len_segment), int(store.step)
+        problems = label_guard.check_coordinates(
+            dataset.input_store.get_original_coordinates(), store.get_original_coordinates()
+        )
+        record: dict = {
+            "len_segment": len_segment,
+            "step": step,
+            "segments_input_store": len(dataset.input_store),
+            "segments_annotation_store": len(store),
+            "classes": {str(k): v for k, v in store.behaviors_dict().items()},
+        }
+        if [store.behaviors_dict()[k] for k in sorted(store.behaviors_dict())] != list(CLASSES):
+            problems.append(f"class order {store.behaviors_dict()} is not {CLASSES}")
+        for name, subset, vids in (("training", train, self.fit), ("validation", val, self.val)):
+            expected = label_guard.segment_counts(
+                [self.truth[v] for v in vids], len_segment, step, len(CLASSES)
+            )
+            reported = {int(k): int(v) for k, v in subset.count_classes().items()}
+            problems += label_guard.check_counts(f"{name} set", expected, reported)
+            record[name] = {
+                "videos": vids,
+                "expected_from_caltech": {str(k): v for k, v in expected.items()},
+                "dlc2action_reports": {str(k): v for k, v in sorted(reported.items())},
+                "ignored_fraction": round(label_guard.ignored_fraction(expected, reported), 5),
+            }
+        record["passed"] = not problems
+        record["problems"] = problems
+        self.records.append(record)
+        print(f"LABEL GUARD {'passed' if not problems else 'FAILED'}: {json.dumps(record)}")
+        label_guard.stop(problems)
+
+
+def seed_everything() -> None:
+    random.seed(SEED)
+    np.random.seed(SEED)
+    torch.manual_seed(SEED)
+
+
+def seeded_optuna(cpu_budget: float | None, log: list) -> None:
+    """DLC2Action's ``run_hyperparameter_search`` calls ``optuna.create_study(direction,
+    pruner)`` and ``study.optimize(..., n_trials)``: give that study a seeded TPE sampler
+    and, with a CPU budget, a callback that stops it once the budget is spent."""
+    import optuna
+    from dlc2action.project import project as project_module
+
+    create = optuna.create_study
+
+    def create_study(*args, **kwargs):
+        kwargs.setdefault("sampler", optuna.samplers.TPESampler(seed=SEED))
+        study = create(*args, **kwargs)
+        optimize = study.optimize
+
+        def optimize_with_budget(func, *a, **kw):
+            def budget(study, trial):
+                spent = time.process_time()
+                log.append(
+                    {
+                        "trial": trial.number,
+                        "state": str(trial.state),
+                        "value": trial.value,
+                        "cpu_seconds_so_far": round(spent, 1),
+                    }
+                )
+                if cpu_budget is not None and spent >= cpu_budget:
+                    study.stop()
+
+            kw["callbacks"] = [*(kw.get("callbacks") or []), budget]
+            return optimize(func, *a, **kw)
+
+        study.optimize = optimize_with_budget
+        return study
+
+    project_module.optuna.create_study = create_study
+
+
+def best_epoch(project, episode: str) -> tuple[int, list[float]]:
+    """The epoch with the best validation F1 (DLC2Action's own log of its validation
+    videos; 1-based), and the whole log."""
+    log = [float(x) for x in project._episode(episode).get_metric_log("val", "f1")]
+    if not log:
+        raise RuntimeError(f"{episode}: no validation f1 in DLC2Action's log")
+    return int(np.nanargmax(log)) + 1, log
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--mode", choices=("default", "search"), required=True)
-    parser.add_argument("--epochs", type=int, default=50)
-    parser.add_argument("--search-epochs", type=int, default=0)
-    parser.add_argument("--trials", type=int, default=8)
-    parser.add_argument("--probe", action="store_true", help="1 epoch, time it, stop")
+    parser.add_argument("--epochs", type=int, default=50, help="its default: 50")
+    parser.add_argument("--search-epochs", type=int, default=50, help="per trial (its: 50)")
+    parser.add_argument("--trials", type=int, default=150, help="its default: 150")
+    parser.add_argument("--cpu-budget", type=float, default=None, help="search CPU seconds")
     parser.add_argument(
-        "--likelihood-threshold",
-        type=float,
-        default=None,
-        help="data/likelihood_threshold (its default 0 keeps missing keypoints at (0, 0))",
+        "--drop-len-segment",
+        action="store_true",
+        help="search without general/len_segment (DLC2Action 1.0 crashed sampling it)",
     )
+    parser.add_argument("--probe", action="store_true", help="the guard and 1 epoch, then stop")
+    parser.add_argument(
+        "--predict-only",
+        action="store_true",
+        help="no training: predict with the best epoch the (possibly stopped) episode logged",
+    )
+    parser.add_argument("--videos", type=int, default=0, help="smoke test: first N fit videos")
     parser.add_argument("--tag", default="", help="suffix of the arm's folder name")
     parser.add_argument(
         "--augment", type=int, default=10, help="run_prediction augment_n (its default: 10)"
@@ -128,18 +320,35 @@ def main() -> int:
     args = parser.parse_args()
     from dlc2action.project import Project
 
+    seed_everything()
     split = json.loads((args.work / "prep" / "split.json").read_text())
+    args.work = args.work.resolve()
     arm_dir = args.work / f"dlc2action_{args.mode}{args.tag}"
-    root = arm_dir / "data"
+    if args.predict_only:
+        return predict_only(args, split, arm_dir)
+    scratch = projects_dir(arm_dir.name)
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    root = scratch / "data"
     arm_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.process_time()
+    val = split["folds"][0][:N_VAL]
+    fit = [v for v in split["train"] if v not in val]
+    if args.videos:
+        fit, val = fit[: args.videos], val[:1]
+        split["train"] = [*fit, *val]
+        split["pose"] = {v: split["pose"][v] for v in (*fit, *val, *split["test"][:1])}
+        split["test"] = split["test"][:1]
     canvas = write_pose(split, root)
     ann = root / "annotations"
     ann.mkdir(parents=True, exist_ok=True)
-    for vid in split["train"]:
-        shutil.copy(args.work / "prep" / "annotations" / f"{vid}_annotation.csv", ann)
-    val = split["folds"][0][:N_VAL]
-    fit = [v for v in split["train"] if v not in val]
+    bouts = {
+        vid: write_boris(
+            args.work / "prep" / "annotations" / f"{vid}_annotation.csv",
+            ann / f"{vid}_boris.csv",
+        )
+        for vid in split["train"]
+    }
     split_file = root / "split.txt"
     split_file.write_text(
         "Training videos:\n"
@@ -148,14 +357,14 @@ def main() -> int:
         + "\n".join(val)
         + "\nTest videos:\n"
     )
-    projects = arm_dir / "projects"
-    if projects.exists():
-        shutil.rmtree(projects)
+    guard = Guard(caltech_truth(split), fit, val)
+    guard.install()
+    projects = scratch / "projects"
     projects.mkdir(parents=True)
     project = Project(
         "rats",
         data_type="dlc_track",
-        annotation_type="csv",
+        annotation_type="boris",
         projects_path=str(projects),
         data_path=str(root / "data_train"),
         annotation_path=str(ann),
@@ -166,42 +375,51 @@ def main() -> int:
         {
             "data": {
                 "data_suffix": "DLC.h5",
-                "annotation_suffix": "_annotation.csv",
+                "annotation_suffix": "_boris.csv",
                 "canvas_shape": canvas,
-                "behaviors": ["other", *BEHAVIOURS],
+                "behaviors": list(CLASSES),
                 "default_agent_name": PAIR,
-                "fps": 1,  # the CSV gives frame numbers, not seconds
-            }
-            | (
-                {}
-                if args.likelihood_threshold is None
-                else {"likelihood_threshold": args.likelihood_threshold}
-            ),
+                "likelihood_threshold": LIKELIHOOD_THRESHOLD,
+                "min_frames_action": 0,
+                # the csv type's defaults (boris turns these on; csv is the plain reader)
+                "filter_annotated": False,
+                "filter_background": False,
+                "filter_visibility": False,
+                "visibility_min_frac": 0,
+            },
             "general": {"exclusive": True, "interactive": True, "num_cpus": 1},
             "training": {
                 "partition_method": "file",
                 "split_path": str(split_file),
                 "num_epochs": epochs,
                 "device": "cpu",
+                "model_save_epochs": 1,  # every epoch: the best one is loaded for prediction
             },
         }
     )
     prep_cpu = time.process_time() - t0
-    info: dict = {"canvas_shape": canvas, "validation_videos": val, "training_videos": fit}
+    info: dict = {
+        "canvas_shape": canvas,
+        "validation_videos": val,
+        "training_videos": fit,
+        "annotation_type": "boris",
+        "interactive": True,
+        "likelihood_threshold": LIKELIHOOD_THRESHOLD,
+        "min_frames_action": 0,
+        "seed": SEED,
+        "bouts_written": bouts,
+    }
+    info["epochs"] = epochs
+    (arm_dir / "meta_training.json").write_text(json.dumps(info, indent=1, default=str))
     episode = args.mode
+    search_log: list = []
     if args.mode == "search":
-        s0 = time.process_time()
-        # run_default_hyperparameter_search("search", model_name="ms_tcn3", ...) crashes in
-        # its first trial here when it samples general/len_segment != 128 (collate:
-        # "stack expects each tensor to be equal size, but got [2, 128] ... [2, 1024]"), so
-        # this is the same call it makes (run_hyperparameter_search with its default
-        # ms_tcn3 space and its own settings: overlap 0, batch 32, metric f1, best 3 epochs,
-        # Hyperband pruning) without that one parameter.
         from dlc2action import options
 
+        seeded_optuna(args.cpu_budget, search_log)
         space = dict(options.model_hyperparameters["ms_tcn3"])
-        dropped = space.pop("general/len_segment", None)
-        search_epochs = args.search_epochs or epochs
+        dropped = space.pop("general/len_segment", None) if args.drop_len_segment else None
+        s0 = time.process_time()
         best = project.run_hyperparameter_search(
             search_name="search",
             search_space=space,
@@ -210,33 +428,100 @@ def main() -> int:
             best_n=3,
             parameters_update={
                 "general": {"overlap": 0, "model_name": "ms_tcn3"},
-                "training": {"num_epochs": search_epochs, "batch_size": 32},
+                "training": {"num_epochs": args.search_epochs, "batch_size": 32},
             },
             prune=True,
             make_plots=False,
         )
-        info["search_space"] = {k: str(v) for k, v in space.items()}
-        info["search_space_dropped"] = {"general/len_segment": str(dropped)}
         info["search"] = {
+            "space": {k: str(v) for k, v in space.items()},
+            "dropped": None if dropped is None else {"general/len_segment": str(dropped)},
             "best_parameters": {
                 k: (v if isinstance(v, (int, float, str)) else str(v)) for k, v in best.items()
             },
             "cpu_seconds": round(time.process_time() - s0, 1),
-            "n_trials": args.trials,
-            "epochs_per_trial": args.search_epochs or epochs,
+            "cpu_budget": args.cpu_budget,
+            "trials_asked": args.trials,
+            "trials": search_log,
+            "epochs_per_trial": args.search_epochs,
         }
-        project.run_episode(episode, load_search="search")
+        seed_everything()
+        e0 = time.process_time()
+        project.run_episode(
+            episode, load_search="search", parameters_update={"training": {"num_epochs": epochs}}
+        )
     else:
         e0 = time.process_time()
         project.run_episode(episode)
-        info["episode_cpu_seconds"] = round(time.process_time() - e0, 1)
-        if args.probe:
-            print(f"PROBE one epoch: {info['episode_cpu_seconds']} cpu-s", flush=True)
-            return 0
+    info["episode_cpu_seconds"] = round(time.process_time() - e0, 1)
+    guard.active = False
+    info["label_guard"] = guard.records[0] if guard.records else None
+    info["label_guard_checks"] = len(guard.records)
+    (arm_dir / "guard.json").write_text(json.dumps(guard.records, indent=1))
+    chosen, val_f1 = best_epoch(project, episode)
+    info |= {"epochs": epochs, "best_epoch": chosen, "validation_f1_per_epoch": val_f1}
+    if args.probe:
+        (arm_dir / "meta.json").write_text(json.dumps(info, indent=1, default=str))
+        print(f"PROBE one epoch: {info['episode_cpu_seconds']} cpu-s", flush=True)
+        return 0
+    predict(project, episode, chosen, args.augment, split, root, arm_dir, info)
+    info["prep_cpu_seconds"] = round(prep_cpu, 1)
+    (arm_dir / "meta.json").write_text(json.dumps(info, indent=1, default=str))
+    print(f"done, {time.process_time() - t0:.0f} cpu-s", flush=True)
+    return 0
+
+
+def predict_only(args: argparse.Namespace, split: dict, arm_dir: Path) -> int:
+    """Predict with an episode that was stopped before its last epoch (a checkpoint is saved
+    every epoch): the best validation-F1 epoch among those it finished. meta.json records
+    how many epochs ran."""
+    from dlc2action.project import Project
+
+    t0 = time.process_time()
+    info = json.loads((arm_dir / "meta_training.json").read_text())
+    scratch = projects_dir(arm_dir.name)
+    project = Project("rats", projects_path=str(scratch / "projects"))
+    episode = args.mode
+    chosen, val_f1 = best_epoch(project, episode)
+    info |= {
+        "epochs_completed": len(val_f1),
+        "best_epoch": chosen,
+        "validation_f1_per_epoch": val_f1,
+        "stopped_early_by_harness": len(val_f1) < info["epochs"],
+    }
+    predict(project, episode, chosen, args.augment, split, scratch / "data", arm_dir, info)
+    info["prediction_cpu_seconds"] = round(time.process_time() - t0, 1)
+    (arm_dir / "meta.json").write_text(json.dumps(info, indent=1, default=str))
+    print(f"done (predict only), {time.process_time() - t0:.0f} cpu-s", flush=True)
+    return 0
+
+
+def predict(
+    project,
+    episode: str,
+    epoch: int,
+    augment: int,
+    split: dict,
+    root: Path,
+    arm_dir: Path,
+    info: dict,
+) -> None:
+    """Validation and test predictions of ``episode`` at ``epoch`` -> probs.npz."""
+    val = info["validation_videos"]
     preds = Path(project.project_path) / "results" / "predictions"
-    project.run_prediction(f"{episode}_val", [episode], mode="val", augment_n=args.augment)
+    for name in (f"{episode}_val", f"{episode}_test"):
+        if (preds / name).exists():
+            shutil.rmtree(preds / name)
     project.run_prediction(
-        f"{episode}_test", [episode], data_path=str(root / "data_test"), augment_n=args.augment
+        f"{episode}_val", [episode], load_epochs=[epoch], mode="val", augment_n=augment, force=True
+    )
+    project.run_prediction(
+        f"{episode}_test",
+        [episode],
+        load_epochs=[epoch],
+        data_path=str(root / "data_test"),
+        augment_n=augment,
+        force=True,
     )
     frames = split["frames_10fps"]
     v = full_prediction(preds / f"{episode}_val", val, frames)
@@ -245,17 +530,12 @@ def main() -> int:
     out |= {f"test/{k}": p for k, p in t["probs"].items()}
     np.savez_compressed(arm_dir / "probs.npz", **out)
     info |= {
+        "predicted_epoch": epoch,
         "uncovered_frames": {**v["uncovered_frames"], **t["uncovered_frames"]},
         "classes": t["classes"],
-        "epochs": epochs,
-        "augment_n": args.augment,
-        "likelihood_threshold": args.likelihood_threshold,
-        "prep_cpu_seconds": round(prep_cpu, 1),
+        "augment_n": augment,
         "threshold_data": f"DLC2Action's validation videos {val} (held out of its training)",
     }
-    (arm_dir / "meta.json").write_text(json.dumps(info, indent=1, default=str))
-    print(f"done, {time.process_time() - t0:.0f} cpu-s", flush=True)
-    return 0
 
 
 if __name__ == "__main__":

@@ -59,18 +59,24 @@ from scoring import baseline_arm, mbr_arm, read_npz, score
 # ---------------------------------------------------------------- data (shared by all arms)
 
 
+def fixed_folds(train: list[str], k: int, seed: int) -> list[list[str]]:
+    """The peers' k folds of the training videos: a seeded permutation cut in k parts (the
+    folds every peer arm has used since issue 14). Pinned here, not taken from
+    ``mbr_search.search.folds``, whose default has since become a stratified deal."""
+    order = np.random.default_rng(seed).permutation(len(train))
+    return [[train[i] for i in part] for part in np.array_split(order, k)]
+
+
 def prepare(work: Path) -> dict[str, Any]:
     """Split, folds, 10 fps truth (the package's own label reading: Caltech S1, 1-based
     inclusive, length tolerance of the dataset) and, for DLC2Action, one interval CSV of
     10 fps frames per video (its ``csv`` annotation type: start, end exclusive, behavior)."""
     from mbr_search.config.dataset import load_dataset
-    from mbr_search.config.study import CVConfig
     from mbr_search.data.labels import read_labels
     from mbr_search.data.pose import read_pose
     from mbr_search.data.resample import frame_indices
     from mbr_search.evaluate.bouts import bouts
     from mbr_search.features.store import _fit_length
-    from mbr_search.search.folds import make_folds
 
     prep = work / "prep"
     manifest = rat_dataset.build_rat_dataset(prep / "rat")
@@ -93,11 +99,11 @@ def prepare(work: Path) -> dict[str, Any]:
         (ann / f"{video.id}_annotation.csv").write_text("\n".join(rows) + "\n")
     train = [v.id for v in dataset.split("train")]
     test = [v.id for v in dataset.split("test")]
-    folds = make_folds(train, CVConfig(scheme=CV["scheme"], k=CV["k"]), SEED)
+    folds = fixed_folds(train, CV["k"], SEED)
     split = {
         "train": train,
         "test": test,
-        "folds": [list(f.validation) for f in folds],
+        "folds": folds,
         "pose": pose,
         "source_frames": source_frames,
         "frames_10fps": {k: len(v) for k, v in truth.items()},
@@ -150,10 +156,11 @@ def run_arm(arm: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
             return {"status": "not run", "why": f"{python} missing: run setup.sh first"}
         mode = arm.removeprefix("dlc2action_")
         cmd = [str(python), str(here / "dlc2action_arm.py"), "--work", str(work)]
-        cmd += ["--mode", mode, "--epochs", str(args.epochs), "--trials", str(args.trials)]
-        if args.search_epochs:
-            cmd += ["--search-epochs", str(args.search_epochs)]
-        cmd += ["--augment", str(args.augment)]
+        cmd += ["--mode", mode, "--epochs", str(args.epochs), "--augment", str(args.augment)]
+        if mode == "search":
+            cmd += ["--search-epochs", str(args.search_epochs), "--trials", str(args.trials)]
+            if args.cpu_budget:
+                cmd += ["--cpu-budget", str(args.cpu_budget)]
     print(f"[{arm}] {shlex.join(cmd)}", flush=True)
     m = run_child(cmd, work / arm / "log.txt", cwd=_bench.ROOT)
     m["status"] = "ran" if m["exit_code"] == 0 else "failed"
@@ -200,7 +207,12 @@ def main() -> int:
     parser.add_argument("--quality-work", type=Path, default=Path("/work/qwork"))
     parser.add_argument("--trees", type=int, default=200, help="random-forest trees")
     parser.add_argument("--epochs", type=int, default=50, help="DLC2Action epochs (default 50)")
-    parser.add_argument("--search-epochs", type=int, default=0, help="epochs per search trial")
+    parser.add_argument(
+        "--search-epochs", type=int, default=50, help="epochs per search trial (its default 50)"
+    )
+    parser.add_argument(
+        "--cpu-budget", type=float, default=0, help="DLC2Action search: stop after these CPU s"
+    )
     parser.add_argument("--trials", type=int, default=0, help="0: quality.json's budget")
     parser.add_argument(
         "--augment", type=int, default=10, help="DLC2Action run_prediction augment_n (default 10)"
