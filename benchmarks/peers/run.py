@@ -42,6 +42,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import _bench
+import label_guard
 import rat_dataset
 from _common import (
     BEHAVIOURS,
@@ -52,9 +53,10 @@ from _common import (
     MBR_ARMS,
     RUN_ARMS,
     SEED,
+    SOURCE_FPS,
     THREADS,
 )
-from scoring import baseline_arm, mbr_arm, read_npz, score
+from scoring import mbr_arm, read_npz, score
 
 # ---------------------------------------------------------------- data (shared by all arms)
 
@@ -109,6 +111,16 @@ def prepare(work: Path) -> dict[str, Any]:
         "frames_10fps": {k: len(v) for k, v in truth.items()},
         "behaviours": list(BEHAVIOURS),
     }
+    guard = label_guard.frame_guard(
+        "prep (truth.npz: the labels of every frame-level arm and of the scorer)",
+        truth,
+        {v: len(y) for v, y in truth.items()},
+        rat_dataset.RAT_DIR,
+        BEHAVIOURS,
+        SOURCE_FPS // FPS,
+    )
+    guard.pop("per_video")
+    split["label_guard"] = guard
     (prep / "split.json").write_text(json.dumps(split, indent=1))
     np.savez_compressed(prep / "truth.npz", **truth)
     return split
@@ -145,6 +157,7 @@ def run_child(cmd: list[str], log: Path, cwd: Path | None = None) -> dict[str, A
 
 def run_arm(arm: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
     here = HERE.relative_to(_bench.ROOT)
+    predict_only = bool(getattr(args, "predict_only", False))
     if arm == "simba_rf":
         cmd = [sys.executable, str(here / "simba_rf.py"), "--work", str(work)]
         cmd += ["--trees", str(args.trees)]
@@ -153,7 +166,7 @@ def run_arm(arm: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
     else:
         python = D2A_VENV / "bin" / "python"
         if not python.is_file():
-            return {"status": "not run", "why": f"{python} missing: run setup.sh first"}
+            return {"status": "not run", "why": "run bash benchmarks/peers/setup.sh first"}
         mode = arm.removeprefix("dlc2action_")
         cmd = [str(python), str(here / "dlc2action_arm.py"), "--work", str(work)]
         cmd += ["--mode", mode, "--epochs", str(args.epochs), "--augment", str(args.augment)]
@@ -161,16 +174,164 @@ def run_arm(arm: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
             cmd += ["--search-epochs", str(args.search_epochs), "--trials", str(args.trials)]
             if args.cpu_budget:
                 cmd += ["--cpu-budget", str(args.cpu_budget)]
+        if predict_only:
+            cmd += ["--predict-only"]
+    part = "_predict" if predict_only else ""
     print(f"[{arm}] {shlex.join(cmd)}", flush=True)
-    m = run_child(cmd, work / arm / "log.txt", cwd=_bench.ROOT)
+    code = _bench.git_code()
+    m = run_child(cmd, work / arm / f"log{part}.txt", cwd=_bench.ROOT)
+    m["code"] = code
     m["status"] = "ran" if m["exit_code"] == 0 else "failed"
     m["date"] = _bench.now()
-    meta = work / arm / "meta.json"
-    if meta.is_file():
-        m["meta"] = json.loads(meta.read_text())
-    (work / arm / "measure.json").write_text(json.dumps(m, indent=1))
+    (work / arm / f"measure{part}.json").write_text(json.dumps(m, indent=1))
     print(f"[{arm}] {m['status']}: {m['cpu_seconds']} cpu-s, {m['peak_rss_mib']} MiB", flush=True)
     return m
+
+
+# ---------------------------------------------------------------- the results file
+
+
+def relative(value: Any) -> Any:
+    """``value`` with this machine's paths made relative to the repository root (and the
+    DLC2Action venv's interpreter named as setup.sh makes it): the JSON and the page it
+    renders show commands anyone can run from the root."""
+    root = str(_bench.ROOT)
+    if isinstance(value, str):
+        return (
+            value.replace(root + "/", "").replace(root, ".").replace(sys.executable, _bench.PYTHON)
+        )
+    if isinstance(value, dict):
+        return {k: relative(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [relative(v) for v in value]
+    return value
+
+
+#: how the arms of this results file were run (the machine and its load)
+HOW_RUN = (
+    "the DLC2Action default arm ran alone among the peers (nice 5, one thread) on 2 cores "
+    "shared with other engineers' test suites and benchmarks (load average 5-7), so it got "
+    "about half a core; CPU seconds are the comparable cost, wall times are not. Arms marked "
+    "not re-run ran on 2026-12-02 beside other heavy jobs"
+)
+
+#: what the docs say of an arm that has no output here and none kept from an earlier run
+NOT_RUN = {
+    "dlc2action_search": "not run this session: at its defaults one trial is 50 epochs (about "
+    "4,000 CPU s here, more than mbr-search's whole search budget), and the CPU this session "
+    "had went to the default arm; `dlc2action_arm.py --mode search` implements it (its "
+    "ms_tcn3 space, seeded TPE, Hyperband pruning, stopped at `--cpu-budget`)",
+}
+
+
+def run_entry(arm: str, work: Path, truth: dict[str, np.ndarray]) -> dict[str, Any] | None:
+    """An arm that ran into ``work`` (this run or an earlier one of this checkout): its
+    measurement, meta, label guard and scores; None when it has no output there."""
+    adir = work / arm
+    mpath = adir / "measure.json"
+    if not mpath.is_file():
+        if (adir / "not_run.json").is_file():
+            return {"status": "not run", **json.loads((adir / "not_run.json").read_text())}
+        return None
+    m = json.loads(mpath.read_text())
+    m.pop("log_tail", None)
+    meta_path = adir / "meta.json"
+    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    if not meta and (adir / "meta_training.json").is_file():
+        meta = json.loads((adir / "meta_training.json").read_text())
+    pred = adir / "measure_predict.json"
+    if pred.is_file():  # training stopped by the harness, then predicted on its own
+        p = json.loads(pred.read_text())
+        m["training"] = {k: m[k] for k in ("command", "exit_code", "cpu_seconds", "wall_seconds")}
+        m["prediction"] = {k: p[k] for k in ("command", "exit_code", "cpu_seconds", "wall_seconds")}
+        m["cpu_seconds"] = round(m["cpu_seconds"] + p["cpu_seconds"], 1)
+        m["peak_rss_mib"] = max(m["peak_rss_mib"], p["peak_rss_mib"])
+        m["status"] = "ran" if p["exit_code"] == 0 else "failed"
+        m["date"] = p["date"]
+    guard = meta.pop("label_guard", None)
+    if isinstance(guard, dict):
+        guard.pop("per_video", None)
+    m["label_guard"] = guard
+    m["meta"] = meta
+    if "epochs" in meta:
+        m["epochs"] = meta["epochs"]
+        m["epochs_completed"] = meta.get("epochs_completed", meta["epochs"])
+        m["best_epoch"] = meta.get("best_epoch")
+    probs = adir / "probs.npz"
+    if m["status"] == "ran" and probs.is_file():
+        test, oof = read_npz(probs)
+        m |= score(truth, test, oof or None)
+        for t in meta.get("tree_counts") or []:
+            if (adir / f"probs_{t}.npz").is_file():
+                tt, to = read_npz(adir / f"probs_{t}.npz")
+                s = score(truth, tt, to or None)
+                m.setdefault("per_tree_count", {})[str(t)] = {
+                    "mean_pr_auc": s["mean_pr_auc"],
+                    "oof_mean_pr_auc": meta["oof_mean_pr_auc_per_count"][str(t)],
+                }
+    elif m["status"] != "ran":
+        m["why"] = "the arm failed; its log is " + str(adir / "log.txt")
+    return relative(m)
+
+
+def carried(arm: str, old: dict[str, Any], old_report: dict[str, Any]) -> dict[str, Any] | None:
+    """An arm scored in the previous peers.json that did not run this time: kept, said to be
+    from then (its date and commit), or None when it must not be kept (the DLC2Action arms
+    that ran before the label guard trained on misaligned labels)."""
+    if (
+        old.get("status") in ("not run", "not available", "failed")
+        or old.get("mean_pr_auc") is None
+    ):
+        return None
+    if arm.startswith("dlc2action") and not old.get("label_guard"):
+        return None
+    entry = relative({k: v for k, v in old.items() if k not in ("log_tail", "log")})
+    if entry.get("status") != "not re-run this session":
+        entry["status_then"] = entry.get("status")
+    entry["status"] = "not re-run this session"
+    code = old.get("code") or {}
+    entry["run_at"] = old.get("run_at") or {
+        "date": old.get("date") or old_report.get("date"),
+        "commit": code.get("commit"),
+        "commit_note": None
+        if code.get("commit")
+        else f"not recorded by the arm; the peers.json that held it was written at "
+        f"{(old_report.get('code') or {}).get('commit')}",
+    }
+    entry.setdefault("label_guard", None)
+    if entry["label_guard"] is None:
+        entry["label_guard_note"] = (
+            "ran before the label guard existed; the labels it trained on (prep/truth.npz) "
+            "pass the guard against the Caltech files now (label_guard_prep)"
+        )
+    if entry.get("source"):
+        entry["source"] = os.path.relpath(entry["source"], _bench.ROOT)
+    return entry
+
+
+def withdrawn(old_report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Earlier DLC2Action entries that are not kept, and why (no numbers: they were wrong)."""
+    out = list(old_report.get("withdrawn") or [])
+    seen = {(w["arm"], w.get("date")) for w in out}
+    for name, a in (old_report.get("arms") or {}).items():
+        if (name, a.get("date")) in seen:
+            continue
+        if (
+            name.startswith("dlc2action")
+            and a.get("mean_pr_auc") is not None
+            and not a.get("label_guard")
+        ):
+            out.append(
+                {
+                    "arm": name,
+                    "date": a.get("date"),
+                    "why": "trained on labels of the wrong clips: DLC2Action's csv annotation "
+                    "type ignores `interactive`, so it built 3 clips per video against the "
+                    "input store's 1 pair clip, and BehaviorDataset pairs them by position "
+                    "(issue 21); its scores said nothing about DLC2Action",
+                }
+            )
+    return out
 
 
 # ---------------------------------------------------------------- main
@@ -203,38 +364,60 @@ def peer_versions() -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arms", default=",".join(RUN_ARMS), help="arms to (re-)run")
-    parser.add_argument("--work", type=Path, default=_bench.ROOT / "benchmarks" / ".work" / "peers")
-    parser.add_argument("--quality-work", type=Path, default=Path("/work/qwork"))
-    parser.add_argument("--trees", type=int, default=200, help="random-forest trees")
+    parser.add_argument("--work", type=Path, default=Path("benchmarks/.work/peers"))
+    parser.add_argument(
+        "--quality-work",
+        type=Path,
+        default=Path("../qwork"),
+        help="the quality benchmark's work folder (its eval/ARM evaluate outputs)",
+    )
+    parser.add_argument("--trees", default="40,100,200,400", help="forest tree count(s)")
     parser.add_argument("--epochs", type=int, default=50, help="DLC2Action epochs (default 50)")
     parser.add_argument(
         "--search-epochs", type=int, default=50, help="epochs per search trial (its default 50)"
     )
+    parser.add_argument("--trials", type=int, default=150, help="search trials (its default 150)")
     parser.add_argument(
-        "--cpu-budget", type=float, default=0, help="DLC2Action search: stop after these CPU s"
+        "--cpu-budget",
+        type=float,
+        default=0,
+        help="DLC2Action search: stop starting trials after these CPU s (0: auto_pose's)",
     )
-    parser.add_argument("--trials", type=int, default=0, help="0: quality.json's budget")
     parser.add_argument(
         "--augment", type=int, default=10, help="DLC2Action run_prediction augment_n (default 10)"
+    )
+    parser.add_argument(
+        "--predict-only",
+        action="store_true",
+        help="DLC2Action arms: predict with the best epoch of a training the harness stopped",
     )
     args = parser.parse_args()
     if not rat_dataset.available():
         print(rat_dataset.skip_message(), file=sys.stderr)
         return 0
     started = time.perf_counter()
-    qpath = _bench.RESULTS / "quality.json"
-    quality = json.loads(qpath.read_text("utf-8")) if qpath.is_file() else {}
-    budget = (quality.get("config") or {}).get("budget") or 8
-    args.trials = args.trials or budget
+    os.chdir(_bench.ROOT)
+    work = args.work.resolve()
+    quality = {}
+    for name in ("quality_fixed.json", "quality.json"):  # the fixed-split quality benchmark
+        if (_bench.RESULTS / name).is_file():
+            quality = json.loads((_bench.RESULTS / name).read_text("utf-8"))
+            break
+    auto = (quality.get("arms") or {}).get("auto_pose") or {}
+    args.cpu_budget = args.cpu_budget or auto.get("search_cpu_seconds") or 0
     chosen = [a.strip() for a in args.arms.split(",") if a.strip()]
     report = _bench.header(
         "peers",
         arms_run_now=chosen,
-        trials=args.trials,
-        trials_from="quality.json config.budget" if quality else "default 8 (no quality.json)",
         trees=args.trees,
         epochs=args.epochs,
-        search_epochs=args.search_epochs or args.epochs,
+        search_epochs=args.search_epochs,
+        search_trials=args.trials,
+        search_cpu_budget=args.cpu_budget,
+        search_cpu_budget_from="quality benchmark: auto_pose's search CPU s"
+        if auto.get("search_cpu_seconds")
+        else "--cpu-budget",
+        mbr_trials=auto.get("budget_trials"),
         augment_n=args.augment,
         fps=FPS,
         cv=CV,
@@ -243,70 +426,68 @@ def main() -> int:
         work=str(args.work),
     )
     report["command"] = shlex.join([_bench.PYTHON, "benchmarks/peers/run.py", *sys.argv[1:]])
-    split = prepare(args.work)
-    truth = load_truth(args.work)
+    split = prepare(work)
+    truth = load_truth(work)
     for arm in chosen:
-        run_arm(arm, args.work, args)
+        run_arm(arm, work, args)
+    prev_path = _bench.RESULTS / "peers.json"
+    previous = json.loads(prev_path.read_text("utf-8")) if prev_path.is_file() else {}
     arms: dict[str, Any] = {}
-    # earlier runs of an arm kept beside it, e.g. dlc2action_default_2ep (shorter training)
-    extra = sorted(
-        p.name
-        for p in args.work.iterdir()
-        if p.is_dir()
-        and p.name not in RUN_ARMS
-        and any(p.name.startswith(f"{a}_") for a in RUN_ARMS)
-        and (p / "measure.json").is_file()
-    )
-    for arm in (*RUN_ARMS, *extra):
-        mpath = args.work / arm / "measure.json"
-        if not mpath.is_file():
-            arms[arm] = {"status": "not run", "why": "not run yet"}
-            continue
-        m = json.loads(mpath.read_text())
-        probs = args.work / arm / "probs.npz"
-        if m["status"] == "ran" and probs.is_file():
-            test, oof = read_npz(probs)
-            m |= score(truth, test, oof or None)
-        elif (args.work / arm / "not_run.json").is_file():
-            m |= json.loads((args.work / arm / "not_run.json").read_text())
-            m["status"] = "not run"
-        arms[arm] = m
+    for arm in RUN_ARMS:
+        entry = run_entry(arm, work, truth)
+        if entry is None and arm in (previous.get("arms") or {}):
+            entry = carried(arm, previous["arms"][arm], previous)
+        arms[arm] = entry or {
+            "status": "not run",
+            "why": NOT_RUN.get(arm, "no output of this arm here and none kept from before"),
+        }
     for name in MBR_ARMS:
-        arms[name] = mbr_arm(name, args.quality_work, truth, quality)
-    if arms["hgb_baseline"].get("mean_pr_auc") is None:
-        arms["hgb_baseline"] = baseline_arm(quality)  # not run here: quality.json's numbers
+        entry = mbr_arm(name, args.quality_work, truth, quality)
+        if entry.get("source"):
+            entry["source"] = os.path.relpath(entry["source"], _bench.ROOT)
+        if entry.get("status") != "scored here":
+            old = (previous.get("arms") or {}).get(name) or {}
+            entry = carried(name, old, previous) or {
+                "status": "not run",
+                "why": "not scored by this scorer: the quality benchmark's per-frame "
+                "predictions of this study were not on the machine when the peers ran (its "
+                "own scores are in the quality section)",
+            }
+        arms[name] = relative(entry)
     report |= {
         "split": {"train": split["train"], "test": split["test"], "folds": split["folds"]},
         "frames_10fps": split["frames_10fps"],
+        "label_guard_prep": split["label_guard"],
         "versions": peer_versions(),
         "setup_command": "bash benchmarks/peers/setup.sh",
         "arm_commands": [
+            f"{_bench.PYTHON} benchmarks/peers/run.py --arms dlc2action_default",
+            f"{_bench.PYTHON} benchmarks/peers/run.py --arms dlc2action_default --predict-only"
+            "  # after stopping its training: the best epoch so far",
+            f"{_bench.PYTHON} benchmarks/peers/run.py --arms dlc2action_search"
+            f" --cpu-budget {args.cpu_budget:g}",
             f"{_bench.PYTHON} benchmarks/peers/run.py --arms simba_rf --trees {args.trees}",
             f"{_bench.PYTHON} benchmarks/peers/run.py --arms hgb_baseline",
-            f"{_bench.PYTHON} benchmarks/peers/run.py --arms dlc2action_default "
-            f"--epochs {args.epochs} --augment {args.augment}",
-            f"{_bench.PYTHON} benchmarks/peers/run.py --arms dlc2action_search "
-            f"--epochs {args.epochs} --search-epochs {args.search_epochs or args.epochs} "
-            f"--augment {args.augment}",
-            f"{_bench.PYTHON} benchmarks/peers/run.py --arms '' --trees {args.trees} "
-            f"--epochs {args.epochs} --search-epochs {args.search_epochs or args.epochs} "
-            f"--augment {args.augment}  # score only",
+            f"{_bench.PYTHON} benchmarks/peers/run.py --arms ''  # score only",
         ],
-        "how_run": "simba_rf and the DLC2Action arms ran at the same time as separate "
-        "processes, each one thread, on 2 cores shared with other heavy jobs (load average "
-        "8-17); hgb_baseline ran on its own later, beside other benchmarks (load 3-8). CPU "
-        "seconds are the comparable cost, wall times are not",
+        "how_run": HOW_RUN,
+        "withdrawn": withdrawn(previous),
         "arms": arms,
         "target": {
-            "statement": "every peer run on the same 5 test videos, 10 fps frames, one scorer",
+            "statement": "every peer run on the same 5 test videos, 10 fps frames, one scorer, "
+            "label guard passed, from one commit",
             "value": None,
             "met": None,
         },
     }
-    ran = [a for a in RUN_ARMS if arms[a].get("mean_pr_auc") is not None]
-    mbr_here = [a for a in MBR_ARMS if arms[a].get("status") == "scored here"]
-    # met: every peer arm and at least one mbr-search arm scored by this scorer
-    report["target"]["met"] = (len(ran) == len(RUN_ARMS) and bool(mbr_here)) or None
+    commits = {
+        (a.get("code") or {}).get("commit") or (a.get("run_at") or {}).get("commit")
+        for a in arms.values()
+        if a.get("mean_pr_auc") is not None
+    }
+    report["commits"] = sorted(c or "not recorded" for c in commits)
+    all_ran = all(arms[a].get("status") == "ran" for a in RUN_ARMS)
+    report["target"]["met"] = all_ran and len(commits) == 1
     _bench.write_result(report, started)
     return 0
 
