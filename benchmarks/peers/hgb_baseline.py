@@ -12,6 +12,10 @@ one ``HistGradientBoostingClassifier(max_iter=300, class_weight="balanced")`` pe
 Two differences from quality.py, both so that it sees the other arms' frames: features are
 computed at 10 fps (quality.py: 30 fps), and it trains on every 10 fps frame (quality.py:
 every 2nd 30 fps frame). Out-of-fold probabilities come from the split's 3 folds.
+
+Label guard (``label_guard.frame_guard``): before training, the frames and per-behaviour
+positive counts of every video must equal the Caltech files' after the frame mapping, and
+its feature rows the label rows.
 """
 
 from __future__ import annotations
@@ -28,8 +32,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import _bench
+import label_guard
 import quality
-from _common import BEHAVIOURS, CV, FPS, SEED
+import rat_dataset
+from _common import BEHAVIOURS, CV, FPS, SEED, SOURCE_FPS
 
 WINDOWS = quality.BASELINE_SECONDS
 
@@ -92,6 +98,14 @@ def main() -> int:
         truth = {k: npz[k] for k in npz.files}
     t0 = time.process_time()
     videos = load_videos(args.work, truth)
+    guard = label_guard.frame_guard(
+        "hgb_baseline",
+        truth,
+        {v: len(x.features) for v, x in videos.items()},
+        rat_dataset.RAT_DIR,
+        BEHAVIOURS,
+        SOURCE_FPS // FPS,
+    )
     n_features = next(iter(videos.values())).features.shape[1]
     print(f"features: {n_features} per frame, {time.process_time() - t0:.0f} cpu-s", flush=True)
     out: dict[str, np.ndarray] = {}
@@ -103,7 +117,11 @@ def main() -> int:
     out |= {f"test/{v}": p for v, p in predict(videos, train, prep["test"]).items()}
     dest = args.work / "hgb_baseline"
     np.savez_compressed(dest / "probs.npz", **out)
-    meta = {"n_features": int(n_features), "windows_seconds": list(quality.BASELINE_SECONDS)}
+    meta = {
+        "n_features": int(n_features),
+        "windows_seconds": list(quality.BASELINE_SECONDS),
+        "label_guard": guard,
+    }
     (dest / "meta.json").write_text(json.dumps(meta))
     print(f"done, {time.process_time() - t0:.0f} cpu-s", flush=True)
     return 0
