@@ -50,11 +50,11 @@ def study_for(tmp: Path, augment: bool) -> Any:
 
 def run_arm(tmp: Path, augment: bool, configs: int) -> list[dict[str, Any]]:
     from mbr_search.features.store import load_split
-    from mbr_search.search.folds import make_folds
+    from mbr_search.search.folds import video_folds
 
     cfg = study_for(tmp, augment)
     videos = load_split(cfg, "train")
-    folds = make_folds([v.id for v in videos], cfg.cv, cfg.seed)
+    folds = video_folds(videos, cfg.cv, cfg.seed)
     print(f"[augment={augment}] {configs} configurations", flush=True)
     return _bench.search(cfg, videos, folds, n_trials=configs)
 

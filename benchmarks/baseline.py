@@ -164,7 +164,7 @@ def main() -> int:
         print(rat_dataset.skip_message(), file=sys.stderr)
         return 0
     from mbr_search.features.store import load_split
-    from mbr_search.search.folds import make_folds
+    from mbr_search.search.folds import video_folds
 
     cfg = {
         "frames": args.frames,
@@ -181,7 +181,7 @@ def main() -> int:
         studies = {space: study(space, tmp, manifest, cfg) for space in ("lstm_pose", "tcn_pose")}
         first = studies["lstm_pose"]
         videos = _bench.trim(load_split(first, "train")[: args.videos], args.frames)
-        folds = make_folds([v.id for v in videos], first.cv, 0)
+        folds = video_folds(videos, first.cv, 0)
         behaviours = list(first.behaviours)
         windowed = study("lstm_pose", tmp, manifest, cfg, windows=True)
         ids = [v.id for v in videos]

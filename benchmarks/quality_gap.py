@@ -3,7 +3,7 @@ in the CV folds and on the test videos, for each arm's best single trial.
 
 PR-AUC depends on prevalence (a classifier with the same ROC curve has a lower PR-AUC where
 positives are rarer), so a CV estimate can only match a test score whose videos have the
-same share of positives. This reads what ``quality.py`` left in ``--work`` (the studies'
+same share of positives. This reads what ``quality_fixed.py`` left in ``--work`` (the studies'
 storage and artifacts, ``evaluate``'s results.json) and adds to each arm's entry:
 
 - per CV fold: the validation videos' prevalence of each behaviour;
@@ -14,10 +14,10 @@ storage and artifacts, ``evaluate``'s results.json) and adds to each arm's entry
   have (it uses the test labels' prevalence): if it lands near the test score, the gap is
   the split's, not the estimator's.
 
-``quality.py`` runs this after each searched arm; run it by hand for arms evaluated before:
+``quality_fixed.py`` runs this after each searched arm; run it by hand for arms evaluated before:
 
     .venv/bin/python benchmarks/quality_gap.py --work /work/qwork [--arms gbdt_pose,...]
-    .venv/bin/python benchmarks/quality.py --budget 8 --arms '' --work /work/qwork
+    .venv/bin/python benchmarks/quality_fixed.py --budget 8 --arms '' --work /work/qwork
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+#: where quality_fixed.py leaves its studies and evaluations
+DEFAULT_WORK = Path(__file__).resolve().parent / ".work" / "quality"
 
 SEARCHED = ("gbdt_pose", "lstm_pose", "tcn_pose", "auto_pose")
 
@@ -124,10 +127,10 @@ def gap_of(arm: str, work: Path) -> dict[str, Any]:
 
 def main() -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import quality
+    from mbr_search.features.cache import write_text_atomic
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--work", type=Path, default=quality.DEFAULT_WORK)
+    parser.add_argument("--work", type=Path, default=DEFAULT_WORK)
     parser.add_argument("--arms", default=",".join(SEARCHED))
     args = parser.parse_args()
     chosen = [a.strip() for a in args.arms.split(",") if a.strip()]
@@ -137,9 +140,9 @@ def main() -> int:
             print(f"[gap] {arm}: not evaluated in {args.work} yet; skipped", flush=True)
             continue
         entry = json.loads(part.read_text("utf-8")) | {"gap": gap_of(arm, args.work)}
-        quality.save_part(args.work, arm, entry)
+        write_text_atomic(part, json.dumps(entry, indent=1) + "\n")
         print(f"[gap] {arm}: {json.dumps(entry['gap']['behaviours'])}", flush=True)
-    print("quality.json takes the parts at: quality.py --budget N --arms ''", flush=True)
+    print("quality_fixed.json takes the parts at: quality_fixed.py --budget N --arms ''")
     return 0
 
 

@@ -39,8 +39,14 @@ def skip_message() -> str:
     )
 
 
-def build_rat_dataset(out_dir: Path, *, numbers: tuple[int, ...] = VIDEO_NUMBERS) -> Path:
-    """Write ``out_dir/dataset.yaml`` for the given videos of ../shared/data/rat_social."""
+def build_rat_dataset(
+    out_dir: Path,
+    *,
+    numbers: tuple[int, ...] = VIDEO_NUMBERS,
+    test_numbers: tuple[int, ...] = TEST_NUMBERS,
+) -> Path:
+    """Write ``out_dir/dataset.yaml`` for the given videos of ../shared/data/rat_social,
+    ``test_numbers`` in the test split (the nested yardstick passes each outer fold's)."""
     if not available():
         raise MissingData(skip_message())
     videos = []
@@ -52,7 +58,7 @@ def build_rat_dataset(out_dir: Path, *, numbers: tuple[int, ...] = VIDEO_NUMBERS
         videos.append(
             {
                 "id": f"rat{n:02d}",
-                "split": "test" if n in TEST_NUMBERS else "train",
+                "split": "test" if n in test_numbers else "train",
                 "pose": str(pose),
                 "labels": str(labels),
             }

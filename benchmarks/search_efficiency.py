@@ -120,10 +120,10 @@ def study(args: argparse.Namespace, sp: dict, sampler: dict, pruner: dict, seed:
 
 def data(args: argparse.Namespace, cfg: Any) -> tuple[list[Any], list[Any]]:
     from mbr_search.features.store import load_split
-    from mbr_search.search.folds import make_folds
+    from mbr_search.search.folds import video_folds
 
     videos = _bench.trim(load_split(cfg, "train")[: args.videos], args.frames)
-    return videos, make_folds([v.id for v in videos], cfg.cv, 0)
+    return videos, video_folds(videos, cfg.cv, 0)
 
 
 def write_part(args: argparse.Namespace, name: str, part: dict[str, Any]) -> None:

@@ -197,12 +197,12 @@ def prepare(name: str, cfg: dict[str, Any], tmp: Path) -> dict[str, Any]:
 
 def bench_dataset(name: str, cfg: dict[str, Any], tmp: Path) -> dict[str, Any]:
     from mbr_search.features.store import load_split
-    from mbr_search.search.folds import make_folds
+    from mbr_search.search.folds import video_folds
 
     data = prepare(name, cfg, tmp)
     multi = study_for(tmp, data, cfg, True)
     videos = _bench.trim(load_split(multi, "train"), data["frames"])
-    folds = make_folds([v.id for v in videos], multi.cv, 0)
+    folds = video_folds(videos, multi.cv, 0)
     print(f"[{name}] {data['scale']}; {len(folds)} folds", flush=True)
     warm_up(videos[0].features.shape[1])
     mbr = mbr_trial(multi, videos, folds)

@@ -11,15 +11,10 @@ import numpy as np
 import optuna
 import pandas as pd
 import pytest
-from _evaluated import Evaluated, evaluated_study, sturman_search
+from _evaluated import Evaluated, shared_root, sturman_search
 from conftest import RAT_MINI, run_cli, write_tiny_study
 
 BEHAVIOURS = ["social", "nonsocial", "aggression"]
-
-
-@pytest.fixture
-def evaluated(tmp_path_factory: pytest.TempPathFactory) -> Evaluated:
-    return evaluated_study(tmp_path_factory.getbasetemp() / "evaluated")
 
 
 @pytest.mark.slow
@@ -27,7 +22,10 @@ def test_evaluate_writes_thesis_tables_models_and_frame_csvs(evaluated: Evaluate
     r = evaluated.results
     assert r["behaviours"] == BEHAVIOURS and r["fps"] == 10.0 and not r["cv_only"]
     assert r["dataset"]["test_videos"] == ["rat08", "rat20"]
-    assert [t["rank"] for t in r["trials"]] == [1, 2]
+    # the top 2, then any selected-ensemble member outside them (scored because selected)
+    assert [t["rank"] for t in r["trials"]][:2] == [1, 2]
+    extra = {t["number"] for t in r["trials"][2:]}
+    assert extra <= set(r["selected_ensemble"]["members"])
     assert r["trials"][0]["cv_value"] >= r["trials"][1]["cv_value"]
     for trial in r["trials"]:
         assert trial["train_seconds"] > 0 and trial["predict_seconds"] > 0
@@ -51,7 +49,7 @@ def test_evaluate_writes_thesis_tables_models_and_frame_csvs(evaluated: Evaluate
             assert np.mean(raw == frames[f"{b}_pred_raw"].to_numpy()) > 0.999
         assert set(trial["oof"]["videos"]) <= {"rat01", "rat02", "rat05", "rat10", "rat11", "rat12"}
     ens = r["ensemble"]
-    assert ens["members"] == [t["number"] for t in r["trials"]]
+    assert ens["members"] == [t["number"] for t in r["trials"][:2]]
     assert (evaluated.out / ens["model_dir"] / "model.json").is_file()
     manifest = json.loads((evaluated.out / "model_ensemble" / "model.json").read_text())
     assert len(manifest["members"]) == 2
@@ -69,6 +67,22 @@ def test_evaluate_writes_thesis_tables_models_and_frame_csvs(evaluated: Evaluate
     ]
     assert best["features"]["keypoints"] == ["top", "body", "tail", "tail-m", "tail-e"]
     assert r["human_ceiling"] is None  # single-rater Caltech labels
+    # every model: an estimate and a test score with 90 % intervals over videos; the
+    # selected ensemble's estimate is cross-fitted (3 folds), never its in-sample OOF
+    for model in [*r["trials"], ens, sel]:
+        u = model["uncertainty"]
+        assert u["kind"] == ("cross_fitted" if model is sel else "oof")
+        for key in ("estimate_interval", "test_interval", "expected_test"):
+            iv = u[key]
+            assert iv["unit"] == "video" and iv["low"] <= iv["high"] and iv["level"] == 0.9
+        assert u["test_interval"]["videos"] == 2
+        assert u["estimate_interval"]["videos"] == len(model["oof"]["videos"])
+        assert u["test_interval"]["low"] <= u["test"] <= u["test_interval"]["high"]
+    assert [d["b"] for d in r["differences"]] == [f"trial #{r['trials'][0]['number']}"] * len(
+        r["differences"]
+    )
+    assert {d["a"] for d in r["differences"]} >= {"selected ensemble", "top-2 mean"}
+    assert "paired differences on the same videos" in evaluated.stdout
     assert "Results:" in evaluated.stdout and "ensemble" in evaluated.stdout
 
 
@@ -115,7 +129,7 @@ def test_cv_only_on_the_sturman_excerpt_shows_the_human_ceiling(
     tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
 ) -> None:
     # The session's 2-trial search of the excerpt (shared with the browser report test).
-    searched = sturman_search(tmp_path_factory.getbasetemp() / "sturman")
+    searched = sturman_search(shared_root(tmp_path_factory) / "sturman")
     study, storage, env = searched.study, searched.storage, searched.env
     out = tmp_path / "out"
     refused = run_cli("evaluate", str(study), "--storage", storage, "--out", str(out), env=env)
@@ -179,7 +193,7 @@ def test_results_json_round_trips_through_the_typed_results(evaluated: Evaluated
     pooled = evaluated.results["trials"][0]["test"]["post"]["pooled"]["social"]
     assert best.test.post.pooled["social"].f1 == pooled["f1"]
     assert best.test.post.pooled["social"].confusion == tuple(map(tuple, pooled["confusion"]))
-    assert r.ensemble is not None and r.ensemble.members == tuple(t.number for t in r.trials)
+    assert r.ensemble is not None and r.ensemble.members == tuple(t.number for t in r.trials[:2])
 
 
 @pytest.mark.slow

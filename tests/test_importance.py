@@ -162,7 +162,7 @@ def test_a_gbdt_trial_gets_importance_from_its_refitted_folds(
     from mbr_search.evaluate.features_info import feature_settings
     from mbr_search.evaluate.importance_run import column_names, winner_importance
     from mbr_search.features.store import load_split
-    from mbr_search.search.folds import make_folds
+    from mbr_search.search.folds import video_folds
     from mbr_search.search.record import TrialRecord
     from mbr_search.search.views import FeatureViews
 
@@ -179,7 +179,7 @@ def test_a_gbdt_trial_gets_importance_from_its_refitted_folds(
     params = GbdtParams.from_dict({"num_leaves": 8, "max_rounds": 30, "frame_step": 4})
     train = load_split(study, "train", windows=None)
     view = FeatureViews(study, train, base_windows=None).for_params(params)
-    folds = make_folds([v.id for v in train], study.cv, study.seed)
+    folds = video_folds(train, study.cv, study.seed)
     rounds = {b: 15 for b in study.behaviours}
     record = TrialRecord(7, params.record(), best_epochs={str(f.index): rounds for f in folds})
     oof = [v for f in folds for v in f.validation]

@@ -11,7 +11,7 @@ from conftest import run_cli, write_tiny_study
 
 from mbr_search.config.study import load_study
 from mbr_search.features.store import load_split
-from mbr_search.search.folds import make_folds
+from mbr_search.search.folds import video_folds
 from mbr_search.search.objective import Objective
 from mbr_search.search.record import FOLD_SCORES, PROMOTED_FROM, TrialRecord
 from mbr_search.search.rungs import BestSoFar, StepAxis
@@ -32,7 +32,7 @@ def test_step_axis_is_the_same_for_every_trial() -> None:
 def _objective(tmp_path: Path, **overrides: object) -> Objective:
     study = load_study(str(write_tiny_study(tmp_path)), overrides=overrides)
     videos = load_split(study, "train")
-    return Objective(study, videos, make_folds([v.id for v in videos], study.cv, study.seed))
+    return Objective(study, videos, video_folds(videos, study.cv, study.seed))
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ from mbr_search.config.study import load_study
 from mbr_search.features.store import load_split
 from mbr_search.models import get_family
 from mbr_search.models.build import build_model
-from mbr_search.search.folds import make_folds
+from mbr_search.search.folds import video_folds
 from mbr_search.search.objective import Objective
 from mbr_search.search.record import FOLD_SCORES as ATTR_FOLD_SCORES
 from mbr_search.search.record import SKIPPED as ATTR_SKIPPED
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 def _objective(tmp_path: Path, **overrides: object) -> tuple[Objective, object]:
     study = load_study(str(write_tiny_study(tmp_path)), overrides=overrides)
     videos = load_split(study, "train")
-    folds = make_folds([v.id for v in videos], study.cv, study.seed)
+    folds = video_folds(videos, study.cv, study.seed)
     return Objective(study, videos, folds), study
 
 

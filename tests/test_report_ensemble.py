@@ -8,10 +8,10 @@ what is checked is the file format and its rendering, fast.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
+from _shared import md_table
 
 from mbr_search.evaluate.postprocess import PostProcess
 from mbr_search.evaluate.results import (
@@ -24,7 +24,10 @@ from mbr_search.evaluate.results import (
     ScoredBlock,
     Settings,
     TrialResult,
+    Uncertainty,
 )
+from mbr_search.evaluate.results_uncertainty import Difference
+from mbr_search.scoring.bootstrap import Interval
 
 BEHAVIOURS = ("social", "nonsocial")
 
@@ -44,6 +47,15 @@ def _block(pr_auc: tuple[float, float], *, test: bool) -> ScoredBlock:
     return ScoredBlock(metrics, metrics, {}, None, None if test else ("v",))
 
 
+def _r(value: float) -> float:
+    """As results.json stores it (6 digits), so a written file reads back equal."""
+    return round(value, 6)
+
+
+def _iv(low: float, high: float, videos: int) -> Interval:
+    return Interval(_r(low), _r(high), videos=videos)
+
+
 def _trial(number: int, rank: int, family: str, cv: float, oof: float, test: float) -> TrialResult:
     return TrialResult(
         number=number, rank=rank, cv_value=cv,
@@ -53,6 +65,10 @@ def _trial(number: int, rank: int, family: str, cv: float, oof: float, test: flo
         postprocess={b: PostProcess() for b in BEHAVIOURS},
         oof=_block((oof, oof), test=False), test=_block((test, test + 0.02), test=True),
         model_dir=f"trials/trial_{number}/model", oof_pr_auc=oof,
+        uncertainty=Uncertainty(
+            oof, "oof", _iv(oof - 0.06, oof + 0.06, 4),
+            _r(test + 0.01), _iv(test - 0.04, test + 0.06, 2),
+        ),
     )  # fmt: skip
 
 
@@ -67,6 +83,12 @@ def _ensemble(
         model_dir="model_selected" if weights else "model_ensemble",
         method="selection" if weights else "mean", weights=weights,
         selection_scores=(oof - 0.01, oof) if weights else (), oof_pr_auc=oof,
+        # the selected ensemble's estimate is cross-fitted, below its in-sample OOF; the
+        # plain mean has none, as in a results.json from before intervals
+        uncertainty=Uncertainty(
+            _r(oof - 0.05), "cross_fitted", _iv(oof - 0.1, oof, 4),
+            test, _iv(test - 0.05, test + 0.05, 2),
+        ) if weights else None,
     )  # fmt: skip
 
 
@@ -87,23 +109,16 @@ def _results() -> Results:
         human_ceiling=None,
         selected=_ensemble((7, 4), {7: 0.6, 4: 0.4}, oof=0.75, test=0.68),
         fidelity=Fidelity(("0", "1"), {9: ("0",)}),
+        differences=(
+            Difference("selected ensemble", "trial #7", "test", 0.05, Interval(0.01, 0.09)),
+            Difference("trial #2", "trial #7", "test", 0.02, Interval(-0.01, 0.05)),
+        ),
     )  # fmt: skip
 
 
 @pytest.fixture
 def written(tmp_path: Path) -> Path:
     return _results().write(tmp_path / "results.json")
-
-
-def _md_table(markdown: str, title_start: str) -> list[list[str]]:
-    lines = markdown.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(f"**{title_start}"))
-    rows = []
-    for line in lines[start + 2 :]:
-        if not line.startswith("|"):
-            break
-        rows.append([c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]])
-    return [rows[0], *rows[2:]]
 
 
 def _render(path: Path) -> tuple[str, str]:
@@ -133,7 +148,7 @@ def test_results_json_keeps_the_estimates_and_reads_older_files(written: Path) -
 
 def test_report_shows_members_weights_and_the_score_of_each(written: Path) -> None:
     html, md = _render(written)
-    members = _md_table(md, "Selected ensemble: members")
+    members = md_table(md, "Selected ensemble: members")
     assert members[0] == [
         "member", "family", "weight", "CV (trial value)", "OOF pooled PR-AUC", "test PR-AUC",
     ]  # fmt: skip
@@ -147,30 +162,55 @@ def test_report_shows_members_weights_and_the_score_of_each(written: Path) -> No
     assert 'id="selected-oof" data-value="0.75"' in html
 
 
-def test_report_shows_the_cv_estimate_next_to_the_test_score(written: Path) -> None:
+def test_report_shows_the_estimate_next_to_the_test_score(written: Path) -> None:
     html, md = _render(written)
-    table = _md_table(md, "CV estimate beside the test score")
-    assert table[0][:5] == ["model", "family", "CV estimate", "OOF pooled PR-AUC", "test PR-AUC"]
+    table = md_table(md, "Estimate beside the test score")
+    assert table[0] == [
+        "model", "family", "estimate", "how", "90 % interval", "in-sample", "test PR-AUC",
+        "test 90 % interval", "test − estimate",
+    ]  # fmt: skip
     by_model = {r[0]: r for r in table[1:]}
     assert list(by_model) == [
         "trial #7", "trial #2", "trial #4", "top-2 mean", "selected ensemble",
     ]  # fmt: skip
-    assert by_model["trial #7"][1:] == ["lstm", "0.7400", "0.7100", "0.6300", "-0.1100"]
-    assert by_model["top-2 mean"][1:] == ["lstm, tcn", "0.7300", "0.7300", "0.6600", "-0.0700"]
-    assert by_model["selected ensemble"][2:5] == ["0.7500", "0.7500", "0.6800"]
-    assert 'id="cv-selected" data-value="0.75"' in html and 'id="test-trial-2"' in html
+    assert by_model["trial #7"][1:] == [
+        "lstm", "0.7100", "pooled out-of-fold", "0.650 – 0.770", "0.7400", "0.6300",
+        "0.580 – 0.680", "-0.0800",
+    ]  # fmt: skip
+    # an ensemble from an older file: its OOF PR-AUC, no interval, raw test mean
+    assert by_model["top-2 mean"][1:] == [
+        "lstm, tcn", "0.7300", "pooled out-of-fold", "—", "—", "0.6600", "—", "-0.0700",
+    ]  # fmt: skip
+    sel = by_model["selected ensemble"]
+    assert sel[2:6] == ["0.7000", "cross-fitted", "0.650 – 0.750", "0.7500"]
+    assert 'id="cv-selected" data-value="0.7"' in html and 'id="test-trial-2"' in html
+    diffs = md_table(md, "Paired differences on the same videos")
+    assert diffs[1] == ["selected ensemble − trial #7", "test", "0.0500", "0.010 – 0.090",
+                        "selected ensemble better"]  # fmt: skip
+    assert diffs[2][-1] == "no evidence"
     # the trial left out for lower fidelity is named
     assert "#9 (1 fold)" in md and "Ranked on 2 folds" in md
 
 
-def test_printed_summary_puts_cv_beside_test_for_every_model(written: Path) -> None:
+def test_printed_summary_puts_the_estimate_beside_test_for_every_model(written: Path) -> None:
     from mbr_search.cli._evaluate import summary
 
     lines = summary(written).splitlines()
-    rows = {line.split("  CV")[0].strip(): line for line in lines if "  CV " in line}
+    rows = {line.split("  estimate")[0].strip(): line for line in lines if "  estimate " in line}
     assert list(rows) == ["trial #7", "trial #2", "trial #4", "top-2 mean", "selected ensemble"]
-    assert "CV 0.740  OOF 0.710  test 0.630" in rows["trial #7"]
-    assert "CV 0.750  OOF 0.750  test 0.680" in rows["selected ensemble"]
+    assert (
+        "estimate 0.710 [0.650, 0.770]  test 0.630 [0.580, 0.680]  (in-sample 0.740)"
+        in rows["trial #7"]
+    )
+    assert (
+        "estimate 0.700 [0.650, 0.750]  test 0.680 [0.630, 0.730]  (in-sample 0.750)"
+        in rows["selected ensemble"]
+    )
+    assert (
+        "selected ensemble - trial #7 on test: +0.050 [0.010, 0.090] (selected ensemble "
+        "better)" in summary(written)
+    )
+    assert "(no evidence)" in summary(written)
     members = next(line for line in lines if "selected ensemble members" in line)
     assert "#7 lstm x0.60 (CV 0.740, test 0.630)" in members
     assert "#4 gbdt x0.40 (CV 0.690, test 0.670)" in members

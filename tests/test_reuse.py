@@ -13,7 +13,7 @@ from conftest import write_tiny_study
 from mbr_search.config.study import load_study
 from mbr_search.features.store import load_split
 from mbr_search.models import get_family
-from mbr_search.search.folds import make_folds
+from mbr_search.search.folds import video_folds
 from mbr_search.search.objective import Objective
 from mbr_search.search.record import TrialRecord
 from mbr_search.training.reuse import ModelPool, Reuse, SequenceCache, architecture
@@ -23,7 +23,7 @@ from mbr_search.training.seeds import output_groups
 def _search(tmp_path: Path, configs: list[dict[str, float]]) -> tuple[optuna.Study, Reuse]:
     study_cfg = load_study(str(write_tiny_study(tmp_path)), overrides={"training.max_epochs": 2})
     videos = load_split(study_cfg, "train")
-    folds = make_folds([v.id for v in videos], study_cfg.cv, study_cfg.seed)
+    folds = video_folds(videos, study_cfg.cv, study_cfg.seed)
     reuse = Reuse()
     objective = Objective(study_cfg, videos, folds, reuse=reuse)
     study = optuna.create_study(direction="maximize", pruner=optuna.pruners.NopPruner())

@@ -73,3 +73,43 @@ def test_selection_reads_only_the_videos_it_is_given() -> None:
 def test_selection_without_trials_is_a_clear_error() -> None:
     with pytest.raises(UsageError, match="at least one complete trial"):
         select({}, _labels())
+
+
+def test_cross_fitted_selection_never_uses_a_folds_own_predictions() -> None:
+    """Each fold's blend is chosen on the other folds only: scrambling every trial's
+    predictions on one fold changes that fold's selection not at all, and its blended
+    probabilities are exactly the other folds' weights applied to its own predictions."""
+    from mbr_search.evaluate.selection import cross_fitted
+
+    both = [*_labels(3).values(), *_labels(4).values()]
+    labels = {f"w{i}": y for i, y in enumerate(both)}
+    oof = {t: _oof(10 + t, q, labels) for t, q in enumerate((0.3, 1.0, 1.5, 0.6))}
+    folds = [("w0", "w1"), ("w2", "w3"), ("w4", "w5"), ("w6", "w7")]
+    fit = cross_fitted(oof, labels, folds, rounds=8)
+    rng = np.random.default_rng(0)
+    for k, fold in enumerate(folds):
+        rest = {t: {v: p[v] for v in p if v not in fold} for t, p in oof.items()}
+        assert fit.selections[k] == select(rest, labels, rounds=8)
+        scrambled = {
+            t: {v: (rng.random(p[v].shape) if v in fold else p[v]) for v in p}
+            for t, p in oof.items()
+        }
+        again = cross_fitted(scrambled, labels, folds, rounds=8)
+        assert again.selections[k] == fit.selections[k]
+        w = fit.selections[k].weights
+        for v in fold:
+            expected = sum(w[t] * oof[t][v].astype(np.float32) for t in w)
+            np.testing.assert_allclose(fit.probs[v], expected, rtol=1e-6)
+    assert sorted(fit.probs) == sorted(labels)
+
+
+def test_cross_fitted_selection_refuses_folds_that_do_not_cover_the_videos() -> None:
+    from mbr_search.errors import DataError
+    from mbr_search.evaluate.selection import cross_fitted
+
+    labels = _labels()
+    oof = {0: _oof(1, 1.0, labels), 1: _oof(2, 0.5, labels)}
+    with pytest.raises(DataError, match="disjoint folds"):
+        cross_fitted(oof, labels, [("v0", "v1")])
+    with pytest.raises(DataError, match="disjoint folds"):
+        cross_fitted(oof, labels, [("v0", "v1"), ("v1", "v2", "v3")])

@@ -193,6 +193,8 @@ def _by_value(n: int) -> str:
 
 
 def format_summary(summary: Any, study_ref: str) -> str:
+    from mbr_search.search.folds import prevalence_lines
+
     c = summary.counts
     lines = [
         f"Study '{summary.study_name}' in {summary.storage_display}: "
@@ -205,6 +207,9 @@ def format_summary(summary: Any, study_ref: str) -> str:
         lines.append("Stopped by --budget: the next trial would likely have ended after it.")
     if summary.grid_exhausted:
         lines.append("The grid is exhausted: every configuration has been tried.")
+    if summary.folds:
+        lines.append("Folds (validation videos; prevalence among labelled frames):")
+        lines += prevalence_lines(summary.folds)
     if summary.best_value is None:
         lines.append("No complete trial yet.")
         return "\n".join(lines)
@@ -212,7 +217,11 @@ def format_summary(summary: Any, study_ref: str) -> str:
     if summary.promoted:
         pairs = ", ".join(f"#{a} -> #{b}" for a, b in summary.promoted)
         lines.append(f"Promoted the best quick looks to all folds: {pairs}")
-    lines.append(f"Best trial #{summary.best_number}: mean PR-AUC {summary.best_value:.4f}{base}")
+    lines.append(
+        f"Best trial #{summary.best_number}: mean PR-AUC {summary.best_value:.4f} over folds{base}"
+    )
+    if summary.best_estimate is not None:
+        lines.append(f"  pooled out-of-fold PR-AUC {summary.best_estimate.show()}")
     for key, value in sorted(summary.best_params.items()):
         shown = f"{value:.4g}" if isinstance(value, float) else value
         lines.append(f"  {key}: {shown}")

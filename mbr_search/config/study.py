@@ -52,6 +52,9 @@ class CVConfig:
     #: with max_folds: the best n quick-look trials are re-run on all folds at the end of
     #: the run (search/promotion.py), so "best" is never a quick look; 0 turns it off
     promote: int = 3
+    #: group_kfold only: deal videos to folds so each behaviour's positives spread evenly
+    #: (search/folds.py); false: a plain seeded permutation of the videos
+    stratify: bool = True
 
     def folds(self, n_train: int) -> int:
         """How many folds a trial is scored on (before any promotion)."""
@@ -343,6 +346,7 @@ def _cv(sec: Section, dataset: Dataset) -> CVConfig:
         k=sec.integer("k", 5, minimum=2),
         max_folds=sec.integer("max_folds", None, minimum=1),
         promote=sec.integer("promote", 3, minimum=0),
+        stratify=sec.flag("stratify", True),
     )
     sec.finish()
     n_train = len(dataset.split("train"))

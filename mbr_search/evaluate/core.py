@@ -21,9 +21,11 @@ from mbr_search.errors import UsageError
 from mbr_search.evaluate import metrics, postprocess, thresholds
 from mbr_search.evaluate.ceiling import model_vs_raters, pairwise_f1, raters_of
 from mbr_search.evaluate.decisions import decide
+from mbr_search.evaluate.estimates import differences
 from mbr_search.evaluate.importance_run import importance_line, runner_importance
 from mbr_search.evaluate.model_dir import copy_members, replace_dir, save
 from mbr_search.evaluate.outputs import now_iso, relative, versions
+from mbr_search.evaluate.printed import model_label
 from mbr_search.evaluate.results import (
     RESULTS_FILE,
     CeilingModel,
@@ -39,8 +41,14 @@ from mbr_search.evaluate.results import (
 )
 from mbr_search.evaluate.results_models import ModelResult
 from mbr_search.evaluate.results_summaries import TestSummaries
+from mbr_search.evaluate.results_uncertainty import Difference
 from mbr_search.evaluate.runner import Outcome, TrialRunner
-from mbr_search.evaluate.selection import same_videos, select, weighted_probabilities
+from mbr_search.evaluate.selection import (
+    cross_fitted,
+    same_videos,
+    select,
+    weighted_probabilities,
+)
 from mbr_search.evaluate.summaries_out import write_test_summaries
 from mbr_search.evaluate.trials import check_test_videos, load_trials
 from mbr_search.search.fidelity import Ranking, folds_of
@@ -102,8 +110,9 @@ def evaluate_study(
     )
     fidelity = Fidelity(ranking.folds, {t.number: folds_of(t) for t in ranking.left_out})
     results = replace(
-        results, selected=selected, fidelity=fidelity, summaries=summaries, importance=explained
-    )
+        results, selected=selected, fidelity=fidelity, summaries=summaries, importance=explained,
+        differences=_differences(runner, outcomes, [e for e in (ens, selected) if e]),
+    )  # fmt: skip
     path = results.write(out_dir / RESULTS_FILE)
     say(f"Wrote {path}")
     return path
@@ -218,6 +227,11 @@ def _selected(
     shown = ", ".join(f"#{t} x{w:.2f}" for t, w in sorted(picked.weights.items()))
     apart = f" ({len(other_videos)} left out: other videos)" if other_videos else ""
     say(f"Ensemble selection over {len(oof)} trials' out-of-fold predictions{apart}: {shown}.")
+    folds = runner.fold_groups(set(oof[trials[0].number]))
+    crossfit = None
+    if len(folds) >= 2:
+        say(f"Cross-fitting the selection over {len(folds)} folds for an honest estimate...")
+        crossfit = cross_fitted(oof, runner.oof_labels(oof[trials[0].number]), folds).probs
     have = {o.number: o for o in outcomes}
     extra = [
         runner.run(t, rank, oof[t.number])
@@ -227,9 +241,31 @@ def _selected(
     members = [(have | {o.number: o for o in extra})[n] for n in picked.members]
     result = _ensemble(
         runner, members, out_dir, say, weights=[picked.weights[n] for n in picked.members],
-        name="selected", scores=picked.scores,
+        name="selected", scores=picked.scores, estimate=crossfit,
     )  # fmt: skip
     return result, extra
+
+
+def _differences(
+    runner: TrialRunner, outcomes: Sequence[Outcome], ensembles: Sequence[EnsembleResult]
+) -> tuple[Difference, ...]:
+    """Every other model minus the rank-1 trial on the test videos (paired intervals);
+    none without test videos, where only estimates exist."""
+    if not runner.test:
+        return ()
+    best = outcomes[0]
+    by_number = {o.number: o for o in outcomes}
+    others: list[tuple[str, dict[str, Any]]] = [
+        (f"trial #{o.number}", o.test_probs) for o in outcomes[1:]
+    ]
+    for ens in ensembles:
+        weights = {m: ens.weight(m) for m in ens.members}
+        probs = weighted_probabilities({m: by_number[m].test_probs for m in weights}, weights)
+        others.append((model_label(ens), probs))
+    labels = runner.test_labels(best.test_probs)
+    return differences(
+        (f"trial #{best.number}", best.test_probs), others, labels, "test", runner.study.seed
+    )
 
 
 def _ensemble(
@@ -241,9 +277,11 @@ def _ensemble(
     weights: Sequence[float] | None = None,
     name: str = "ensemble",
     scores: Sequence[float] = (),
+    estimate: dict[str, Any] | None = None,
 ) -> EnsembleResult:
     """The (weighted) mean of the outcomes' probabilities, decided, scored and saved like a
-    trial; equal weights: the plain mean of the top trials."""
+    trial; equal weights: the plain mean of the top trials. ``estimate``: the cross-fitted
+    probabilities to estimate from (selection), else the out-of-fold blend."""
     members = tuple(o.number for o in outcomes)
     w = dict(zip(members, weights or [1.0 / len(members)] * len(members), strict=True))
     if weights is None:
@@ -254,7 +292,7 @@ def _ensemble(
     if folder.exists():
         shutil.rmtree(folder)
     oof_block = runner.scored_block(oof, decisions, folder / "oof", is_test=False)[0]
-    test_block, predict_seconds, frames = None, None, 0
+    test_block, predict_seconds, frames, test = None, None, 0, None
     if runner.test:
         started = time.perf_counter()
         test = weighted_probabilities({o.number: o.test_probs for o in outcomes}, w)
@@ -290,6 +328,9 @@ def _ensemble(
         weights=None if weights is None else w,
         selection_scores=tuple(round(s, 6) for s in scores),
         oof_pr_auc=runner.oof_score(oof),
+        uncertainty=runner.uncertainty(
+            "oof" if estimate is None else "cross_fitted", estimate or oof, test
+        ),
     )
 
 

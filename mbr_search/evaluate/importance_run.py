@@ -39,7 +39,7 @@ from mbr_search.features.column_groups import (
 )
 from mbr_search.features.store import VideoData
 from mbr_search.models import Params
-from mbr_search.search.folds import Fold, make_folds
+from mbr_search.search.folds import Fold, video_folds
 from mbr_search.search.record import TrialRecord
 from mbr_search.search.views import View
 from mbr_search.training.seeds import fold_seed
@@ -186,7 +186,7 @@ def _folds(
     fold is a candidate, not only the first ``cv.max_folds``: a quick-look trial promoted
     to all folds recorded them all."""
     every = dataclasses.replace(study.cv, max_folds=None)
-    folds = make_folds([v.id for v in view.videos], every, study.seed)
+    folds = video_folds(view.videos, every, study.seed)
     scored = [f for f in folds if str(f.index) in record.best_epochs]
     covered = sorted(v for f in scored for v in f.validation)
     return scored if covered == sorted(oof_videos) else []

@@ -35,6 +35,7 @@ from mbr_search.evaluate.results_scores import (
     ScoredBlock,
 )
 from mbr_search.evaluate.results_summaries import SummaryNumbers, SummaryPair, TestSummaries
+from mbr_search.evaluate.results_uncertainty import Difference, Uncertainty
 from mbr_search.features.cache import write_text_atomic
 
 #: The whole results.json vocabulary, importable from here (the parts live in
@@ -46,6 +47,7 @@ __all__ = [
     "CeilingModel",
     "Confusion",
     "DatasetInfo",
+    "Difference",
     "EnsembleResult",
     "FeatureImportance",
     "Fidelity",
@@ -64,6 +66,7 @@ __all__ = [
     "SummaryPair",
     "TestSummaries",
     "TrialResult",
+    "Uncertainty",
 ]
 
 SCHEMA_VERSION = 1
@@ -104,6 +107,9 @@ class Results:
     summaries: TestSummaries | None = None
     #: permutation importance of the rank-1 trial's feature groups (None: older file)
     importance: FeatureImportance | None = None
+    #: paired differences between models on the same videos, with intervals (empty: older
+    #: file, or a single model)
+    differences: tuple[Difference, ...] = ()
 
     def ensembles(self) -> list[EnsembleResult]:
         return [e for e in (self.ensemble, self.selected) if e is not None]
@@ -136,6 +142,7 @@ class Results:
             "fidelity": None if self.fidelity is None else self.fidelity.to_json(),
             "summaries": None if self.summaries is None else self.summaries.to_json(),
             "importance": None if self.importance is None else self.importance.to_json(),
+            "differences": [d.to_json() for d in self.differences],
         }
         safe: dict[str, Any] = _json_safe(doc)
         return safe
@@ -171,6 +178,7 @@ class Results:
         selected = root.nullable("selected_ensemble") if root.has("selected_ensemble") else None
         fidelity = root.optional("fidelity")
         summaries, importance = root.optional("summaries"), root.optional("importance")
+        differences = root.optional("differences")
         results = cls(
             study=root["study"].text(),
             study_name=found,
@@ -192,6 +200,9 @@ class Results:
             fidelity=None if fidelity is None else Fidelity.from_json(fidelity),
             summaries=None if summaries is None else TestSummaries.from_json(summaries),
             importance=None if importance is None else FeatureImportance.from_json(importance),
+            differences=()
+            if differences is None
+            else tuple(Difference.from_json(n) for n in differences.elements()),
         )
         results._check_behaviours(source)
         return results

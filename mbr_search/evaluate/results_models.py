@@ -21,6 +21,7 @@ from mbr_search.evaluate.results_scores import (
     _postprocess,
     _thresholds,
 )
+from mbr_search.evaluate.results_uncertainty import Uncertainty
 from mbr_search.models import MODEL_KEY
 from mbr_search.search.record import FoldScores
 
@@ -52,6 +53,8 @@ class TrialResult:
     model_dir: str
     #: mean PR-AUC over behaviours of the pooled out-of-fold probabilities (None: older file)
     oof_pr_auc: float | None = None
+    #: estimate and test score with 90 % intervals (None: older file)
+    uncertainty: Uncertainty | None = None
 
     @property
     def family(self) -> str | None:
@@ -75,6 +78,7 @@ class TrialResult:
             "postprocess": {b: p.as_dict() for b, p in self.postprocess.items()},
             "oof": self.oof.to_json(),
             "oof_pr_auc": self.oof_pr_auc,
+            "uncertainty": _optional_uncertainty_json(self.uncertainty),
             "test": _optional_block_json(self.test),
             "model_dir": self.model_dir,
         }
@@ -98,6 +102,7 @@ class TrialResult:
             test=_optional_block(node, "test"),
             model_dir=node["model_dir"].text(),
             oof_pr_auc=_optional_score(node, "oof_pr_auc"),
+            uncertainty=_optional_uncertainty(node),
         )
 
 
@@ -122,8 +127,11 @@ class EnsembleResult:
     #: mean OOF PR-AUC after each round of selection
     selection_scores: tuple[float, ...] = ()
     #: mean PR-AUC over behaviours of the (weighted) mean out-of-fold probabilities: the
-    #: ensemble's CV estimate (None: older file)
+    #: plain mean's CV estimate; for selection an in-sample diagnostic, since the weights
+    #: were fitted to these predictions (None: older file)
     oof_pr_auc: float | None = None
+    #: estimate (cross-fitted for selection) and test score with intervals (None: older file)
+    uncertainty: Uncertainty | None = None
 
     def weight(self, trial: int) -> float:
         """A member's weight (equal weights for the plain mean)."""
@@ -140,6 +148,7 @@ class EnsembleResult:
             else {str(t): w for t, w in self.weights.items()},
             "selection_scores": list(self.selection_scores),
             "oof_pr_auc": self.oof_pr_auc,
+            "uncertainty": _optional_uncertainty_json(self.uncertainty),
             "thresholds": dict(self.thresholds),
             "postprocess": {b: p.as_dict() for b, p in self.postprocess.items()},
             "oof": self.oof.to_json(),
@@ -166,7 +175,17 @@ class EnsembleResult:
                 node["selection_scores"].numbers() if node.has("selection_scores") else ()
             ),
             oof_pr_auc=_optional_score(node, "oof_pr_auc"),
+            uncertainty=_optional_uncertainty(node),
         )
+
+
+def _optional_uncertainty(node: Node) -> Uncertainty | None:
+    child = node.optional("uncertainty")
+    return None if child is None else Uncertainty.from_json(child)
+
+
+def _optional_uncertainty_json(value: Uncertainty | None) -> dict[str, Any] | None:
+    return None if value is None else value.to_json()
 
 
 def _optional_score(node: Node, key: str) -> float | None:

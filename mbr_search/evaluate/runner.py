@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -17,10 +16,12 @@ from mbr_search.errors import DataError
 from mbr_search.evaluate import metrics
 from mbr_search.evaluate._jsondoc import Node
 from mbr_search.evaluate.decisions import Decisions, Scoring, decide, score_set
+from mbr_search.evaluate.estimates import uncertainty
 from mbr_search.evaluate.features_info import feature_settings, source_fps, study_fps
 from mbr_search.evaluate.model_dir import FrameWindows, Group, Member, ModelDir, ModelInfo, save
 from mbr_search.evaluate.outputs import relative, write_frames_csv
 from mbr_search.evaluate.results import Metrics, PRCurve, ScoredBlock, TrialResult
+from mbr_search.evaluate.results_uncertainty import EstimateKind, Uncertainty
 from mbr_search.evaluate.selection import mean_pr_auc
 from mbr_search.search.record import OOF, TrialRecord
 from mbr_search.training.trainers import trainer_class
@@ -102,6 +103,33 @@ class TrialRunner:
     def oof_labels(self, probs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {v: self.train_by_id[v].labels for v in probs}
 
+    def fold_groups(self, videos: set[str]) -> list[tuple[str, ...]]:
+        """The validation videos of the study's folds (all of them, as promotion scores)
+        that lie within ``videos``: the folds out-of-fold predictions over ``videos`` came
+        from."""
+        from dataclasses import replace
+
+        from mbr_search.search.folds import video_folds
+
+        every = replace(self.study.cv, max_folds=None)
+        folds = video_folds(self.train, every, self.study.seed)
+        return [f.validation for f in folds if set(f.validation) <= videos]
+
+    def test_labels(self, probs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        by_id = {v.id: v for v in self.test}
+        return {v: by_id[v].labels for v in probs}
+
+    def uncertainty(
+        self,
+        kind: EstimateKind,
+        estimate: dict[str, np.ndarray],
+        test: dict[str, np.ndarray] | None,
+    ) -> Uncertainty:
+        """The estimate (out-of-fold or cross-fitted probabilities) and the test score, each
+        with its interval over videos."""
+        scored = (self.test_labels(test), test) if test else None
+        return uncertainty(kind, (self.oof_labels(estimate), estimate), scored, self.study.seed)
+
     def oof_score(self, probs: dict[str, np.ndarray]) -> float:
         """Mean PR-AUC over behaviours of pooled out-of-fold probabilities: the CV estimate
         that a trial and an ensemble of trials share (pure, on OOF data already loaded)."""
@@ -111,8 +139,7 @@ class TrialRunner:
 
     def load_oof(self, trial: Any) -> dict[str, np.ndarray]:
         """The trial's out-of-fold probabilities per training video (an Optuna artifact)."""
-        from optuna.artifacts import download_artifact
-        from optuna.artifacts.exceptions import ArtifactNotFound
+        from mbr_search.search.oof import load_oof_artifact
 
         artifact_id = TrialRecord.from_trial(trial).oof_artifact_id
         if not artifact_id:
@@ -121,20 +148,10 @@ class TrialRunner:
                 "so thresholds cannot be chosen without the test videos. Fix: re-run the "
                 "search with this version of mbr-search."
             )
-        with tempfile.TemporaryDirectory() as tmp:
-            file = Path(tmp) / "oof.npz"
-            try:
-                download_artifact(
-                    artifact_store=self.store, file_path=str(file), artifact_id=artifact_id
-                )
-            except ArtifactNotFound:
-                raise DataError(
-                    f"trial #{trial.number}: out-of-fold predictions (artifact {artifact_id}) "
-                    f"not found in {self.artifact_dir}. Fix: pass --artifacts DIR, the folder "
-                    "`mbr-search run` stored its artifacts in."
-                ) from None
-            with np.load(file, allow_pickle=False) as npz:
-                oof = {k: np.asarray(npz[k], dtype=np.float32) for k in npz.files}
+        try:
+            oof = load_oof_artifact(self.store, artifact_id, str(self.artifact_dir))
+        except DataError as exc:
+            raise DataError(f"trial #{trial.number}: {exc}") from None
         for vid, probs in oof.items():
             video = self.train_by_id.get(vid)
             if video is None or probs.shape != video.labels.shape:
@@ -227,6 +244,7 @@ class TrialRunner:
             test=tested.block,
             model_dir=relative(model.path, self.out_dir),
             oof_pr_auc=self.oof_score(oof),
+            uncertainty=self.uncertainty("oof", oof, tested.probs),
         )
         return Outcome(result, model, oof, oof_scoring.preds_post, tested.probs, tested.post)
 

@@ -14,7 +14,7 @@ different videos is meaningless. :func:`same_videos` picks the candidates that m
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -117,6 +117,47 @@ def same_videos(oof: Mapping[int, V], reference: int) -> tuple[dict[int, V], lis
     want = frozenset(oof[reference])
     kept = {t: p for t, p in oof.items() if frozenset(p) == want}
     return kept, sorted(t for t in oof if t not in kept)
+
+
+@dataclass(frozen=True)
+class CrossFit:
+    """Selection refitted without each fold: ``probs`` holds, for every video, the blend
+    chosen on the other folds' videos only; ``selections[k]`` is the one fold k used."""
+
+    probs: dict[str, np.ndarray]
+    selections: tuple[Selection, ...]
+
+
+def cross_fitted(
+    oof: Mapping[int, Mapping[str, np.ndarray]],
+    labels: Mapping[str, np.ndarray],
+    folds: Sequence[Sequence[str]],
+    rounds: int = ROUNDS,
+) -> CrossFit:
+    """The honest estimate of "select an ensemble on out-of-fold predictions": for each
+    fold, run :func:`select` on the other folds' videos and blend the fold's own videos
+    with the weights found. Selection scored on the videos it was fitted to is optimistic
+    (in-sample); this never lets a fold's predictions choose what is scored on it.
+
+    ``folds`` are the validation videos of each fold; every candidate's videos must be
+    exactly their union, and there must be at least 2 folds.
+    """
+    videos = set(_common_videos(oof))
+    flat = [v for fold in folds for v in fold]
+    if len(folds) < 2 or len(set(flat)) != len(flat) or set(flat) != videos:
+        raise DataError(
+            f"cross-fitted selection needs >= 2 disjoint folds covering the out-of-fold "
+            f"videos {sorted(videos)}; got {[list(f) for f in folds]}."
+        )
+    blended: dict[str, np.ndarray] = {}
+    selections = []
+    for fold in folds:
+        rest = {t: {v: p[v] for v in p if v not in fold} for t, p in oof.items()}
+        picked = select(rest, labels, rounds)
+        held_out = {t: {v: oof[t][v] for v in fold} for t in picked.weights}
+        blended |= weighted_probabilities(held_out, picked.weights)
+        selections.append(picked)
+    return CrossFit(blended, tuple(selections))
 
 
 def weighted_probabilities(

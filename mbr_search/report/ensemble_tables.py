@@ -9,11 +9,18 @@ report and evaluate's printed summary name and estimate models alike.
 
 from __future__ import annotations
 
-from mbr_search.evaluate.printed import cv_estimate, model_label
+from mbr_search.evaluate.printed import (
+    cv_estimate,
+    estimate_kind,
+    in_sample,
+    model_label,
+    test_score,
+)
 from mbr_search.evaluate.results import EnsembleResult, ModelResult, TrialResult
 from mbr_search.evaluate.selection import ROUNDS
 from mbr_search.report.document import MISSING, Cell, Table, Text, num, row, table, txt
 from mbr_search.report.results_data import ResultsFile
+from mbr_search.scoring.bootstrap import Interval
 
 
 def _key(model: ModelResult) -> str:
@@ -38,32 +45,72 @@ def _family(model: ModelResult, trials: dict[int, TrialResult]) -> str:
     return ", ".join(families) or MISSING
 
 
+def _interval(value: Interval | None, id: str) -> Cell:
+    if value is None:
+        return Cell(MISSING, None, id)
+    return Cell(f"{value.low:.3f} – {value.high:.3f}", value.low, id)
+
+
 def estimates_table(results: ResultsFile) -> Table:
-    """One row per model: its CV estimate, pooled out-of-fold PR-AUC, test PR-AUC and gap."""
+    """One row per model: its estimate with interval, the in-sample number, test PR-AUC
+    with interval, and test − estimate."""
     trials = {t.number: t for t in results.trials}
     rows = []
     for model in results.results.models():
-        key, cv, test = _key(model), cv_estimate(model), _test_mean(model)
+        key, est = _key(model), cv_estimate(model)
+        test, test_iv = test_score(model)
+        est_iv = model.uncertainty.estimate_interval if model.uncertainty else None
         rows.append(
             row(
                 model_label(model),
                 _family(model, trials),
-                num(cv, id=f"cv-{key}"),
-                num(model.oof_pr_auc, id=f"oof-{key}"),
+                num(est, id=f"cv-{key}"),
+                txt(estimate_kind(model), id=f"kind-{key}"),
+                _interval(est_iv, f"cv-interval-{key}"),
+                num(in_sample(model), id=f"oof-{key}"),
                 num(test, id=f"test-{key}"),
-                num(_gap(test, cv), id=f"gap-{key}"),
+                _interval(test_iv, f"test-interval-{key}"),
+                num(_gap(test, est), id=f"gap-{key}"),
             )
         )
     return table(
         "estimates",
-        "CV estimate beside the test score, every model (mean PR-AUC over behaviours)",
-        ("model", "family", "CV estimate", "OOF pooled PR-AUC", "test PR-AUC", "test − CV"),
+        "Estimate beside the test score, every model (mean PR-AUC over behaviours)",
+        ("model", "family", "estimate", "how", "90 % interval", "in-sample", "test PR-AUC",
+         "test 90 % interval", "test − estimate"),
         rows,
-        "CV estimate: a trial's search value (PR-AUC averaged over folds and behaviours); an "
-        "ensemble's PR-AUC of its averaged out-of-fold probabilities. OOF pooled: PR-AUC of "
-        "all out-of-fold frames pooled, the estimate trials and ensembles share. Test: pooled "
-        f"test frames. A negative gap is the search's optimism. {MISSING}: not available "
-        "(no test video, or results.json written by an older mbr-search).",
+        "Estimate: PR-AUC of all out-of-fold frames pooled; for the selected ensemble "
+        "cross-fitted (each fold blended by a selection made on the other folds), the number "
+        "to believe for what `predict` uses. In-sample: a trial's search value (the best of "
+        "many noisy looks) or the selected ensemble's OOF PR-AUC after selection on those "
+        "same predictions — both optimistic, shown only as diagnostics. Test: pooled test "
+        "probabilities. Intervals: 90 %, bootstrap over whole videos. "
+        f"{MISSING}: not available (no test video, or an older results.json).",
+    )  # fmt: skip
+
+
+def differences_table(results: ResultsFile) -> Table | None:
+    """Paired differences between models on the same test videos, with intervals."""
+    diffs = results.results.differences
+    if not diffs:
+        return None
+    rows = [
+        row(
+            f"{d.a} − {d.b}",
+            d.split,
+            num(d.value, id=f"diff-{i}"),
+            _interval(d.interval, f"diff-interval-{i}"),
+            d.verdict,
+        )
+        for i, d in enumerate(diffs)
+    ]
+    return table(
+        "differences",
+        "Paired differences on the same videos",
+        ("models", "videos", "difference", "90 % interval", "verdict"),
+        rows,
+        "Both models scored on the same videos and resampled together, so the videos' own "
+        "difficulty cancels. An interval that straddles zero is no evidence either way.",
     )
 
 

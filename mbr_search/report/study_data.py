@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from mbr_search.errors import NoCompleteTrialError
 from mbr_search.search.fidelity import rank_by_fidelity
+from mbr_search.search.folds import FoldSummary
 from mbr_search.search.record import TrialRecord
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ class StudyData:
     baseline: float | None
     #: fold index (as stored, a string) -> validation video ids
     folds: dict[str, tuple[str, ...]]
+    #: each fold's validation prevalence, as ``run`` stored it (empty: an older study)
+    fold_summaries: tuple[FoldSummary, ...] = ()
 
     @property
     def best(self) -> FrozenTrial:
@@ -105,6 +108,7 @@ def load_study_data(study_cfg: StudyConfig, spec: StorageSpec) -> StudyData:
     )
     behaviours = tuple(attrs.get("behaviours") or study_cfg.behaviours)
     baseline = attrs.get("baseline_pr_auc")
+    summaries = stored_folds(attrs.get("folds"))
     return StudyData(
         study=study,
         name=name,
@@ -115,18 +119,38 @@ def load_study_data(study_cfg: StudyConfig, spec: StorageSpec) -> StudyData:
         ranked=tuple(ranked),
         counts=counts,
         baseline=float(baseline) if isinstance(baseline, int | float) else None,
-        folds=fold_videos(study_cfg),
+        folds=fold_videos(study_cfg, summaries),
+        fold_summaries=summaries,
     )
 
 
-def fold_videos(study_cfg: StudyConfig) -> dict[str, tuple[str, ...]]:
-    """The validation videos of each fold, recomputed as the objective made them."""
+def stored_folds(raw: Any) -> tuple[FoldSummary, ...]:
+    """The folds ``run`` stored (study attribute ``folds``); () when absent or unreadable
+    (a study from before folds were stored: the report then recomputes them)."""
+    if not isinstance(raw, list):
+        return ()
+    try:
+        return tuple(FoldSummary.from_json(item) for item in raw)
+    except (KeyError, TypeError, ValueError):
+        return ()
+
+
+def fold_videos(
+    study_cfg: StudyConfig, stored: tuple[FoldSummary, ...] = ()
+) -> dict[str, tuple[str, ...]]:
+    """The validation videos of each fold: as ``run`` stored them, else recomputed as the
+    objective made them before folds were stored (a plain permutation: stratified folds
+    came with the stored attribute)."""
+    from dataclasses import replace
+
     from mbr_search.errors import MbrSearchError
     from mbr_search.search.folds import make_folds
 
+    if stored:
+        return {str(f.index): f.validation for f in stored}
     ids = [v.id for v in study_cfg.dataset.split("train")]
     try:
-        folds = make_folds(ids, study_cfg.cv, study_cfg.seed)
+        folds = make_folds(ids, replace(study_cfg.cv, stratify=False), study_cfg.seed)
     except MbrSearchError:
         return {}
     return {str(f.index): f.validation for f in folds}

@@ -77,12 +77,43 @@ def overview_section(data: StudyData, cfg: StudyConfig) -> Section:
             "The prevalence baseline is the PR-AUC of a classifier without skill (each "
             "validation video's share of positive frames), averaged as the objective averages."
         ),
+        *_fold_prevalence(data),
     ]
     return Section("overview", "Overview", blocks)
 
 
+def _fold_prevalence(data: StudyData) -> list[Table]:
+    """Each fold's validation videos and prevalence per behaviour (as run stored them)."""
+    if not data.fold_summaries:
+        return []
+    rows = [
+        row(
+            str(f.index),
+            ", ".join(f.validation),
+            *(
+                num(f.prevalence.get(b), id=f"fold-prev-{f.index}-{slug(b)}")
+                for b in data.behaviours
+            ),
+        )
+        for f in data.fold_summaries
+    ]
+    return [
+        table(
+            "fold-prevalence",
+            "Folds: validation videos and prevalence per behaviour",
+            ("fold", "validation videos", *data.behaviours),
+            rows,
+            "Share of positive frames among the fold's labelled validation frames. Stratified "
+            "folds (cv.stratify, the default for group_kfold) spread each behaviour as evenly "
+            "as whole videos allow: a fold with very few positives scores mostly noise.",
+        )
+    ]
+
+
 def _cv_text(data: StudyData, cfg: StudyConfig) -> str:
-    scheme = cfg.cv.scheme + (f" (k={cfg.cv.k})" if cfg.cv.scheme == "group_kfold" else "")
+    grouped = cfg.cv.scheme == "group_kfold"
+    strat = ", stratified" if grouped and cfg.cv.stratify else ""
+    scheme = cfg.cv.scheme + (f" (k={cfg.cv.k}{strat})" if grouped else "")
     n = len(data.folds)
     limit = f", first {cfg.cv.max_folds} only" if cfg.cv.max_folds else ""
     return f"{scheme}: {n} folds{limit}, training videos only"

@@ -93,7 +93,9 @@ def fingerprint(study: StudyConfig) -> Fingerprint:
         "params": [asdict(p) for p in study.space.params],
         "fixed": [list(kv) for kv in study.space.fixed],
     }
-    cv = {"scheme": study.cv.scheme, "k": study.cv.k}
+    cv: dict[str, Any] = {"scheme": study.cv.scheme, "k": study.cv.k}
+    if study.cv.scheme == "group_kfold":  # stratified and plain folds differ
+        cv["stratify"] = study.cv.stratify
     return json_round_trip(
         Fingerprint(VERSION, videos, list(study.behaviours), cv, study.seed, features, space)
     )

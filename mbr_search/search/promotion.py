@@ -55,14 +55,14 @@ def promote(
     artifact_store: Any,
 ) -> list[tuple[int, int]]:
     """Re-run the promotion candidates on all folds; ``(quick trial, promoted trial)``."""
-    from mbr_search.search.folds import make_folds
+    from mbr_search.search.folds import video_folds
     from mbr_search.search.objective import Objective
 
     if not cfg.cv.max_folds or cfg.cv.promote < 1:
         return []
     import optuna
 
-    folds = make_folds([v.id for v in videos], replace(cfg.cv, max_folds=None), cfg.seed)
+    folds = video_folds(videos, replace(cfg.cv, max_folds=None), cfg.seed)
     trials = study.get_trials(deepcopy=False)
     # enqueued by a promotion that was killed before it ran them: run them now
     waiting = [

@@ -13,7 +13,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,15 +21,17 @@ import numpy as np
 
 from mbr_search.config.study import StudyConfig
 from mbr_search.errors import TrialFailed
+from mbr_search.scoring.estimate import Estimate
 from mbr_search.search.fidelity import rank_by_fidelity
 from mbr_search.search.fingerprint import check_or_store
 from mbr_search.search.record import TrialRecord
+from mbr_search.search.summary import RunSummary, prevalence_baseline
 
 if TYPE_CHECKING:
     import optuna
 
     from mbr_search.features.store import VideoData
-    from mbr_search.search.folds import Fold
+    from mbr_search.search.folds import Fold, FoldSummary
     from mbr_search.storage import StorageSpec
 
 log = logging.getLogger(__name__)
@@ -61,50 +63,12 @@ class RunOptions:
     before_first_trial: Callable[[], None] | None = None
 
 
-@dataclass
-class RunSummary:
-    """What a run did, for the CLI to print."""
-
-    study_name: str
-    storage_display: str
-    finished: int
-    target: int
-    counts: dict[str, int]
-    best_value: float | None
-    best_params: dict[str, Any] = field(default_factory=dict)
-    best_number: int | None = None
-    baseline: float | None = None
-    seconds: float = 0.0
-    grid_exhausted: bool = False
-    #: the process ran its share of trials and should be replaced by a fresh one
-    recycle: bool = False
-    #: no trial was started because the median trial would overrun --budget
-    budget_reached: bool = False
-    #: (quick-look trial, its re-run on all folds) pairs of this run's promotion
-    promoted: list[tuple[int, int]] = field(default_factory=list)
-    #: complete trials that the pruner stopped (``pruner.pruned_as: value``)
-    pruned_by_value: int = 0
-
-
 @dataclass(frozen=True)
 class _Data:
     videos: list[VideoData]
     folds: list[Fold]
     baseline: float | None
-
-
-def prevalence_baseline(videos: list[Any], folds: list[Any]) -> float | None:
-    """The PR-AUC of a classifier without skill: each validation video's prevalence,
-    averaged like the objective averages (behaviours with positives, over folds)."""
-    by_id = {v.id: v for v in videos}
-    values: list[float] = []
-    for fold in folds:
-        labels = np.concatenate([by_id[v].labels for v in fold.validation])
-        for c in range(labels.shape[1]):
-            p = float(labels[:, c].mean())
-            if p > 0:
-                values.append(p)
-    return float(np.mean(values)) if values else None
+    fold_summaries: list[FoldSummary]
 
 
 def run_study(
@@ -118,7 +82,7 @@ def run_study(
     # The data before the storage: a bad dataset fails before anything is written there.
     data = _load_data(study_cfg)
     study, sampler = _open_study(study_cfg, spec, opts)
-    _write_study_attrs(study, study_cfg, data.baseline)
+    _write_study_attrs(study, study_cfg, data)
     if opts.warm_start is not None and opts.worker_index == 0:
         _warm_start(study, study_cfg, *opts.warm_start)
     loop = _TrialLoop(study_cfg, spec, opts, study, sampler, data, started)
@@ -128,7 +92,30 @@ def run_study(
         study, spec, study_cfg.trials, data.baseline, started + loop.prepare_seconds, loop
     )
     summary.promoted = promoted
+    summary.folds = data.fold_summaries
+    summary.best_estimate = _best_estimate(study, summary.best_number, data, loop)
     return summary
+
+
+def _best_estimate(
+    study: optuna.Study, number: int | None, data: _Data, loop: _TrialLoop
+) -> Estimate | None:
+    """The best trial's pooled out-of-fold PR-AUC with its interval over videos: the same
+    kind of number as a test score, which the mean over folds is not quite."""
+    from mbr_search.errors import DataError
+    from mbr_search.search.oof import load_oof_artifact
+
+    if number is None or loop.objective.artifact_store is None:
+        return None
+    artifact = TrialRecord.from_trial(study.trials[number]).oof_artifact_id
+    if not artifact:
+        return None
+    try:
+        oof = load_oof_artifact(loop.objective.artifact_store, artifact, "the artifact folder")
+    except DataError as exc:
+        log.warning("no interval for trial #%d: %s", number, exc)
+        return None
+    return Estimate.of({v.id: v.labels for v in data.videos}, oof, loop.cfg.seed)
 
 
 def _promote(
@@ -157,14 +144,16 @@ def _quiet_optuna() -> None:
 
 def _load_data(study_cfg: StudyConfig) -> _Data:
     from mbr_search.features.store import load_split
-    from mbr_search.search.folds import make_folds
+    from mbr_search.search.folds import summarise, video_folds
 
     videos = load_split(study_cfg, "train")
     # Test videos are read (and their features cached) now, so that a broken test file
     # fails here rather than in `evaluate` after the whole search.
     load_split(study_cfg, "test")
-    folds = make_folds([v.id for v in videos], study_cfg.cv, study_cfg.seed)
-    return _Data(videos, folds, prevalence_baseline(videos, folds))
+    folds = video_folds(videos, study_cfg.cv, study_cfg.seed)
+    labels = {v.id: v.labels for v in videos}
+    summaries = summarise(folds, labels, study_cfg.behaviours)
+    return _Data(videos, folds, prevalence_baseline(videos, folds), summaries)
 
 
 def _warm_start(study: optuna.Study, cfg: StudyConfig, name: str, spec: StorageSpec) -> None:
@@ -377,7 +366,7 @@ def report_failures(study: Any, trial: Any) -> None:
         print(f"trial {trial.number} failed: {reason}", file=sys.stderr)
 
 
-def _write_study_attrs(study: Any, cfg: StudyConfig, baseline: float | None) -> None:
+def _write_study_attrs(study: Any, cfg: StudyConfig, data: _Data) -> None:
     from mbr_search.storage import redact_url
 
     attrs = {
@@ -386,7 +375,8 @@ def _write_study_attrs(study: Any, cfg: StudyConfig, baseline: float | None) -> 
         "backbone": cfg.backbone,
         "space": str(cfg.space.path),
         "behaviours": list(cfg.behaviours),
-        "baseline_pr_auc": baseline,
+        "baseline_pr_auc": data.baseline,
+        "folds": [f.to_json() for f in data.fold_summaries],
         # --set values may hold a storage URL: never store a password in the study itself.
         "overrides": [[k, redact_url(v) if isinstance(v, str) else v] for k, v in cfg.overrides],
     }

@@ -1,0 +1,128 @@
+"""The nested yardstick's section of docs/benchmarks.md (``quality.py``): outer scores pooled
+over every test video, what evaluate estimated in each outer fold beside what the model
+then scored, interval coverage, paired differences, and which search value tracks."""
+
+from __future__ import annotations
+
+from _fmt import Result, fmt, table, yes
+
+MODEL_LABEL = {
+    "best_single": "best single",
+    "top_mean": "top-3 mean",
+    "selected_ensemble": "selected ensemble",
+    "baseline": "lab script",
+}
+ARM_ORDER = ("baseline", "gbdt_pose", "lstm_pose", "tcn_pose", "auto_pose")
+
+
+def _iv(iv: Result | None) -> str:
+    return "—" if iv is None else f"{iv['low']:.3f}–{iv['high']:.3f}"
+
+
+def _models_table(d: Result) -> str:
+    rows = []
+    for arm in ARM_ORDER:
+        entry = d["arms"].get(arm)
+        if entry is None:
+            rows.append(f"{arm} | — | not run | | | | | | ")
+            continue
+        for name, m in entry["models"].items():
+            p = m["pooled_outer"]
+            per = " / ".join(fmt(v) for v in p["per_behaviour"])
+            sd = "—" if m["outer_sd"] is None else f"{m['outer_sd']:.3f}"
+            rows.append(
+                f"{arm} | {MODEL_LABEL.get(name, name)} | **{fmt(p['mean'])}** "
+                f"({_iv(p['interval'])}, {p['videos']} videos) | {per} | "
+                f"{fmt(m['outer_mean'])} ± {sd} | {m['mean_gap']:+.3f} | "
+                f"{fmt(m['mean_abs_gap'])} | {m['covered']}/{m['n_folds']} | "
+                f"{m['covered_expected']}/{m['n_folds']}"
+            )
+    return table(
+        "arm | model | outer, pooled (90 % interval) | social / nonsocial / aggression | "
+        "outer mean ± sd over folds | mean estimate − outer | mean abs | interval covers | "
+        "expected-test covers",
+        rows,
+    )
+
+
+def _folds_table(d: Result, arm: str, name: str) -> str:
+    m = d["arms"][arm]["models"][name]
+    rows = [
+        f"{r['fold']} | {fmt(r['estimate'])} ({r['kind']}) | {_iv(r['interval'])} | "
+        f"{fmt(r['in_sample'])} | {fmt(r['outer'])} | {r['gap']:+.3f} | {yes(r['covered'])} | "
+        f"{_iv(r['expected_test'])} | {yes(r['covered_expected'])}"
+        for r in m["folds"]
+    ]
+    return table(
+        "outer fold | estimate printed | its 90 % interval | in-sample | outer score | "
+        "estimate − outer | covered | expected test range | covered",
+        rows,
+    )
+
+
+def _differences(d: Result) -> str:
+    rows = [
+        f"{x['a']} − {x['b']} | {x['videos']} | {x['value']:+.3f} | {_iv(x['interval'])} | "
+        f"{x['verdict'].replace('a better', 'first better').replace('b better', 'second better')}"
+        for x in d["differences"]
+    ]
+    if not rows:
+        return "No pair of arms has scored the same videos yet."
+    return table("difference | videos | value | 90 % interval (paired) | verdict", rows)
+
+
+def _search_value(d: Result) -> str:
+    s = d["search_value"]
+    if not s["units"]:
+        return "Search value: no unit with 3 evaluated trials yet."
+    sp, gap = s["spearman_mean"], s["mean_abs_gap"]
+    return (
+        f"Which per-trial number tracks the outer score ({s['units']} units, the evaluated "
+        f"trials of each): mean of per-fold PR-AUC (the search value) Spearman "
+        f"{fmt(sp['cv_value'], 2)}, mean |value − outer| {fmt(gap['cv_value'])}; pooled "
+        f"out-of-fold PR-AUC Spearman {fmt(sp['oof_pooled'], 2)}, mean |value − outer| "
+        f"{fmt(gap['oof_pooled'])}."
+    )
+
+
+def yardstick(d: Result) -> str:
+    cfg = d["config"]
+    outer = "; ".join(f"{i}: {', '.join(f)}" for i, f in enumerate(cfg["outer_folds"]))
+    budgets = sorted({a["budget_trials"] for a in d["arms"].values() if a["budget_trials"]})
+    cpu = "; ".join(f"{a} {fmt(e['cpu_seconds'], 0)} CPU s" for a, e in d["arms"].items())
+    parts = [
+        "All 20 rat-pair videos; outer grouped 5-fold, stratified by the package's balancer "
+        f"(seed {cfg['seed']}), so every video is a test video once (test videos per outer "
+        f"fold: {outer}). Inside each outer fold every arm runs as a user runs it on the 16 "
+        f"other videos: the shipped study, {', '.join(map(str, budgets)) or '—'} trials, "
+        "then `mbr-search evaluate --top 3`; the lab script fits on every 6th 30 fps frame "
+        "(cut from every 2nd for cost) and scores, like the arms, every 3rd. An outer "
+        "score is mean PR-AUC over behaviours of the test probabilities pooled over videos.",
+        _models_table(d),
+    ]
+    auto = d["arms"].get("auto_pose")
+    if auto is not None and "selected_ensemble" in auto["models"]:
+        parts += [
+            "What `predict` uses (auto_pose's selected ensemble), fold by fold:",
+            _folds_table(d, "auto_pose", "selected_ensemble"),
+        ]
+    parts += ["Paired differences on the same videos:", _differences(d), _search_value(d)]
+    parts.append(f"**Target: {d['target']['statement']}. {d['target']['verdict']}**")
+    parts.append(f"CPU seconds so far: {cpu or '—'}.")
+    return "\n\n".join(parts)
+
+
+def headline(d: Result) -> str:
+    cells = []
+    for arm in ARM_ORDER:
+        entry = d["arms"].get(arm)
+        if entry is None:
+            continue
+        name = "baseline" if arm == "baseline" else "selected_ensemble"
+        m = entry["models"].get(name)
+        if m is not None:
+            cells.append(
+                f"{arm} {fmt(m['pooled_outer']['mean'])} ({m['n_folds']} folds, "
+                f"|gap| {fmt(m['mean_abs_gap'])})"
+            )
+    return "outer PR-AUC: " + ("; ".join(cells) or "none yet")

@@ -1,0 +1,1 @@
+"""Scores and their uncertainty: pure numpy, no model, no file."""
