@@ -7,9 +7,13 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from _postgres import postgres_server
+
+if TYPE_CHECKING:
+    from _evaluated import Evaluated
 
 #: The session's one PostgreSQL server (tests/_postgres.py), for every module that asks.
 __all__ = ["postgres_server"]
@@ -73,6 +77,24 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     work.mkdir()
     monkeypatch.chdir(work)
     return home
+
+
+@pytest.fixture(scope="session")
+def evaluated(tmp_path_factory: pytest.TempPathFactory) -> Evaluated:
+    """The test run's one real 4-trial search and ``evaluate --top 2`` of the tiny rat study
+    (tests/_evaluated.py): built once for every module, and once for all pytest-xdist
+    workers (a file lock). Shared: a test that writes into it copies it first."""
+    # Imported here: tests/_evaluated.py imports this module's helpers.
+    from _evaluated import evaluated_study, shared_base
+
+    base = shared_base(tmp_path_factory)
+    base.mkdir(parents=True, exist_ok=True)
+    # A session fixture runs before isolated_home: the same isolation, by hand.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(base)
+        patch.delenv("MBR_SEARCH_CACHE", raising=False)
+        patch.delenv("MBR_SEARCH_DB_PASSWORD", raising=False)
+        return evaluated_study(base)
 
 
 @pytest.fixture

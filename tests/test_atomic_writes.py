@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from _evaluated import Evaluated, evaluated_study
+from _evaluated import Evaluated
 from _mounts import fill, tmpfs
 from conftest import RAT_MINI, run_cli
 
@@ -101,11 +101,6 @@ def test_predict_out_naming_an_existing_file(tmp_path: Path) -> None:
         assert len(line.splitlines()) == 1 and "Traceback" not in line
         assert f"--out {out}:" in line and "Fix: " in line
     assert taken.read_text() == "keep me\n"
-
-
-@pytest.fixture
-def evaluated(tmp_path_factory: pytest.TempPathFactory) -> Evaluated:
-    return evaluated_study(tmp_path_factory.getbasetemp() / "evaluated")
 
 
 @pytest.mark.slow

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+from _shared import loaded_by_help
 from conftest import run_cli, write_tiny_study
 
 
@@ -175,22 +176,8 @@ def test_labels_longer_than_pose_state_by_how_much(tmp_path: Path) -> None:
     assert "tolerance is 10 frames" in err
 
 
-HELP_PROBE = """
-import sys
-from mbr_search.cli.main import main
-try:
-    main(["--help"])
-except SystemExit:
-    pass
-print("tensorflow" in sys.modules, "optuna_dashboard" in sys.modules, "plotly" in sys.modules)
-"""
-
-
 def test_help_does_not_import_tensorflow() -> None:
-    out = subprocess.run(
-        [sys.executable, "-c", HELP_PROBE], capture_output=True, text=True, check=True
-    ).stdout
-    assert out.strip().splitlines()[-1] == "False False False"
+    assert loaded_by_help(["tensorflow", "optuna_dashboard", "plotly"]) == []
 
 
 def test_studies_lists_files_and_stored_studies(tmp_path: Path) -> None:

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import gzip
 import logging
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from _pose_copies import rat_file, rat_window, write_slp, write_with_movement
+from _shared import loaded_by_help
 from conftest import BUNDLED, RAT_MINI, run_cli, write_tiny_study
 
 from mbr_search.config.dataset import load_dataset
@@ -206,19 +205,5 @@ def test_bad_pose_files_exit_2_with_one_line(tmp_path: Path, original: Pose) -> 
         assert len(lines) == 1 and expected in lines[0] and str(pose) in lines[0], res.stderr
 
 
-HELP_PROBE = """
-import sys
-from mbr_search.cli.main import main
-try:
-    main(["--help"])
-except SystemExit:
-    pass
-print("movement" in sys.modules, "sleap_io" in sys.modules, "xarray" in sys.modules)
-"""
-
-
 def test_help_does_not_import_the_pose_library() -> None:
-    out = subprocess.run(
-        [sys.executable, "-c", HELP_PROBE], capture_output=True, text=True, check=True
-    ).stdout
-    assert out.strip().splitlines()[-1] == "False False False"
+    assert loaded_by_help(["movement", "sleap_io", "xarray"]) == []

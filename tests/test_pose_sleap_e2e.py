@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from _pose_copies import movement_dataset, rat_window, write_frame_labels, write_slp
+from _shared import run_then_evaluate
 from conftest import run_cli, write_tiny_study
 
 from mbr_search.config.dataset import load_dataset
@@ -63,22 +64,8 @@ def test_a_sleap_copy_runs_evaluates_and_predicts_like_the_deeplabcut_original(
         np.testing.assert_allclose(from_sleap, from_dlc, atol=1e-3)  # float16 cache
 
     study = write_tiny_study(tmp_path / "study", name="sleap_tiny", dataset=manifests["sleap"])
-    storage = f"sqlite:///{tmp_path / 's.db'}"
-    ran = run_cli("run", str(study), "--trials", "2", "--storage", storage, "--no-progress")
-    assert ran.returncode == 0, ran.stderr
     out = tmp_path / "out"
-    ev = run_cli(
-        "evaluate",
-        str(study),
-        "--top",
-        "1",
-        "--no-importance",
-        "--storage",
-        storage,
-        "--out",
-        str(out),
-    )
-    assert ev.returncode == 0, ev.stderr
+    run_then_evaluate(study, f"sqlite:///{tmp_path / 's.db'}", out, trials=2)
     model = str(out / "model")
     predicted = {}
     for kind, file in (("sleap", tmp_path / "rat08.slp"), ("dlc", tmp_path / "rat08_dlc.csv")):

@@ -9,16 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from _evaluated import Evaluated, evaluated_study
+from _evaluated import Evaluated
+from _shared import run_then_evaluate
 from conftest import RAT_MINI, STURMAN_MINI, run_cli
 
 RAT08 = RAT_MINI.parent / "dlc" / "8DLC_dlcrnetms5_DLC_ratJan24shuffle1_5000_el_filtered.csv.gz"
 BEHAVIOURS = ["social", "nonsocial", "aggression"]
-
-
-@pytest.fixture
-def evaluated(tmp_path_factory: pytest.TempPathFactory) -> Evaluated:
-    return evaluated_study(tmp_path_factory.getbasetemp() / "evaluated")
 
 
 @pytest.mark.slow
@@ -242,21 +238,8 @@ def test_cnn_model_predicts_a_video_with_its_pose_and_refuses_a_pose_file(tmp_pa
         "sampler: {name: random}\npruner: {name: none}\n"
         "training: {max_epochs: 1, patience: 1}\nseed: 0\n"
     )
-    storage = f"sqlite:///{tmp_path / 's.db'}"
-    assert run_cli("run", str(study), "--trials", "1", "--storage", storage).returncode == 0
     out = tmp_path / "out"
-    ev = run_cli(
-        "evaluate",
-        str(study),
-        "--top",
-        "1",
-        "--no-importance",
-        "--storage",
-        storage,
-        "--out",
-        str(out),
-    )
-    assert ev.returncode == 0, ev.stderr
+    run_then_evaluate(study, f"sqlite:///{tmp_path / 's.db'}", out, trials=1)
     results = json.loads((out / "results.json").read_text())
     test_video = results["dataset"]["test_videos"][0]
     entry = next(v for v in _manifest_videos(demo) if v["id"] == test_video)

@@ -17,7 +17,8 @@ from pathlib import Path
 import optuna
 import pytest
 import yaml
-from _evaluated import evaluated_study, searched_study, shared_base
+from _evaluated import Evaluated, searched_study, shared_base
+from _shared import md_table
 from conftest import run_cli, write_tiny_study
 
 from mbr_search.config.study import load_study
@@ -48,27 +49,8 @@ def searched(tmp_path_factory: pytest.TempPathFactory) -> Searched:
     return Searched(shared.study, shared.storage, shared.base)
 
 
-@pytest.fixture
-def evaluated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real `mbr-search evaluate --top 2` of that study (models, CSVs, results.json);
-    shared: a test copies it before writing into it."""
-    return evaluated_study(shared_base(tmp_path_factory)).out
-
-
 def _report(searched: Searched, *extra: str) -> subprocess.CompletedProcess[str]:
     return run_cli("report", str(searched.study), "--storage", searched.storage, *extra)
-
-
-def md_table(markdown: str, title_start: str) -> list[list[str]]:
-    """Rows (header first) of the Markdown table whose bold title starts with ``title_start``."""
-    lines = markdown.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(f"**{title_start}"))
-    rows = []
-    for line in lines[start + 2 :]:
-        if not line.startswith("|"):
-            break
-        rows.append([c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]])
-    return [rows[0], *rows[2:]]  # drop the | --- | line
 
 
 @pytest.mark.slow
@@ -212,9 +194,11 @@ def test_unusable_results_json_is_a_one_line_error(searched: Searched, tmp_path:
 
 
 @pytest.mark.slow
-def test_report_with_evaluate_results(searched: Searched, evaluated: Path, tmp_path: Path) -> None:
+def test_report_with_evaluate_results(
+    searched: Searched, evaluated: Evaluated, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
-    shutil.copytree(evaluated, out)
+    shutil.copytree(evaluated.out, out)  # the shared one stays as evaluate wrote it
     result = _report(searched, "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "No test scores yet" not in result.stdout

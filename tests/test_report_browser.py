@@ -18,7 +18,7 @@ from typing import Any
 
 import optuna
 import pytest
-from _evaluated import SHARED_TRIALS, evaluated_study, shared_base, sturman_search
+from _evaluated import SHARED_TRIALS, evaluated_study, shared_base, shared_root, sturman_search
 from conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -76,7 +76,7 @@ def rats(tmp_path_factory: pytest.TempPathFactory) -> Made:
 def sturman(tmp_path_factory: pytest.TempPathFactory) -> Made:
     """Two train videos labelled by three raters: out-of-fold results and the human ceiling.
     The 2-trial search is the session's (tests/_evaluated.py); evaluate and report are ours."""
-    searched = sturman_search(tmp_path_factory.getbasetemp() / "sturman")
+    searched = sturman_search(shared_root(tmp_path_factory) / "sturman")
     root = tmp_path_factory.mktemp("report_sturman")
     study, storage = searched.study, searched.storage
     out = root / "reports"

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from _evaluated import Evaluated, evaluated_study
+from _evaluated import Evaluated
 from conftest import RAT_MINI, STURMAN_MINI, run_cli
 
 from mbr_search.errors import UsageError
@@ -149,11 +149,6 @@ def test_clips_are_cut_from_the_demo_video(tmp_path: Path) -> None:
     assert pair_videos([RAT_TEST[0]], None) == [None]  # the bundled rat data has no video
     with pytest.raises(UsageError, match="--video given 1 time"):
         pair_videos(RAT_TEST, [video])
-
-
-@pytest.fixture
-def evaluated(tmp_path_factory: pytest.TempPathFactory) -> Evaluated:
-    return evaluated_study(tmp_path_factory.getbasetemp() / "evaluated")
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from _evaluated import Evaluated, evaluated_study, searched_study, shared_base
+from _evaluated import Evaluated, searched_study
 from conftest import run_cli
 
 from mbr_search.evaluate.results import RESULTS_FILE, Results
@@ -99,11 +99,6 @@ def test_predict_outputs_include_the_ethogram(tmp_path: Path) -> None:
     assert 'src="plotly.min.js"' in html and "social" in html
     assert (tmp_path / "plotly.min.js").stat().st_size > 1_000_000  # opens offline
     assert summary[0].bouts == 1 and summary[0].latency_s == pytest.approx(3.0)
-
-
-@pytest.fixture
-def evaluated(tmp_path_factory: pytest.TempPathFactory) -> Evaluated:
-    return evaluated_study(shared_base(tmp_path_factory))
 
 
 @pytest.mark.slow
