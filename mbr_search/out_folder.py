@@ -10,6 +10,7 @@ share it, and the second would silently replace the first's ``results.json`` and
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from mbr_search._atomic import write_text_atomic
@@ -56,21 +57,45 @@ def folder_owner(folder: Path) -> str | None:
     return None
 
 
+def check_folder(folder: Path, study_name: str, option: str = "--out") -> Path:
+    """Refuse, without writing anything, a ``folder`` that names a file, lies on a
+    read-only filesystem or holds another study's outputs (it would be overwritten)."""
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(
+            f"{option} {folder}: is an existing file, not a folder. "
+            "Fix: give a folder path (or move the file away)."
+        )
+    owner = folder_owner(folder)
+    if owner is not None and owner != study_name:
+        raise OutputError(
+            f"{option} {folder}: this folder was written for study '{owner}'; writing study "
+            f"'{study_name}' there would overwrite its results.json and model/. "
+            f"Fix: pass --out another folder, e.g. --out {folder.parent / study_name}."
+        )
+    existing = next((p for p in (folder, *folder.absolute().parents) if p.exists()), None)
+    if existing is not None and not os.access(existing, os.W_OK):
+        raise OutputError(
+            f"{option} {folder}: {existing} is not writable (read-only folder or "
+            "filesystem). Fix: choose a folder you can write."
+        )
+    return folder
+
+
+def mark_folder(folder: Path, study_name: str) -> None:
+    """Record ``study_name`` as the owner of ``folder`` (created if missing)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(folder / OWNER_FILE, study_name + "\n", fix="choose a folder you can write")
+
+
 def claim_folder(folder: Path, study_name: str, option: str = "--out") -> Path:
-    """Make ``folder`` the output folder of ``study_name``: refuse a file, an unwritable
-    folder, or a folder another study wrote (it would be overwritten); then mark it.
+    """:func:`check_folder`, then create and mark it now: for a command whose next step is
+    long work that ends in writing there (evaluate's retraining).
 
     Writing the marker doubles as the write test: a read-only folder or filesystem fails
     here, before any retraining, with one line.
     """
+    check_folder(folder, study_name, option)
     writable_folder(folder, option)
-    owner = folder_owner(folder)
-    if owner is not None and owner != study_name:
-        raise OutputError(
-            f"{option} {folder}: this folder holds the outputs of study '{owner}'; writing "
-            f"study '{study_name}' there would overwrite its results.json and model/. "
-            f"Fix: pass --out another folder, e.g. --out {folder.parent / study_name}."
-        )
     # Rewritten every time, even when already ours: the write test must run every time.
-    write_text_atomic(folder / OWNER_FILE, study_name + "\n", fix="choose a folder you can write")
+    mark_folder(folder, study_name)
     return folder

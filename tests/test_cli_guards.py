@@ -71,7 +71,7 @@ def test_claim_folder_marks_refuses_another_study_and_reads_old_results(tmp_path
     legacy = tmp_path / "legacy"  # evaluated before markers existed
     legacy.mkdir()
     (legacy / "results.json").write_text('{"study_name": "A"}')
-    with pytest.raises(UsageError, match="holds the outputs of study 'A'"):
+    with pytest.raises(UsageError, match="was written for study 'A'"):
         claim_folder(legacy, "B")
     (tmp_path / "file").write_text("x")
     with pytest.raises(UsageError, match="is an existing file, not a folder"):

@@ -39,10 +39,12 @@ def run(args: argparse.Namespace) -> int:
     # Read-only: the report works on an archived, read-only database and creates none.
     study, spec = study_and_storage(args, read_only=True)
     out = args.out if args.out is not None else Path("reports") / study.name
-    from mbr_search.out_folder import claim_folder
+    from mbr_search.out_folder import check_folder, mark_folder
 
-    claim_folder(out, study.study_name)
+    # Checked before, marked after: a study without complete trials leaves no folder.
+    check_folder(out, study.study_name)
     paths = build_report(study, storage_spec=spec, out_dir=out)
+    mark_folder(out, study.study_name)
     base = f"; prevalence baseline {paths.baseline:.4f}" if paths.baseline is not None else ""
     print(
         f"Report of study '{study.study_name}' (best trial #{paths.best_number}, "
