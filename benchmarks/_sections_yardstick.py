@@ -126,3 +126,37 @@ def headline(d: Result) -> str:
                 f"|gap| {fmt(m['mean_abs_gap'])})"
             )
     return "outer PR-AUC: " + ("; ".join(cells) or "none yet")
+
+
+def folds(d: Result) -> str:
+    names = {"random": "random permutation (before)", "sgkf": "StratifiedGroupKFold",
+             "greedy": "greedy balancer (default)"}  # fmt: skip
+    behaviours = d["config"]["behaviours"]
+    rows = []
+    for key, label in names.items():
+        r = d["splitters"][key]
+        cells = [
+            f"{fmt(r['min_ratio_mean'][i], 2)} (worst {fmt(r['min_ratio_worst'][i], 2)}), "
+            f"CV {fmt(r['cv_mean'][i], 2)}"
+            for i in range(len(behaviours))
+        ]
+        rows.append(f"{label} | " + " | ".join(cells) + f" | {fmt(r['cpu_seconds'], 1)}")
+    return (
+        f"The 20 rat videos' labels; {len(d['cases'])} cases ({d['cases'][0]}, and each outer "
+        f"fold's 16 training videos in 3 folds) × {d['seeds']} seeds. A cell: the weakest "
+        "fold's prevalence as a share of the behaviour's overall prevalence, mean over "
+        "cases and seeds (worst case), then the coefficient of variation of the folds' "
+        "prevalences. Nothing is trained.\n\n"
+        + table("splitter | " + " | ".join(behaviours) + " | CPU s (all cases)", rows)
+        + f"\n\n**Target: {d['target']['statement']}. {d['target']['verdict']}.**"
+    )
+
+
+def folds_headline(d: Result) -> str:
+    r = d["splitters"]
+    rare = d["config"]["behaviours"][-1]
+    shown = ", ".join(
+        f"{label} {fmt(r[key]['min_ratio_mean'][-1], 2)}"
+        for key, label in (("random", "random"), ("sgkf", "SGKF"), ("greedy", "greedy"))
+    )
+    return f"weakest fold's {rare} / overall: {shown}"

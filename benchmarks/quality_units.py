@@ -87,6 +87,8 @@ def study_file(arm: str, work: Path, manifest: Path, fold: int, budget: int) -> 
     """The shipped study, pointed at this outer fold's manifest; nothing else changed."""
     shipped = yaml.safe_load((_bench.ROOT / "studies" / f"{arm}.yaml").read_text("utf-8"))
     shipped |= {"name": f"q_{arm}_o{fold}", "dataset": str(manifest), "trials": budget}
+    # the space by path: the code snapshot the units run on has no search_spaces/ beside it
+    shipped["space"] = str(_bench.ROOT / "search_spaces" / f"{shipped['space']}.yaml")
     return _bench.write_yaml(work / "studies" / f"q_{arm}_o{fold}.yaml", shipped)
 
 

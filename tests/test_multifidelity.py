@@ -87,7 +87,9 @@ def test_epoch_then_fold_steps_of_a_complete_trial(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_quick_looks_are_promoted_to_all_folds(tmp_path: Path) -> None:
     study_file = write_tiny_study(tmp_path, extra="")
-    text = study_file.read_text().replace("max_folds: 2, promote: 0", "max_folds: 1, promote: 1")
+    text = study_file.read_text().replace(
+        "max_folds: 2, promote: 0", "max_folds: 1, promote: 1, ensemble_pool: 0"
+    )
     study_file.write_text(text)
     storage = f"sqlite:///{tmp_path / 'db.sqlite'}"
     env = {"MBR_SEARCH_HOME": str(tmp_path / "home")}
@@ -130,3 +132,14 @@ def test_run_summary_counts_trials_pruned_by_value() -> None:
     summary = RunSummary("s", "sqlite:///s.db", 3, 3, counts, 0.5, pruned_by_value=2)
     line = format_summary(summary, "s").splitlines()[0]
     assert "(3 complete (2 of them pruned by value), 0 pruned, 1 failed)" in line
+
+
+def test_quick_looks_promoted_leave_ensemble_selection_a_pool() -> None:
+    """With quick looks only promoted trials are scored on every fold, and selection takes
+    only those: the promoted count is at least ``ensemble_pool``; ``promote: 0`` is off."""
+    from mbr_search.config.study import CVConfig
+
+    assert CVConfig("group_kfold", k=3, max_folds=1, promote=3).promoted == 6
+    assert CVConfig("group_kfold", k=3, max_folds=1, promote=8, ensemble_pool=6).promoted == 8
+    assert CVConfig("group_kfold", k=3, max_folds=1, promote=1, ensemble_pool=0).promoted == 1
+    assert CVConfig("group_kfold", k=3, max_folds=1, promote=0, ensemble_pool=6).promoted == 0

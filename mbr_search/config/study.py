@@ -52,9 +52,17 @@ class CVConfig:
     #: with max_folds: the best n quick-look trials are re-run on all folds at the end of
     #: the run (search/promotion.py), so "best" is never a quick look; 0 turns it off
     promote: int = 3
+    #: with max_folds: promote at least this many quick looks, so ensemble selection (which
+    #: only takes trials scored on every fold) has real candidates (docs/usage.md)
+    ensemble_pool: int = 6
     #: group_kfold only: deal videos to folds so each behaviour's positives spread evenly
     #: (search/folds.py); false: a plain seeded permutation of the videos
     stratify: bool = True
+
+    @property
+    def promoted(self) -> int:
+        """How many quick looks a finished run re-runs on all folds (0: none)."""
+        return max(self.promote, self.ensemble_pool) if self.promote > 0 else 0
 
     def folds(self, n_train: int) -> int:
         """How many folds a trial is scored on (before any promotion)."""
@@ -346,6 +354,7 @@ def _cv(sec: Section, dataset: Dataset) -> CVConfig:
         k=sec.integer("k", 5, minimum=2),
         max_folds=sec.integer("max_folds", None, minimum=1),
         promote=sec.integer("promote", 3, minimum=0),
+        ensemble_pool=sec.integer("ensemble_pool", 6, minimum=0),
         stratify=sec.flag("stratify", True),
     )
     sec.finish()

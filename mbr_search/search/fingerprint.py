@@ -94,8 +94,10 @@ def fingerprint(study: StudyConfig) -> Fingerprint:
         "fixed": [list(kv) for kv in study.space.fixed],
     }
     cv: dict[str, Any] = {"scheme": study.cv.scheme, "k": study.cv.k}
-    if study.cv.scheme == "group_kfold":  # stratified and plain folds differ
-        cv["stratify"] = study.cv.stratify
+    # Stratified and plain folds differ. Recorded only when on, so a study searched before
+    # stratification resumes with `cv.stratify: false` (its stored fingerprint has no key).
+    if study.cv.scheme == "group_kfold" and study.cv.stratify:
+        cv["stratify"] = True
     return json_round_trip(
         Fingerprint(VERSION, videos, list(study.behaviours), cv, study.seed, features, space)
     )

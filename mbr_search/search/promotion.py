@@ -1,9 +1,10 @@
 """Promotion: a quick look never produces "the best trial".
 
 A study with ``cv.max_folds`` scores each trial on its first folds only. When the run has
-its target of trials, the best ``cv.promote`` quick-look trials are re-run with the same
-parameters on **all** folds (enqueued, never pruned), and marked with the trial they
-promote. Their values are full-fidelity means, so the fidelity ranking
+its target of trials, the best ``max(cv.promote, cv.ensemble_pool)`` quick-look trials (so
+that ensemble selection, which takes only full-fidelity trials, has candidates) are re-run
+with the same parameters on **all** folds (enqueued, never pruned), marked with the trial
+they promote. Their values are full-fidelity means, so the fidelity ranking
 (:mod:`mbr_search.search.fidelity`) that ``run``'s summary, ``evaluate`` and ``report`` use
 puts them above every quick look. The fidelity of every value is the set of folds in its
 trial's ``fold_scores``. Re-running a killed promotion re-promotes only what is missing.
@@ -32,8 +33,8 @@ def promoted_from(trial: Any) -> int | None:
 
 
 def candidates(trials: Sequence[Any], cfg: StudyConfig, total_folds: int) -> list[Any]:
-    """The best ``cv.promote`` complete quick-look trials that no trial promotes yet (never
-    a trial pruned by value)."""
+    """The best ``cv.promoted`` (``max(promote, ensemble_pool)``) complete quick-look trials
+    that no trial promotes yet (never a trial pruned by value)."""
     import optuna
 
     done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
@@ -45,7 +46,7 @@ def candidates(trials: Sequence[Any], cfg: StudyConfig, total_folds: int) -> lis
         and len(records[t.number].fold_scores) < total_folds
     ]  # fmt: skip
     taken = {promoted_from(t) for t in trials if t.state != optuna.trial.TrialState.FAIL}
-    return [t for t in by_value(quick)[: cfg.cv.promote] if t.number not in taken]
+    return [t for t in by_value(quick)[: cfg.cv.promoted] if t.number not in taken]
 
 
 def promote(
