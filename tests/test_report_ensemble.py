@@ -214,3 +214,22 @@ def test_printed_summary_puts_the_estimate_beside_test_for_every_model(written: 
     members = next(line for line in lines if "selected ensemble members" in line)
     assert "#7 lstm x0.60 (CV 0.740, test 0.630)" in members
     assert "#4 gbdt x0.40 (CV 0.690, test 0.670)" in members
+
+
+def test_report_opens_with_the_model_predict_uses_and_its_estimate(written: Path) -> None:
+    from mbr_search.report.document import Document, Section
+    from mbr_search.report.ensemble_tables import predict_model_table
+    from mbr_search.report.render import render_html, render_markdown
+    from mbr_search.report.results_data import load_results
+
+    loaded = load_results(written.parent, "tiny", "tiny")
+    assert loaded is not None
+    doc = Document("t", "s", [Section("overview", "Overview", [predict_model_table(loaded)])])
+    html, md = render_html(doc, ""), render_markdown(doc)
+    rows = {r[0]: r[1] for r in md_table(md, "The model `mbr-search predict` uses")[1:]}
+    assert rows["Model"] == "selected ensemble"
+    assert rows["Members"] == "#7 ×0.60, #4 ×0.40"
+    assert rows["Estimate (cross-fitted)"] == "0.7000"
+    assert rows["Its 90 % interval"] == "0.650 – 0.750"
+    assert rows["Test score"] == "0.6800"
+    assert 'id="predict-estimate" data-value="0.7"' in html

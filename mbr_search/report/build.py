@@ -154,6 +154,8 @@ def _document(
                 f"run `mbr-search evaluate {ref}` again for its test scores."
             )
         )
+    if results is not None:  # what predict uses comes first, before the best single trial
+        overview.blocks.insert(0, etab.predict_model_table(results))
     doc.sections.append(overview)
     if results is not None:
         doc.sections += _results_sections(results)

@@ -89,6 +89,41 @@ def estimates_table(results: ResultsFile) -> Table:
     )  # fmt: skip
 
 
+def predict_model_table(results: ResultsFile) -> Table:
+    """What ``mbr-search predict`` uses (the selected ensemble, else the rank-1 trial) and
+    how good it is expected to be: the first thing a lab needs from the report."""
+    res = results.results
+    model: ModelResult = res.selected if res.selected is not None else res.trials[0]
+    u = model.uncertainty
+    test, test_iv = test_score(model)
+    members = (
+        ", ".join(f"#{m} ×{model.weight(m):.2f}" for m in model.members)
+        if isinstance(model, EnsembleResult)
+        else f"trial #{model.number} ({model.family or MISSING})"
+    )
+    rows = [
+        row("Model", txt(model_label(model), id="predict-model")),
+        row("Members", members),
+        row(f"Estimate ({estimate_kind(model)})", num(cv_estimate(model), id="predict-estimate")),
+        row("Its 90 % interval", _interval(u.estimate_interval if u else None, "predict-ci")),
+        row("Test score", num(test, id="predict-test")),
+        row("Test 90 % interval", _interval(test_iv, "predict-test-ci")),
+        row(
+            "Expected on a test set of this size",
+            _interval(u.expected_test if u else None, "predict-expected"),
+        ),
+    ]
+    return table(
+        "predict-model",
+        "The model `mbr-search predict` uses, and what to expect of it",
+        ("", "value"),
+        rows,
+        "Mean PR-AUC over behaviours. The estimate comes from cross-validation only (for the "
+        "selected ensemble: cross-fitted, see below); the test score from the held-out test "
+        "videos. Intervals: 90 %, bootstrap over whole videos.",
+    )
+
+
 def differences_table(results: ResultsFile) -> Table | None:
     """Paired differences between models on the same test videos, with intervals."""
     diffs = results.results.differences
