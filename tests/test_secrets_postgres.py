@@ -141,3 +141,59 @@ def test_password_file_works_for_every_command(
         env=_env(tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+
+
+def _watch_arguments(
+    cmd: list[str], tmp_path: Path, *, serve_until: str | None = None
+) -> tuple[int, str, list[str], int]:
+    """Run ``cmd``, scanning its process tree's arguments from the password warning on
+    until it exits (or, with ``serve_until``, until that text is on stdout; then Ctrl-C).
+    Returns (exit code, stderr, leaked argument lines, how many scans saw it running)."""
+    import signal
+
+    err_path, out_path = tmp_path / "err.txt", tmp_path / "out.txt"
+    with err_path.open("w") as err, out_path.open("w") as out:
+        proc = subprocess.Popen(cmd, env=_env(tmp_path), cwd=tmp_path, stdout=out, stderr=err)
+    while "visible to every user" not in err_path.read_text() and proc.poll() is None:
+        time.sleep(0.01)
+    leaks: list[str] = []
+    scans, deadline = 0, time.monotonic() + 300
+    while proc.poll() is None and time.monotonic() < deadline:
+        tree = _tree(proc.pid)
+        lines = [line for pid, line in _cmdlines().items() if pid in tree]
+        scans += any("mbr_search" in line for line in lines)
+        leaks += [line for line in lines if PASSWORD in line]
+        if serve_until and serve_until in out_path.read_text() and scans >= 5:
+            proc.send_signal(signal.SIGINT)
+            break
+        time.sleep(0.01)
+    code = proc.wait(timeout=60)
+    return code, err_path.read_text() + out_path.read_text(), leaks, scans
+
+
+def test_no_password_in_process_arguments_of_every_storage_command(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    url = postgres_server.create_database("argv_all")
+    base = [sys.executable, "-m", "mbr_search"]
+    commands = {
+        "init": (["init", "lstm_pose", "--storage", url], None, (0,)),
+        "studies": (["studies", f"--storage={url}"], None, (0,)),
+        # No complete trial yet: report ends with exit 2, after the storage was opened.
+        "report": (["report", "lstm_pose", "--storage", url, "--out", "rep"], None, (0, 2)),
+        "dashboard": (
+            ["dashboard", "lstm_pose", "--storage", url, "--port", "0"], "open http", (0,),
+        ),
+    }  # fmt: skip
+    for name, (args, serve_until, codes) in commands.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        code, output, leaks, scans = _watch_arguments(
+            [*base, *args], folder, serve_until=serve_until
+        )
+        assert code in codes, (name, output[-2000:])
+        assert "Traceback" not in output, (name, output[-2000:])
+        assert "MBR_SEARCH_DB_PASSWORD" in output, (name, output[-2000:])
+        assert PASSWORD not in output, name
+        assert not leaks, (name, leaks[:3])
+        assert scans >= 1, f"{name}: never seen running after the warning"

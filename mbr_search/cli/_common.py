@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any
 from mbr_search.config._yaml import parse_scalar
 from mbr_search.errors import UsageError
 
+#: Set across the exec that moved the password out of argv: the fresh process warns.
+_MOVED_ENV = "_MBR_SEARCH_PASSWORD_MOVED"
+
 if TYPE_CHECKING:
     from mbr_search.config.study import StudyConfig
     from mbr_search.storage import StorageSpec
@@ -78,14 +81,19 @@ def study_and_storage(
 
 
 def move_password_out_of_argv(args: argparse.Namespace) -> None:
-    """A password in ``--storage`` is visible to every user in ``ps``: warn, then continue
-    in a fresh process that reads it from ``$MBR_SEARCH_DB_PASSWORD`` instead.
+    """A password in ``--storage`` is visible to every user in ``ps``: continue in a fresh
+    process that reads it from ``$MBR_SEARCH_DB_PASSWORD`` instead, and warns. Called by
+    ``main`` for every command with ``--storage``, before any storage is opened.
 
     The variable is readable only by the same user (``/proc/PID/environ``), and children
     (``--workers``) inherit it rather than seeing it in their arguments.
     """
     from mbr_search.storage import PASSWORD_ENV, split_password
 
+    if os.environ.pop(_MOVED_ENV, None):
+        # Warned by the fresh process, after the exec: once the warning is out, no process
+        # shows the password (the old one printing first left a moment where both held).
+        _warn_password_moved(PASSWORD_ENV)
     url: str | None = getattr(args, "storage", None)
     if not url:
         return
@@ -99,16 +107,10 @@ def move_password_out_of_argv(args: argparse.Namespace) -> None:
         resolve_storage(url, read_only=True)
     except MbrSearchError:
         return
-    print(
-        f"warning: the --storage URL holds a password, visible to every user in `ps`; "
-        f"continuing with it in ${PASSWORD_ENV} instead. Next time set ${PASSWORD_ENV} or "
-        "pass --password-file FILE and leave it out of the URL.",
-        file=sys.stderr,
-        flush=True,
-    )
     # Every token holding the URL (``--storage URL``, ``--storage=URL``, an abbreviation).
     argv = [a.replace(url, bare) for a in args.argv]
     os.environ[PASSWORD_ENV] = password
+    os.environ[_MOVED_ENV] = "1"
     os.execv(sys.executable, [sys.executable, "-m", "mbr_search", *argv])
 
 
@@ -131,6 +133,16 @@ def storage_flags(args: argparse.Namespace, spec: StorageSpec) -> list[str]:
     if getattr(args, "study_name", None):
         flags += ["--study-name", shlex.quote(args.study_name)]
     return flags
+
+
+def _warn_password_moved(variable: str) -> None:
+    print(
+        f"warning: the --storage URL holds a password, visible to every user in `ps`; "
+        f"continuing with it in ${variable} instead. Next time set ${variable} or "
+        "pass --password-file FILE and leave it out of the URL.",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def load_study_from_args(args: argparse.Namespace, **extra: Any) -> Any:

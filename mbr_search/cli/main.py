@@ -75,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         # Before any command opens a storage: every command with --storage shares it.
-        if getattr(args, "storage", None):
+        if hasattr(args, "storage"):
             from mbr_search.cli._common import move_password_out_of_argv
 
             move_password_out_of_argv(args)
