@@ -37,11 +37,11 @@ metrics and best epoch, and the out-of-fold data for the F1 threshold) on 3
 ``run_prediction(data_path=...)`` only.
 
 - ``default``: ``run_episode`` with DLC2Action's defaults (ms_tcn3, kinematic features,
-  len_segment 128, overlap 96, batch 64, lr 1e-3, 50 epochs, augmentation in training) and
-  ``likelihood_threshold: 0.8`` (its benchmarks' value; its default 0 leaves missing
-  keypoints at (0, 0)); a checkpoint every epoch; the epoch with the best validation F1
-  (its default metric, macro) is loaded for ``run_prediction`` (its default
-  ``augment_n=10``).
+  len_segment 128, overlap 96, batch 64, lr 1e-3, 50 epochs, augmentation in training),
+  unplaced keypoints at likelihood 0 and ``likelihood_threshold: 0.3`` (not its benchmarks'
+  0.8: see ``LIKELIHOOD_THRESHOLD`` and WHY.md); a checkpoint every epoch; the epoch with
+  the best validation F1 (its default metric, macro) is loaded for ``run_prediction`` (its
+  default ``augment_n=10``).
 - ``search``: its Optuna search, the call ``run_default_hyperparameter_search`` makes
   (``run_hyperparameter_search`` over ``options.model_hyperparameters["ms_tcn3"]``, metric
   f1, best 3 epochs averaged, Hyperband pruning, overlap 0, batch 32, 50 epochs per trial),

@@ -221,6 +221,10 @@ NOT_RUN = {
     "4,000 CPU s here, more than mbr-search's whole search budget), and the CPU this session "
     "had went to the default arm; `dlc2action_arm.py --mode search` implements it (its "
     "ms_tcn3 space, seeded TPE, Hyperband pruning, stopped at `--cpu-budget`)",
+    "dlc2action_search_smoke": "a smoke test at toy size ran it end to end: 1 training and 1 "
+    "validation video, 2 trials of 1 epoch, then 1 epoch with the best parameters; the label "
+    "guard passed in every trial, including trials that sampled `len_segment` 512 and 2048 "
+    "(the sampling that crashed on 2026-12-02, on the misaligned data). Not a measurement",
 }
 
 
@@ -441,6 +445,19 @@ def main() -> int:
             "status": "not run",
             "why": NOT_RUN.get(arm, "no output of this arm here and none kept from before"),
         }
+        smoke = work / f"{arm}_smoke" / "meta.json"
+        if arms[arm]["status"] == "not run" and smoke.is_file():
+            meta = json.loads(smoke.read_text())
+            arms[arm]["smoke_test"] = {
+                "what": NOT_RUN.get(f"{arm}_smoke"),
+                "trials": (meta.get("search") or {}).get("trials"),
+                "label_guard_checks": meta.get("label_guard_checks"),
+                "command": relative(
+                    f"{D2A_VENV / 'bin' / 'python'} benchmarks/peers/dlc2action_arm.py --work "
+                    f"{args.work} --mode search --videos 1 --epochs 1 --search-epochs 1 "
+                    "--trials 2 --augment 1 --tag _smoke"
+                ),
+            }
     for name in MBR_ARMS:
         entry = mbr_arm(name, args.quality_work, truth, quality)
         if entry.get("source"):
@@ -472,6 +489,9 @@ def main() -> int:
         ],
         "how_run": HOW_RUN,
         "withdrawn": withdrawn(previous),
+        "aborted": [
+            json.loads(f.read_text()) for f in sorted(work.glob("*_aborted_*/aborted.json"))
+        ],
         "arms": arms,
         "target": {
             "statement": "every peer run on the same 5 test videos, 10 fps frames, one scorer, "
