@@ -104,8 +104,8 @@ def _bomb(levels: int = 9) -> str:
 
 def test_an_alias_bomb_under_labels_names_is_refused_at_once(tmp_path: Path) -> None:
     path = _manifest_with_id(tmp_path, "rat05")
-    text = path.read_text().replace("  stream: S1\n", f"  stream: S1\n  names:\n    x:\n{_bomb()}\n")
-    path.write_text(text)
+    bomb = f"  stream: S1\n  names:\n    x:\n{_bomb()}\n"
+    path.write_text(path.read_text().replace("  stream: S1\n", bomb))
     started = time.monotonic()
     with pytest.raises(ConfigError) as err:
         load_dataset(path)
