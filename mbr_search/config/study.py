@@ -300,8 +300,8 @@ class _Features:
 
 def _features(sec: Section, fps: float | None) -> _Features:
     backbone = sec.text("backbone")
-    windows = parse_windows(sec.section("windows")) if "windows" in sec.data else None
-    sets = parse_window_sets(sec.section("window_sets")) if "window_sets" in sec.data else ()
+    windows = parse_windows(sec.section("windows"), fps) if "windows" in sec.data else None
+    sets = parse_window_sets(sec.section("window_sets"), fps) if "window_sets" in sec.data else ()
     if windows is not None and sets:
         raise sec.fail(
             "window_sets", "and features.windows are both given: windows adds one fixed set "

@@ -126,11 +126,17 @@ class FrameWindows:
 
     @classmethod
     def from_json(cls, node: Node) -> FrameWindows:
+        # ``bands`` is written only for sets with bandpower (older directories have none).
+        bands = node.optional("bands")
+        pairs = [b.numbers() for b in bands.elements()] if bands is not None else []
+        if any(len(p) != 2 for p in pairs):
+            raise node["bands"].fail("must be a list of [low, high] pairs in Hz")
         try:
             settings = WindowSettings(
                 tuple(float(v) for v in node["seconds"].numbers()),
                 node["stats"].texts(),
                 node["raw"].boolean(),
+                tuple((p[0], p[1]) for p in pairs),
             )
         except ConfigError as exc:
             raise node.fail(str(exc)) from None

@@ -72,7 +72,7 @@ def windowed_column_groups(base: Sequence[str], windows: WindowSettings | None) 
         return tuple(base)
     out = list(base) if windows.raw else []
     for seconds in windows.seconds:
-        for _stat in windows.stats:
+        for _stat in windows.stat_columns:
             out += [window_group(b, seconds) for b in base]
     return tuple(out)
 

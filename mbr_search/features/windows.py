@@ -5,7 +5,8 @@ feature over the surrounding 0.2-5 s tell a classifier what one frame cannot (Si
 most labs' hand-made recipe). Windows are given in seconds so the frame rate does not
 matter. Computed with ``scipy.ndimage`` filters over blocks of rows with a halo, so a
 thesis-scale video (6,600 frames x 2,048 CNN dims) never holds more than one block of
-statistics in memory.
+statistics in memory. ``bandpower`` (spectral power per frequency band) is
+:mod:`mbr_search.features.spectral`, computed over the same blocks.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from collections.abc import Callable, Iterator
 import numpy as np
 from scipy import ndimage
 
-from mbr_search.config.windows import WindowSettings
+from mbr_search.config.windows import BANDPOWER, WindowSettings
 from mbr_search.errors import ConfigError
+from mbr_search.features.spectral import band_power
 
 #: Rows computed at once; with the halo, memory is O(block x dim x outputs).
 BLOCK_ROWS = 2048
@@ -30,6 +32,10 @@ def check_fits(settings: WindowSettings, fps: float, n_frames: int, video: str) 
             f"video '{video}' has {n_frames} frames at {fps:g} fps, shorter than the "
             f"{max(settings.seconds):g} s window ({longest} frames). Fix: use shorter windows."
         )
+    # The study's fps was checked when it was loaded; without one, each video's own is.
+    problem = settings.band_problem(fps)
+    if problem:
+        raise ConfigError(f"video '{video}' at {fps:g} fps: windows: bands: {problem}")
 
 
 def window_blocks(
@@ -45,7 +51,11 @@ def window_blocks(
         chunk = np.asarray(x[lo:hi], dtype=np.float32)
         parts = [chunk] if settings.raw else []
         for size in sizes:
-            parts.extend(_stat(chunk, size, name) for name in settings.stats)
+            for name in settings.stats:
+                if name == BANDPOWER:
+                    parts.append(band_power(chunk, size, fps, settings.bands))
+                else:
+                    parts.append(_stat(chunk, size, name))
         # The halo rows were only there so that edge windows see their true neighbours;
         # at the video's ends, "nearest" repeats the first/last frame instead.
         yield start, np.concatenate(parts, axis=1)[start - lo : stop - lo]
