@@ -90,6 +90,14 @@ class Node:
             raise self._wrong("a number")
         return float(self.value)
 
+    def optional_rate(self) -> float | None:
+        """A frame rate: None, or a number above 0 and at most 10,000 per second (1e308
+        overflowed in the resampling; NaN compares false, so it fails here too)."""
+        value = self.optional_number()
+        if value is not None and not 0 < value <= 10_000:
+            raise self._wrong("a frame rate above 0 and at most 10000")
+        return value
+
     def optional_number(self) -> float | None:
         return None if self.value is None else self.number()
 

@@ -180,11 +180,11 @@ class ModelDir:
         model = cls(
             path=path,
             behaviours=behaviours,
-            fps=root["fps"].optional_number(),
+            fps=root["fps"].optional_rate(),
             backbone=root["backbone"].text(),
             features=features_from_json(root["features"]),
             feature_dim=root["feature_dim"].integer(),
-            source_fps=root["source_fps"].optional_number(),
+            source_fps=root["source_fps"].optional_rate(),
             members=tuple(Member.from_json(m, path) for m in root["members"].elements()),
             thresholds={b: root["thresholds"][b].number() for b in behaviours},
             postprocess={b: PostProcess.from_json(root["postprocess"][b]) for b in behaviours},
@@ -291,6 +291,13 @@ def member_trainer(model: ModelDir, member: Member) -> Any:
 
 def load_nets(model: ModelDir) -> list[list[Any]]:
     """The models, ``[member][group]``, loaded for inference only (never unpickled)."""
+    from mbr_search.evaluate.model_files import check_model_file
+
+    # Every file checked before any native loader sees one: a damaged LightGBM text
+    # aborted the process in C++, a damaged .keras read as "File not found".
+    for member in model.members:
+        for group in member.groups:
+            check_model_file(model.path / group.file)
     nets: list[list[Any]] = []
     for member in model.members:
         trainer = member_trainer(model, member)

@@ -116,6 +116,9 @@ def write_standardiser(path: Path, scaler: Standardiser) -> None:
 
 
 def read_standardiser(path: Path) -> Standardiser:
+    from mbr_search.evaluate.model_files import check_model_file
+
+    check_model_file(path)  # numpy's loader gives EOFError/BadZipFile tracebacks otherwise
     try:
         with np.load(path, allow_pickle=False) as npz:
             return Standardiser(np.asarray(npz["mean"]), np.asarray(npz["std"]))
