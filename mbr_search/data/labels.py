@@ -62,6 +62,9 @@ class Labels:
     per_rater: dict[str, np.ndarray] = field(default_factory=dict)
     #: True when the format fixes its own length (frame formats), False for intervals
     has_length: bool = True
+    #: (last frame, "line N ('...')") of the interval reaching furthest in any stream of a
+    #: Caltech file: checked against the video's length like the labels' own length
+    furthest: tuple[int, str] | None = None
 
 
 def read_labels(
@@ -214,6 +217,8 @@ def _dlc_columns(source: LabelSource, behaviours: tuple[str, ...]) -> Labels:
 
 _CALTECH_ROW = re.compile(r"^\s*(\d+)\s+(\d+)\s+(\S+)\s*$")
 _CALTECH_STREAM = re.compile(r"S\d+:")
+#: No recording has more frames (a month at 30 fps): a larger number is a typo or damage.
+_MAX_FRAME = 100_000_000
 
 
 def _caltech(source: LabelSource, behaviours: tuple[str, ...]) -> Labels:
@@ -223,7 +228,7 @@ def _caltech(source: LabelSource, behaviours: tuple[str, ...]) -> Labels:
             f"{source.path}: not a Caltech Behavior Annotator file (first line). "
             "Fix: use labels.format frame_csv/intervals for other files."
         )
-    by_stream, declared = _caltech_streams(source, lines)
+    by_stream, declared, furthest = _caltech_streams(source, lines)
     rows = by_stream.get(source.stream, [])
     if not rows:
         raise DataError(
@@ -240,13 +245,14 @@ def _caltech(source: LabelSource, behaviours: tuple[str, ...]) -> Labels:
         for start, stop, kind in rows:
             if kind == name:
                 out[start - 1 : stop, b] = 1
-    return Labels(out, behaviours)
+    return Labels(out, behaviours, furthest=furthest)
 
 
 def _caltech_streams(
     source: LabelSource, lines: list[str]
-) -> tuple[dict[str, list[tuple[int, int, str]]], set[str]]:
-    """Every stream's ``(start, stop, kind)`` rows and the behaviours the file declares.
+) -> tuple[dict[str, list[tuple[int, int, str]]], set[str], tuple[int, str] | None]:
+    """Every stream's ``(start, stop, kind)`` rows, the behaviours the file declares and
+    the interval of any stream that ends last (its frame and line).
 
     Inside a stream each line is blank, the dashed rule or ``start stop kind`` with
     1-based inclusive frames and start <= stop; anything else is an error naming the line,
@@ -255,6 +261,7 @@ def _caltech_streams(
     by_stream: dict[str, list[tuple[int, int, str]]] = {}
     current: list[tuple[int, int, str]] | None = None
     declared: set[str] = set()  # the file's 'Configuration file:' block lists every behaviour
+    furthest: tuple[int, str] | None = None
     for number, line in enumerate(lines, start=1):
         token = line.strip().split("\t")[0].strip()
         if _CALTECH_STREAM.fullmatch(token):
@@ -276,8 +283,12 @@ def _caltech_streams(
             _bad_caltech_line(source, number, line, "starts at frame 0; frames count from 1")
         if start > stop:
             _bad_caltech_line(source, number, line, f"starts after it ends ({start} > {stop})")
+        if stop > _MAX_FRAME:  # allocating that many frames would exhaust memory first
+            _bad_caltech_line(source, number, line, f"ends past frame {_MAX_FRAME:,}")
         current.append((start, stop, match[3]))
-    return by_stream, declared
+        if furthest is None or stop > furthest[0]:
+            furthest = (stop, f"line {number} ({line.strip()!r})")
+    return by_stream, declared, furthest
 
 
 def _bad_caltech_line(source: LabelSource, number: int, line: str, what: str) -> None:

@@ -48,6 +48,13 @@ class Pose:
 
 def pose_from_frame(frame: pd.DataFrame, path: Path, reader: str) -> Pose:
     """A :class:`Pose` from a DeepLabCut-style table: columns (individual, bodypart, coord)."""
+    repeated = frame.columns[frame.columns.duplicated()]
+    if len(repeated):
+        # frame[key] would then be a table, not a column: a numpy traceback further on
+        raise DataError(
+            f"{path}: the column {'/'.join(map(str, repeated[0]))} appears twice. Fix: "
+            "re-export the pose file; each keypoint coordinate must appear once."
+        )
     individuals = list(dict.fromkeys(frame.columns.get_level_values(0)))
     keypoints = list(dict.fromkeys(frame.columns.get_level_values(1)))
     n = len(frame)

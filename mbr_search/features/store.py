@@ -19,6 +19,7 @@ from mbr_search.config.study import StudyConfig
 from mbr_search.config.windows import WindowSettings
 from mbr_search.data.labels import Labels, read_labels
 from mbr_search.data.pose import read_pose
+from mbr_search.data.pose_schema import PoseSchema, dataset_schema
 from mbr_search.data.resample import frame_indices
 from mbr_search.errors import DataError, MissingFeaturesError
 from mbr_search.features import cache
@@ -96,11 +97,15 @@ def load_video(
     *,
     need_labels: bool = True,
     windows: WindowSettings | None = STUDY_WINDOWS,
+    schema: PoseSchema | None = None,
 ) -> VideoData:
     """Features and aligned labels of one video of ``study``'s dataset, with ``windows``
-    (default: the study's fixed ``features.windows``; a trial's choice otherwise)."""
+    (default: the study's fixed ``features.windows``; a trial's choice otherwise), its
+    keypoints read in ``schema``'s order when given (:func:`load_split` gives it)."""
     if study.uses_pose_features:
-        entry = pose_entry(video, study.dataset.pose, study.fps, study.cache_dir)
+        pose = study.dataset.pose
+        settings = schema.settings_for(video, pose) if schema is not None else pose
+        entry = pose_entry(video, settings, study.fps, study.cache_dir)
     else:
         entry = _embedding_entry(study, video)
     source_frames = int(entry.manifest.get("source_frames", 0)) or None
@@ -166,8 +171,13 @@ def window_entry(
 def load_split(
     study: StudyConfig, split: str, windows: WindowSettings | None = STUDY_WINDOWS
 ) -> list[VideoData]:
-    """All videos of one split (``train`` or ``test``), with ``windows`` as in load_video."""
-    return [load_video(study, v, windows=windows) for v in study.dataset.split(split)]
+    """All videos of one split (``train`` or ``test``), with ``windows`` as in load_video,
+    once every pose file of the dataset (both splits) has the same keypoints and animals
+    (data/pose_schema.py: reordered by name, or refused with the difference)."""
+    schema = dataset_schema(study.dataset) if study.uses_pose_features else None
+    return [
+        load_video(study, v, windows=windows, schema=schema) for v in study.dataset.split(split)
+    ]
 
 
 def with_windows(video: VideoData, windows: WindowSettings, fps: float) -> VideoData:
@@ -183,6 +193,7 @@ def with_windows(video: VideoData, windows: WindowSettings, fps: float) -> Video
 
 
 def _fit_length(raw: Labels, n_src: int, dataset: Dataset, video: VideoEntry) -> Labels:
+    _check_furthest(raw, n_src, dataset, video)
     n_lab = len(raw.values)
     if not raw.has_length or n_lab == n_src:
         return raw
@@ -200,6 +211,21 @@ def _fit_length(raw: Labels, n_src: int, dataset: Dataset, video: VideoEntry) ->
     n = min(n_src, n_lab)
     values[:n] = raw.values[:n]
     return Labels(values, raw.behaviours, raw.per_rater, raw.has_length)
+
+
+def _check_furthest(raw: Labels, n_src: int, dataset: Dataset, video: VideoEntry) -> None:
+    """An interval of any stream ending past the video, beyond ``length_tolerance``: the
+    file belongs to another (longer) video, or was edited; cutting it would hide that."""
+    if raw.furthest is None or video.labels is None:
+        return
+    stop, where = raw.furthest
+    if stop - n_src > dataset.length_tolerance:
+        raise DataError(
+            f"{video.labels.path}: {where} ends at frame {stop}, past the end of video "
+            f"'{video.id}' ({n_src} frames) by {stop - n_src}; tolerance is "
+            f"{dataset.length_tolerance} frames. Fix: correct that interval, check you paired "
+            f"the right files, or raise length_tolerance in {dataset.path}."
+        )
 
 
 def _check_finite(features: np.ndarray, path: Path) -> None:

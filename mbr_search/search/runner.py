@@ -143,6 +143,7 @@ def _quiet_optuna() -> None:
 
 
 def _load_data(study_cfg: StudyConfig) -> _Data:
+    from mbr_search.data.positives import check_positives
     from mbr_search.features.store import load_split
     from mbr_search.search.folds import summarise, video_folds
 
@@ -151,6 +152,7 @@ def _load_data(study_cfg: StudyConfig) -> _Data:
     # fails here rather than in `evaluate` after the whole search.
     load_split(study_cfg, "test")
     folds = video_folds(videos, study_cfg.cv, study_cfg.seed)
+    check_positives(study_cfg, videos, folds)
     labels = {v.id: v.labels for v in videos}
     summaries = summarise(folds, labels, study_cfg.behaviours)
     return _Data(videos, folds, prevalence_baseline(videos, folds), summaries)
