@@ -57,10 +57,9 @@ def test_default_storage_is_in_the_user_data_folder_not_the_cwd(
     assert list(Path.cwd().iterdir()) == []
 
 
-@pytest.mark.slow
-def test_ctrl_c_keeps_finished_trials_and_marks_the_running_one_failed(tmp_path: Path) -> None:
-    path = write_tiny_study(tmp_path, extra="")
-    db = tmp_path / "s.db"
+def _stop_mid_trial(path: Path, db: Path, sig: signal.Signals) -> tuple[int, str]:
+    """Start a long run, send ``sig`` once a trial is complete and the next one is running;
+    the run's exit code and stderr."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "mbr_search", "run", str(path), "--trials", "50", "--storage",
          f"sqlite:///{db}", "--no-progress", "--set", "training.max_epochs=3",
@@ -83,9 +82,20 @@ def test_ctrl_c_keeps_finished_trials_and_marks_the_running_one_failed(tmp_path:
                 and states[-1] == optuna.trial.TrialState.RUNNING
             ):
                 break
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
+    return proc.returncode, err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_or_sigterm_keeps_finished_trials_and_marks_the_running_one_failed(
+    tmp_path: Path, sig: signal.Signals, code: int
+) -> None:
+    path = write_tiny_study(tmp_path, extra="")
+    db = tmp_path / "s.db"
+    returncode, err = _stop_mid_trial(path, db, sig)
+    assert returncode == code, err
     assert "Run the same command again to resume" in err
     assert "Traceback" not in err
     trials = _study(db).trials
@@ -97,6 +107,8 @@ def test_ctrl_c_keeps_finished_trials_and_marks_the_running_one_failed(tmp_path:
         "--no-progress", "--set", "cv.max_folds=1",
     )  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr
+    # no RUNNING trial was left: the resumed run never waits out the heartbeat grace period
+    assert "waiting for" not in resumed.stderr
     after = _study(db).trials
     assert [t.value for t in after if t.state == optuna.trial.TrialState.COMPLETE][
         : len(completed)

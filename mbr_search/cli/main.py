@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Sequence
 
 from mbr_search import __version__
+from mbr_search.cli._signals import EXIT_TERMINATED, Terminated, sigterm_as_interrupt
 from mbr_search.errors import MbrSearchError
 
 #: Subcommand name -> module under mbr_search.cli. Order is the order in --help.
@@ -60,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the process exit code (0 ok, 1 failure, 2 bad input, 130 Ctrl-C)."""
+    """Run the CLI; returns the process exit code (0 ok, 1 failure, 2 bad input, 130 Ctrl-C,
+    143 SIGTERM)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = list(argv) if argv is not None else sys.argv[1:]
@@ -79,12 +81,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             from mbr_search.cli._common import move_password_out_of_argv
 
             move_password_out_of_argv(args)
-        return int(args._run(args))
+        with sigterm_as_interrupt():
+            return int(args._run(args))
     except MbrSearchError as exc:
         if args.debug:
             traceback.print_exc()
         print(f"mbr-search: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except Terminated:
+        print("mbr-search: terminated (SIGTERM).", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("mbr-search: interrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED

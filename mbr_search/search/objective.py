@@ -11,6 +11,7 @@ here knows a family's name or kind.
 
 from __future__ import annotations
 
+import errno
 import logging
 import tempfile
 import time
@@ -23,7 +24,7 @@ import numpy as np
 import optuna
 
 from mbr_search.config.study import StudyConfig
-from mbr_search.errors import TrialFailed
+from mbr_search.errors import OutputError, TrialFailed
 from mbr_search.features.store import VideoData
 from mbr_search.models import Params
 from mbr_search.search import record
@@ -122,8 +123,12 @@ class Objective:
             )  # fmt: skip
             trainer.prepare()
             return self._run(trial, params, trainer, view)
-        except TrialFailed as exc:
-            trial.set_user_attr(record.FAIL_REASON, str(exc))
+        except (TrialFailed, OutputError) as exc:
+            _fail_reason(trial, str(exc))
+            raise
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise _disk_full(trial, exc, self._written_to()) from None
             raise
         except Exception as exc:
             if _is_oom(exc):
@@ -133,6 +138,13 @@ class Objective:
         finally:
             if trainer is not None:
                 trainer.close()
+
+    def _written_to(self) -> str:
+        """Where a trial writes: its artifacts (a write error names no file) and the cache."""
+        # FileSystemArtifactStore keeps its folder only in a private attribute.
+        art = getattr(self.artifact_store, "_base_path", None)
+        places = [f"the artifacts folder {art}"] if art is not None else []
+        return " or ".join([*places, f"the feature cache {self.study.cache_dir}"])
 
     def _refuse_surplus(self, trial: optuna.Trial) -> None:
         # Several workers may start trials at once near the target; a trial beyond the target
@@ -282,6 +294,28 @@ class Objective:
                 artifact_store=self.artifact_store, file_path=str(path), study_or_trial=trial
             )
         trial.set_user_attr(record.OOF, artifact_id)
+
+
+def _fail_reason(trial: optuna.Trial, reason: str) -> None:
+    # The storage may sit on the same full disk: the reason is worth a try, never a second
+    # error on top of the first.
+    try:
+        trial.set_user_attr(record.FAIL_REASON, reason)
+    except Exception:
+        log.debug("could not record the fail reason of trial %d", trial.number, exc_info=True)
+
+
+def _disk_full(trial: optuna.Trial, exc: OSError, places: str) -> OutputError:
+    """A trial that ran out of disk stops the run (every later trial would too): it is
+    marked failed (Optuna does that for any error) and the run ends with this one line."""
+    where = exc.filename or places
+    error = OutputError(
+        f"trial {trial.number} failed: the disk is full (writing {where}). Fix: free disk "
+        "space there (or point --artifacts / MBR_SEARCH_CACHE elsewhere), then run the same "
+        "command again: finished trials are kept."
+    )
+    _fail_reason(trial, str(error))
+    return error
 
 
 def _is_oom(exc: BaseException) -> bool:
