@@ -36,6 +36,20 @@ def add_study_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache-dir", type=Path, help="feature cache folder")
 
 
+def frame_rate(text: str) -> float:
+    """``--fps``: a finite number above zero (``float`` alone takes nan and inf, which
+    failed deep inside the resampling with a traceback)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a frame rate is a finite number above 0")
+    return value
+
+
 def add_model_inputs(parser: argparse.ArgumentParser, inputs_help: str) -> None:
     """The arguments of the commands that apply a model folder to new recordings (predict,
     suggest): MODEL_DIR, INPUT..., --out, --fps, --pose, --cache-dir."""
@@ -43,7 +57,7 @@ def add_model_inputs(parser: argparse.ArgumentParser, inputs_help: str) -> None:
     parser.add_argument("inputs", type=Path, nargs="+", metavar="INPUT", help=inputs_help)
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument(
-        "--fps", type=float,
+        "--fps", type=frame_rate,
         help="frame rate of the input recordings (default: the training videos')",
     )  # fmt: skip
     parser.add_argument(

@@ -35,6 +35,21 @@ class Lengths:
     max_seconds: float = 8.0
     gap_seconds: float = 2.0
 
+    def __post_init__(self) -> None:
+        # nan and inf pass float(): refused here, before the model is even read
+        import math
+
+        for flag, value, zero_ok in (
+            ("--min-seconds", self.min_seconds, False), ("--max-seconds", self.max_seconds, False),
+            ("--gap-seconds", self.gap_seconds, True),
+        ):  # fmt: skip
+            too_low = value < 0 if zero_ok else value <= 0
+            if not math.isfinite(value) or too_low or value > 86_400:
+                bound = "0 or more" if zero_ok else "above 0"
+                raise UsageError(
+                    f"{flag} {value}: must be a number of seconds, {bound}, at most a day."
+                )
+
     def settings(self, n: int, fps: float) -> RankSettings:
         return RankSettings(
             n=n,
