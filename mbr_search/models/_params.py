@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 from mbr_search.errors import ConfigError
+from mbr_search.models.heads import HEADS, SIGMOID
 
 Check = Callable[[Any], bool]
 
@@ -158,6 +159,10 @@ class SequenceParams(Params):
     #: add augmented copies of the training videos (the study's features.augment) to each
     #: training fold and to retraining; never to validation or test frames
     augment: bool = param(False, *boolean())
+    #: sigmoid: one probability per behaviour; softmax: one distribution over the
+    #: behaviours plus "none" (mutually exclusive labels only; models/heads.py); softmax
+    #: always trains one model over all behaviours, whatever multi_label says
+    head: str = param(SIGMOID, *one_of(*HEADS))
 
 
 def _as_declared(default: Any, value: Any) -> Any:

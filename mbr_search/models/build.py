@@ -24,7 +24,7 @@ def build_model(
 
     # Imported for their registration with Keras' serialiser (loading saved models).
     from mbr_search.models import layers  # noqa: F401
-    from mbr_search.models.losses import weighted_bce
+    from mbr_search.models.heads import output_layer
 
     family = get_family(params.family)
     if family.stack is None:
@@ -32,7 +32,7 @@ def build_model(
     inputs = keras.Input(shape=(None, n_features), name="features")
     x = keras.layers.Dropout(params.dropout, name="input_dropout")(inputs)
     x = family.stack(inputs, x, params)
-    outputs = keras.layers.Dense(n_outputs, activation="sigmoid", name="behaviours")(x)
+    outputs, loss = output_layer(x, n_outputs, params.head)
     net = keras.Model(inputs, outputs, name=f"{family.name}_classifier")
     if family.finish is not None:
         family.finish(net, params)
@@ -40,7 +40,7 @@ def build_model(
         return net
     net.compile(
         optimizer=keras.optimizers.Adam(learning_rate=params.learning_rate),
-        loss=weighted_bce,
+        loss=loss,
         jit_compile=False,  # XLA measured slower on CPU for these shapes
     )
     return net

@@ -37,3 +37,24 @@ class EndMask(keras.layers.Layer):
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         return None
+
+
+@keras.saving.register_keras_serializable(package="mbr_search")
+class BehaviourColumns(keras.layers.Layer):
+    """The first ``n`` columns of its input: the behaviours of a softmax over behaviours
+    plus "none" (``models/heads.py``), so the output means what the sigmoid head's does."""
+
+    def __init__(self, n: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.n = n
+        # A mask passes as through the sigmoid head's Dense: per frame, columns unchanged.
+        self.supports_masking = True
+
+    def call(self, x: Any) -> Any:
+        return x[..., : self.n]
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return (*input_shape[:-1], self.n)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "n": self.n}

@@ -18,6 +18,7 @@ from mbr_search.features.augmented import Augmenter
 from mbr_search.features.store import STUDY_WINDOWS, VideoData, load_split
 from mbr_search.features.windows import check_fits
 from mbr_search.models import Params
+from mbr_search.search.exclusive import check_exclusive_labels
 from mbr_search.training.sequences import MomentCache, Standardiser
 
 
@@ -62,6 +63,7 @@ class FeatureViews:
         self._base = base if isinstance(base, Mapping) else {v.id: v for v in base}
         self._base_windows = study.windows if base_windows is STUDY_WINDOWS else base_windows
         check_window_sets(study, list(self._base.values()))
+        check_exclusive_labels(study, list(self._base.values()))
 
     def get(self, choice: str) -> View:
         if choice not in self._views:

@@ -84,16 +84,18 @@ def fit_fold(
     deadline: float | None = None,
     seed: int = 0,
     on_epoch: EpochCallback | None = None,
+    exclusive: bool = False,
 ) -> FitResult:
     """Reset ``model`` and fit it on ``train`` for ``columns``; stop on validation PR-AUC.
 
     When no validation column has a positive frame the PR-AUC is undefined and the
-    validation loss decides instead. NaN loss fails the trial.
+    validation loss decides instead. NaN loss fails the trial. ``exclusive``: the model
+    has the softmax head (its targets carry per-frame class weights).
     """
     model.reset()
     net = model.net
-    y_train = packed_targets(train, columns)
-    y_val = packed_targets(val, columns)
+    y_train = packed_targets(train, columns, exclusive=exclusive)
+    y_val = packed_targets(val, columns, exclusive=exclusive)
     rng = np.random.default_rng(seed)
     start = time.perf_counter()
     best_score = -math.inf
@@ -138,12 +140,13 @@ def fit_epochs(
     epochs: int,
     seed: int,
     on_epoch: EpochCallback | None = None,
+    exclusive: bool = False,
 ) -> float:
     """Fit ``net`` for exactly ``epochs`` shuffled passes; returns the last training loss.
 
     NaN loss raises :class:`TrialFailed`, as in :func:`fit_fold`.
     """
-    targets = packed_targets(data, columns)
+    targets = packed_targets(data, columns, exclusive=exclusive)
     rng = np.random.default_rng(seed)
     loss = math.nan
     for epoch in range(1, epochs + 1):

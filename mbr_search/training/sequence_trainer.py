@@ -22,6 +22,7 @@ from mbr_search._atomic import output_error
 from mbr_search.errors import DataError, TrialFailed
 from mbr_search.features.store import VideoData
 from mbr_search.models import Params, SequenceParams
+from mbr_search.models.heads import is_exclusive
 from mbr_search.training._trainer import Augment, FoldFit, FoldLimits, Trainer
 from mbr_search.training.fit import EpochCallback, fit_epochs, fit_fold
 from mbr_search.training.quiet import mute_retracing_warning
@@ -86,7 +87,9 @@ class SequenceTrainer(Trainer):
         return cast(SequenceParams, self.params)
 
     def output_groups(self) -> list[OutputGroup]:
-        return output_groups(self.behaviours, self.sequence_params.multi_label)
+        # A softmax spans every behaviour: one model, whatever multi_label says.
+        params = self.sequence_params
+        return output_groups(self.behaviours, params.multi_label or is_exclusive(params))
 
     def fit_fold(
         self,
@@ -113,6 +116,7 @@ class SequenceTrainer(Trainer):
                 self.models[g.name], train_seq, val_seq, g.columns,
                 batch_size=params.batch_size, max_epochs=limits.max_epochs,
                 patience=limits.patience, deadline=limits.deadline, seed=seed, on_epoch=on_epoch,
+                exclusive=is_exclusive(params),
             )  # fmt: skip
             best[g.name] = result.best_epoch
             for out, col in enumerate(g.columns):
@@ -157,6 +161,7 @@ class SequenceTrainer(Trainer):
                 fit_epochs(
                     model.net, data, g.columns, batch_size=params.batch_size,
                     epochs=rounds[g.name], seed=self.seed, on_epoch=on_epoch,
+                    exclusive=is_exclusive(params),
                 )  # fmt: skip
             except TrialFailed as exc:
                 raise TrialFailed(f"model '{g.name}': {exc}") from None

@@ -118,14 +118,35 @@ def class_weights(y: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return w_neg, w_pos
 
 
-def packed_targets(data: Batchable, columns: Sequence[int]) -> np.ndarray:
+def exclusive_weights(y: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, float]:
+    """Formula 4.1 for one softmax over the behaviours plus "none" (scikit-learn's
+    "balanced"): class c weighs N / (K N_c) over the K classes present among the N unpadded
+    frames. Returns (weight of each behaviour, weight of "none")."""
+    labels = y[mask].astype(np.float64)
+    total = labels.shape[0]
+    counts = np.append(labels.sum(axis=0), float(np.sum(labels.sum(axis=1) == 0)))
+    present = max(int(np.sum(counts > 0)), 1)
+    with np.errstate(divide="ignore"):
+        w = np.where(counts > 0, total / (present * np.maximum(counts, 1)), 0.0)
+    return w[:-1], float(w[-1])
+
+
+def packed_targets(
+    data: Batchable, columns: Sequence[int], *, exclusive: bool = False
+) -> np.ndarray:
     """Targets for the weighted loss: labels and per-frame weights side by side.
 
-    Shape (n, seq_len, 2 * len(columns)); padded frames have weight 0.
+    Shape (n, seq_len, 2 * len(columns)); padded frames have weight 0. ``exclusive`` (the
+    softmax head): each frame's weight is that of its class, repeated in every column.
     """
     y = data.y[..., list(columns)].astype(np.float32)
-    w_neg, w_pos = class_weights(data.y[..., list(columns)], data.mask)
-    weights = np.where(y > 0, w_pos, w_neg) * data.mask[..., None]
+    if exclusive:
+        w_beh, w_none = exclusive_weights(data.y[..., list(columns)], data.mask)
+        frame = np.where(y.any(axis=-1), (y * w_beh).max(axis=-1), w_none) * data.mask
+        weights = np.repeat(frame[..., None], len(columns), axis=-1)
+    else:
+        w_neg, w_pos = class_weights(data.y[..., list(columns)], data.mask)
+        weights = np.where(y > 0, w_pos, w_neg) * data.mask[..., None]
     return np.concatenate([y, weights.astype(np.float32)], axis=-1)
 
 
