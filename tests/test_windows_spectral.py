@@ -196,3 +196,13 @@ def test_predict_computes_the_bandpower_windows_evaluate_scored(tmp_path: Path) 
     assert len(predicted) == len(tested) == 1500
     for b in ("social", "nonsocial", "aggression"):
         np.testing.assert_allclose(predicted[f"{b}_prob"], tested[f"{b}_prob"], atol=2e-5)
+
+
+def test_the_example_study_searches_statistics_against_band_power() -> None:
+    from mbr_search.config.study import load_study
+
+    study = load_study("gbdt_pose_spectral")
+    assert [value for _, value in study.space.values_of("windows")] == ["none", "stats", "spectral"]
+    spectral_set = study.windows_for("spectral")
+    assert spectral_set is not None and spectral_set.bands == ((0, 1), (1, 2.5), (2.5, 5))
+    assert spectral_set.out_dim(94) == 1034
