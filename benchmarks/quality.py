@@ -105,6 +105,7 @@ def main() -> int:
     parser.add_argument("--redo", action="store_true", help="re-run units that exist")
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK)
     args = parser.parse_args()
+    args.work = args.work.resolve()  # manifests and studies name files by absolute path
     arms = [a.strip() for a in args.arms.split(",") if a.strip()]
     if bad := [a for a in arms if a not in ARMS]:
         parser.error(f"unknown arms {bad}; choose from {list(ARMS)}")

@@ -231,7 +231,8 @@ def baseline_config(work: Path, manifest: Path, fold: int) -> Any:
                 "backbone": "pose",
                 "windows": {"seconds": list(lab_hgb.BASELINE_SECONDS)},
             },
-            "space": "lstm_pose",  # unused: the baseline trains no searched model
+            # unused (the baseline trains no searched model); by path: see study_file
+            "space": str(_bench.ROOT / "search_spaces" / "lstm_pose.yaml"),
             "cv": {"scheme": "group_kfold", "k": 3},
             "seed": 0,
         },

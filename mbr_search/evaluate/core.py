@@ -52,6 +52,7 @@ from mbr_search.evaluate.selection import (
 from mbr_search.evaluate.summaries_out import write_test_summaries
 from mbr_search.evaluate.trials import check_test_videos, load_trials
 from mbr_search.search.fidelity import Ranking, folds_of
+from mbr_search.search.study_record import StudyRecord
 
 log = logging.getLogger(__name__)
 Echo = Callable[[str], None]
@@ -164,7 +165,7 @@ def _results(
     ensemble: bool,
 ) -> Results:
     """Everything results.json holds: the study, its data, how it was decided, the models."""
-    baseline = study.user_attrs.get("baseline_pr_auc")
+    baseline = StudyRecord.from_study(study).baseline_pr_auc
     return Results(
         study=study_cfg.name,
         study_name=study.study_name,
@@ -179,7 +180,7 @@ def _results(
         behaviours=tuple(study_cfg.behaviours),
         fps=runner.fps,
         backbone=study_cfg.backbone,
-        baseline_pr_auc=None if baseline is None else float(baseline),
+        baseline_pr_auc=baseline,
         created=now_iso(),
         versions=versions(),
         cv_only=not runner.test,

@@ -34,8 +34,10 @@ def load_trials(study_cfg: StudyConfig, spec: Any) -> tuple[Any, Ranking]:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = open_existing_study(spec, study_cfg.study_name, f"mbr-search run {study_cfg.name}")
     check_stored(study, study_cfg)
-    stored = study.user_attrs.get("behaviours")
-    if stored is not None and list(stored) != list(study_cfg.behaviours):
+    from mbr_search.search.study_record import StudyRecord
+
+    stored = StudyRecord.from_study(study).behaviours
+    if stored and list(stored) != list(study_cfg.behaviours):
         raise UsageError(
             f"{study_cfg.path}: behaviours {list(study_cfg.behaviours)} differ from the ones "
             f"study '{study.study_name}' was searched with ({list(stored)}). Fix: restore them "

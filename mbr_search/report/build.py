@@ -69,7 +69,7 @@ def build_report(
 
     data = load_study_data(study_cfg, storage_spec)
     ref = study_ref(study_cfg)
-    overrides = effective_overrides(study_cfg, data.attrs.get("overrides"))
+    overrides = effective_overrides(study_cfg, data.record.overrides)
     cfg, notes = _effective_config(study_cfg, overrides)
     if cfg is not study_cfg:
         data = dataclasses.replace(data, folds=fold_videos(cfg, data.fold_summaries))
@@ -131,7 +131,7 @@ def _document(
     doc = Document(
         title=f"mbr-search report: {data.name}",
         subtitle=(
-            f"{cfg.dataset.name} · {data.attrs.get('backbone') or cfg.backbone} features · "
+            f"{cfg.dataset.name} · {data.record.backbone or cfg.backbone} features · "
             f"{cfg.space.model.upper()} · written {now} by mbr-search {__version__}"
             + (f" · {cfg.description}" if cfg.description else "")
         ),

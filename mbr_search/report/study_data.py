@@ -15,6 +15,7 @@ from mbr_search.errors import NoCompleteTrialError
 from mbr_search.search.fidelity import rank_by_fidelity
 from mbr_search.search.folds import FoldSummary
 from mbr_search.search.record import TrialRecord
+from mbr_search.search.study_record import StudyRecord
 
 if TYPE_CHECKING:
     import optuna
@@ -35,7 +36,8 @@ class StudyData:
     study: optuna.Study
     name: str
     storage_display: str
-    attrs: dict[str, Any]
+    #: what ``run`` stored on the study (typed; older studies lack some of it)
+    record: StudyRecord
     behaviours: tuple[str, ...]
     trials: tuple[FrozenTrial, ...]
     ranked: tuple[FrozenTrial, ...]
@@ -84,7 +86,7 @@ def load_study_data(study_cfg: StudyConfig, spec: StorageSpec) -> StudyData:
     check_stored(study, study_cfg)
     try:
         trials = tuple(study.get_trials(deepcopy=False))
-        attrs = dict(study.user_attrs)
+        record = StudyRecord.from_attrs(study.user_attrs)
     except Exception as exc:
         if type(exc).__module__.startswith(("sqlalchemy", "psycopg", "optuna.storages")):
             raise storage_error(exc, spec) from None
@@ -106,33 +108,21 @@ def load_study_data(study_cfg: StudyConfig, spec: StorageSpec) -> StudyData:
         if maximise
         else sorted(complete, key=lambda t: (float(t.value or 0.0), t.number))
     )
-    behaviours = tuple(attrs.get("behaviours") or study_cfg.behaviours)
-    baseline = attrs.get("baseline_pr_auc")
-    summaries = stored_folds(attrs.get("folds"))
+    behaviours = record.behaviours or tuple(study_cfg.behaviours)
+    summaries = record.folds
     return StudyData(
         study=study,
         name=name,
         storage_display=spec.display,
-        attrs=attrs,
+        record=record,
         behaviours=behaviours,
         trials=trials,
         ranked=tuple(ranked),
         counts=counts,
-        baseline=float(baseline) if isinstance(baseline, int | float) else None,
+        baseline=record.baseline_pr_auc,
         folds=fold_videos(study_cfg, summaries),
         fold_summaries=summaries,
     )
-
-
-def stored_folds(raw: Any) -> tuple[FoldSummary, ...]:
-    """The folds ``run`` stored (study attribute ``folds``); () when absent or unreadable
-    (a study from before folds were stored: the report then recomputes them)."""
-    if not isinstance(raw, list):
-        return ()
-    try:
-        return tuple(FoldSummary.from_json(item) for item in raw)
-    except (KeyError, TypeError, ValueError):
-        return ()
 
 
 def fold_videos(
@@ -156,13 +146,11 @@ def fold_videos(
     return {str(f.index): f.validation for f in folds}
 
 
-def effective_overrides(study_cfg: StudyConfig, stored: Any) -> dict[str, Any]:
-    """The ``--set`` values the search ran with (study attr), under the report's own."""
-    merged: dict[str, Any] = {}
-    if isinstance(stored, list):
-        for item in stored:
-            if isinstance(item, list | tuple) and len(item) == 2:
-                merged[str(item[0])] = item[1]
+def effective_overrides(
+    study_cfg: StudyConfig, stored: tuple[tuple[str, Any], ...]
+) -> dict[str, Any]:
+    """The ``--set`` values the search ran with (study record), under the report's own."""
+    merged: dict[str, Any] = dict(stored)
     merged.update(dict(study_cfg.overrides))
     return merged
 

@@ -61,14 +61,14 @@ def overview_section(data: StudyData, cfg: StudyConfig) -> Section:
         row("Search training time (s)", seconds(data.train_seconds(), id="search-seconds")),
         row("Study", data.name),
         row("Storage", data.storage_display),
-        row("Study file", data.attrs.get("study_file") or str(cfg.path)),
-        row("Dataset", f"{cfg.dataset.name} ({data.attrs.get('dataset') or cfg.dataset.path})"),
-        row("Features", data.attrs.get("backbone") or cfg.backbone),
+        row("Study file", data.record.study_file or str(cfg.path)),
+        row("Dataset", f"{cfg.dataset.name} ({data.record.dataset or cfg.dataset.path})"),
+        row("Features", data.record.backbone or cfg.backbone),
         row("Search space", f"{cfg.space.name} ({cfg.space.model})"),
         row("Cross-validation", _cv_text(data, cfg)),
         row("Sampler / pruner", f"{cfg.sampler.name} / {cfg.pruner.name}"),
     ]
-    overrides = data.attrs.get("overrides") or []
+    overrides = data.record.overrides
     if overrides:
         rows.append(row("Run with --set", " ".join(f"{k}={v}" for k, v in overrides)))
     blocks: list[Any] = [

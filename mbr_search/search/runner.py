@@ -369,20 +369,17 @@ def report_failures(study: Any, trial: Any) -> None:
 
 
 def _write_study_attrs(study: Any, cfg: StudyConfig, data: _Data) -> None:
+    from mbr_search.search.study_record import StudyRecord
     from mbr_search.storage import redact_url
 
-    attrs = {
-        "study_file": str(cfg.path),
-        "dataset": str(cfg.dataset.path),
-        "backbone": cfg.backbone,
-        "space": str(cfg.space.path),
-        "behaviours": list(cfg.behaviours),
-        "baseline_pr_auc": data.baseline,
-        "folds": [f.to_json() for f in data.fold_summaries],
+    StudyRecord(
+        study_file=str(cfg.path),
+        dataset=str(cfg.dataset.path),
+        backbone=cfg.backbone,
+        space=str(cfg.space.path),
+        behaviours=tuple(cfg.behaviours),
+        baseline_pr_auc=data.baseline,
+        folds=tuple(data.fold_summaries),
         # --set values may hold a storage URL: never store a password in the study itself.
-        "overrides": [[k, redact_url(v) if isinstance(v, str) else v] for k, v in cfg.overrides],
-    }
-    current = study.user_attrs
-    for key, value in attrs.items():
-        if current.get(key) != value:
-            study.set_user_attr(key, value)
+        overrides=tuple((k, redact_url(v) if isinstance(v, str) else v) for k, v in cfg.overrides),
+    ).write(study)
