@@ -16,7 +16,7 @@ from mbr_search.errors import DataError
 from mbr_search.features.store import VideoData, load_split
 from mbr_search.models import get_family
 from mbr_search.models.gbdt import GbdtParams
-from mbr_search.search.folds import make_folds
+from mbr_search.search.folds import video_folds
 from mbr_search.search.objective import Objective
 from mbr_search.training.frame_trainer import FrameTrainer, frame_weights
 from mbr_search.training.scores import pr_auc
@@ -173,7 +173,7 @@ def test_objective_runs_gbdt_trials_on_the_same_folds(tmp_path: Path) -> None:
     (tmp_path / "tiny_space.yaml").write_text(GBDT_SPACE)
     study = load_study(str(path))
     videos = load_split(study, "train")
-    folds = make_folds([v.id for v in videos], study.cv, study.seed)
+    folds = video_folds(videos, study.cv, study.seed)
     (tmp_path / "art").mkdir()
     store = FileSystemArtifactStore(str(tmp_path / "art"))
     objective = Objective(study, videos, folds, artifact_store=store)

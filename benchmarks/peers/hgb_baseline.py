@@ -5,7 +5,7 @@ reads ``WORK/prep/split.json`` and ``WORK/prep/truth.npz`` and writes
 ``WORK/hgb_baseline/probs.npz`` (``test/VIDEO`` and ``oof/VIDEO``, (frames, 3)), like
 ``simba_rf.py``, so that the one scorer scores it.
 
-The recipe is ``benchmarks/quality.py``'s baseline, called rather than copied
+The recipe is ``benchmarks/lab_hgb.py`` (the lab script), called rather than copied
 (``hgb_models``, ``hgb_probs``): the package's pose features per rat and per pair, centred
 rolling mean/std/min/max over the recipe's 1/6, 0.5 and 1.5 s (1, 5 and 15 frames at 10 fps),
 one ``HistGradientBoostingClassifier(max_iter=300, class_weight="balanced")`` per behaviour.
@@ -32,12 +32,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import _bench
+import lab_hgb
 import label_guard
-import quality
 import rat_dataset
 from _common import BEHAVIOURS, CV, FPS, SEED, SOURCE_FPS
 
-WINDOWS = quality.BASELINE_SECONDS
+WINDOWS = lab_hgb.BASELINE_SECONDS
 
 
 def study(work: Path) -> Any:
@@ -52,7 +52,7 @@ def study(work: Path) -> Any:
             "fps": FPS,
             "features": {
                 "backbone": "pose",
-                "windows": {"seconds": list(quality.BASELINE_SECONDS)},
+                "windows": {"seconds": list(lab_hgb.BASELINE_SECONDS)},
             },
             "space": "lstm_pose",  # unused: the baseline trains no searched model
             "cv": dict(CV),
@@ -63,7 +63,7 @@ def study(work: Path) -> Any:
 
 
 class Video:
-    """What ``quality.hgb_models`` reads of a video: features and labels, same frames."""
+    """What ``lab_hgb.hgb_models`` reads of a video: features and labels, same frames."""
 
     def __init__(self, features: np.ndarray, labels: np.ndarray) -> None:
         self.features, self.labels = features, labels
@@ -82,8 +82,8 @@ def load_videos(work: Path, truth: dict[str, np.ndarray]) -> dict[str, Video]:
 
 
 def predict(videos: dict[str, Video], fit_ids: list[str], eval_ids: list[str]) -> dict[str, Any]:
-    models = quality.hgb_models([videos[v] for v in fit_ids], list(BEHAVIOURS))
-    probs = quality.hgb_probs(models, [videos[v] for v in eval_ids], len(BEHAVIOURS))
+    models = lab_hgb.hgb_models([videos[v] for v in fit_ids], list(BEHAVIOURS))
+    probs = lab_hgb.hgb_probs(models, [videos[v] for v in eval_ids], len(BEHAVIOURS))
     starts = np.cumsum([0] + [len(videos[v].labels) for v in eval_ids])
     return {v: probs[a:b] for v, a, b in zip(eval_ids, starts[:-1], starts[1:], strict=True)}
 
@@ -92,7 +92,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, required=True)
     args = parser.parse_args()
-    quality.STRIDE = 1  # every 10 fps frame (see the module's docstring)
+    lab_hgb.STRIDE = 1  # every 10 fps frame (see the module's docstring)
     prep = json.loads((args.work / "prep" / "split.json").read_text())
     with np.load(args.work / "prep" / "truth.npz") as npz:
         truth = {k: npz[k] for k in npz.files}
@@ -119,7 +119,7 @@ def main() -> int:
     np.savez_compressed(dest / "probs.npz", **out)
     meta = {
         "n_features": int(n_features),
-        "windows_seconds": list(quality.BASELINE_SECONDS),
+        "windows_seconds": list(lab_hgb.BASELINE_SECONDS),
         "label_guard": guard,
     }
     (dest / "meta.json").write_text(json.dumps(meta))
