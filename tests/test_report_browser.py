@@ -18,7 +18,7 @@ from typing import Any
 
 import optuna
 import pytest
-from _evaluated import SHARED_TRIALS, evaluated_study, shared_base, shared_root, sturman_search
+from _evaluated import SHARED_TRIALS, Evaluated, shared_root, sturman_search
 from conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -59,10 +59,10 @@ def _cli(root: Path, *args: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def rats(tmp_path_factory: pytest.TempPathFactory) -> Made:
+def rats(evaluated: Evaluated, tmp_path_factory: pytest.TempPathFactory) -> Made:
     """The session's shared search (no pruning, so importances have enough trials) and its
     evaluation of the top 2 (tests/_evaluated.py), reported before and after evaluate."""
-    shared = evaluated_study(shared_base(tmp_path_factory))
+    shared = evaluated
     root = tmp_path_factory.mktemp("report_rats")
     study = str(shared.study)
     out = root / "reports"
