@@ -189,6 +189,12 @@ def test_a_softmax_search_runs_through_evaluate_and_predict(tmp_path: Path) -> N
     assert len(predicted) == len(tested) == 1500
     np.testing.assert_allclose(predicted[columns], tested[columns], atol=2e-5)
     assert predicted[columns].sum(axis=1).max() <= 1 + 1e-4
+    # suggest ranks segments from the same model (and so the same features / head)
+    suggested = run_cli(
+        "suggest", str(model), str(pose), "--n", "3", "--out", str(tmp_path / "sug")
+    )
+    assert suggested.returncode == 0, suggested.stderr
+    assert len(pd.read_csv(tmp_path / "sug" / "segments.csv")) == 3
 
 
 def test_the_example_space_searches_the_head_on_the_shipped_tcn_study() -> None:

@@ -196,6 +196,12 @@ def test_predict_computes_the_bandpower_windows_evaluate_scored(tmp_path: Path) 
     assert len(predicted) == len(tested) == 1500
     for b in ("social", "nonsocial", "aggression"):
         np.testing.assert_allclose(predicted[f"{b}_prob"], tested[f"{b}_prob"], atol=2e-5)
+    # suggest ranks segments from the same model (and so the same features / head)
+    suggested = run_cli(
+        "suggest", str(model), str(pose), "--n", "3", "--out", str(tmp_path / "sug")
+    )
+    assert suggested.returncode == 0, suggested.stderr
+    assert len(pd.read_csv(tmp_path / "sug" / "segments.csv")) == 3
 
 
 def test_the_example_study_searches_statistics_against_band_power() -> None:
