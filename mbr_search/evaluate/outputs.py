@@ -11,8 +11,7 @@ from typing import Any
 import numpy as np
 
 from mbr_search._atomic import atomic_path
-# Re-exported for evaluate/core.py, which records them in results.json (one list: versions.py).
-from mbr_search.versions import versions as versions
+from mbr_search.versions import versions as versions  # re-exported: evaluate/core.py uses it
 
 
 def now_iso() -> str:
