@@ -43,7 +43,7 @@ def rat_labels(work: Path) -> dict[str, np.ndarray]:
 def random_split(
     ids: list[str], labels: dict[str, np.ndarray], k: int, seed: int
 ) -> list[list[str]]:
-    from mbr_search.config.study import CVConfig
+    from mbr_search.config.cv import CVConfig
     from mbr_search.search.folds import make_folds
 
     folds = make_folds(ids, CVConfig("group_kfold", k=k, stratify=False), seed)
@@ -53,7 +53,7 @@ def random_split(
 def greedy_split(
     ids: list[str], labels: dict[str, np.ndarray], k: int, seed: int
 ) -> list[list[str]]:
-    from mbr_search.config.study import CVConfig
+    from mbr_search.config.cv import CVConfig
     from mbr_search.search.folds import make_folds
 
     folds = make_folds(ids, CVConfig("group_kfold", k=k), seed, labels)

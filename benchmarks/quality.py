@@ -50,8 +50,8 @@ def children_cpu() -> float:
 
 def outer_folds(work: Path) -> list[tuple[str, ...]]:
     """The outer test sets: stratified grouped 5-fold over the 20 videos' Caltech labels."""
+    from mbr_search.config.cv import CVConfig
     from mbr_search.config.dataset import load_dataset
-    from mbr_search.config.study import CVConfig
     from mbr_search.data.labels import read_labels
     from mbr_search.search.folds import make_folds
 

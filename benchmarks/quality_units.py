@@ -179,7 +179,7 @@ def baseline_unit(
     videos. Both scored on every 3rd frame (the 10 fps frames the arms score)."""
     from threadpoolctl import threadpool_limits
 
-    from mbr_search.config.study import CVConfig
+    from mbr_search.config.cv import CVConfig
     from mbr_search.scoring.bootstrap import interval, pooled_mean_pr_auc
     from mbr_search.search.folds import video_folds
 

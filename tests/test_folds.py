@@ -10,8 +10,8 @@ import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from mbr_search.config.cv import CVConfig
 from mbr_search.config.dataset import load_dataset
-from mbr_search.config.study import CVConfig
 from mbr_search.search.folds import imbalance, make_folds, video_counts
 
 ids = st.lists(

@@ -137,7 +137,7 @@ def test_run_summary_counts_trials_pruned_by_value() -> None:
 def test_quick_looks_promoted_leave_ensemble_selection_a_pool() -> None:
     """With quick looks only promoted trials are scored on every fold, and selection takes
     only those: the promoted count is at least ``ensemble_pool``; ``promote: 0`` is off."""
-    from mbr_search.config.study import CVConfig
+    from mbr_search.config.cv import CVConfig
 
     assert CVConfig("group_kfold", k=3, max_folds=1, promote=3).promoted == 6
     assert CVConfig("group_kfold", k=3, max_folds=1, promote=8, ensemble_pool=6).promoted == 8

@@ -16,6 +16,7 @@ from mbr_search import paths
 from mbr_search.config._schema import Section
 from mbr_search.config._yaml import apply_overrides, load_yaml_mapping, nearest
 from mbr_search.config.augment import AugmentSettings, parse_augment
+from mbr_search.config.cv import CVConfig, check_pruner_folds, parse_cv
 from mbr_search.config.dataset import Dataset, load_dataset
 from mbr_search.config.embed import EmbedSettings, parse_embed_settings
 from mbr_search.config.space import SearchSpace, load_space
@@ -28,7 +29,6 @@ from mbr_search.config.windows import (
 from mbr_search.errors import ConfigError
 from mbr_search.safe_names import plain_name
 
-CV_SCHEMES = ("leave_one_video_out", "group_kfold")
 SAMPLERS = ("auto", "grid", "tpe", "random")
 PRUNERS = ("median", "wilcoxon", "hyperband", "successive_halving", "none")
 #: what a pruned trial becomes: Optuna's PRUNED state, or COMPLETE with the mean of the
@@ -39,35 +39,6 @@ POSE_BACKBONE = "pose"
 #: fold`` (training/seeds.py), and LightGBM takes a 32-bit signed int, numpy fewer than
 #: 2**32; 20,000 leaves room for millions of trials below 2**31.
 MAX_SEED = 20_000
-
-
-@dataclass(frozen=True)
-class CVConfig:
-    """Cross-validation over training videos; test videos are never used here."""
-
-    scheme: str = "leave_one_video_out"
-    k: int = 5
-    #: quick look: evaluate only the first n folds of each trial
-    max_folds: int | None = None
-    #: with max_folds: the best n quick-look trials are re-run on all folds at the end of
-    #: the run (search/promotion.py), so "best" is never a quick look; 0 turns it off
-    promote: int = 3
-    #: with max_folds: promote at least this many quick looks, so ensemble selection (which
-    #: only takes trials scored on every fold) has real candidates (docs/usage.md)
-    ensemble_pool: int = 6
-    #: group_kfold only: deal videos to folds so each behaviour's positives spread evenly
-    #: (search/folds.py); false: a plain seeded permutation of the videos
-    stratify: bool = True
-
-    @property
-    def promoted(self) -> int:
-        """How many quick looks a finished run re-runs on all folds (0: none)."""
-        return max(self.promote, self.ensemble_pool) if self.promote > 0 else 0
-
-    def folds(self, n_train: int) -> int:
-        """How many folds a trial is scored on (before any promotion)."""
-        total = n_train if self.scheme == "leave_one_video_out" else min(self.k, n_train)
-        return min(total, self.max_folds) if self.max_folds else total
 
 
 @dataclass(frozen=True)
@@ -220,10 +191,10 @@ def load_study(
     feats = _features(root.section("features"), fps)
     space = load_space(resolve_space_path(root.text("space"), path))
     _check_space_features(path, space, feats)
-    cv = _cv(root.section("cv"), dataset)
+    cv = parse_cv(root.section("cv"), dataset)
     sampler = _sampler(root.section("sampler"), space)
     pruner = _pruner(root.section("pruner"))
-    _check_pruner_folds(path, pruner, cv, len(dataset.split("train")))
+    check_pruner_folds(path, pruner.name, cv, len(dataset.split("train")))
     training = _training(root.section("training"))
     seed = _seed(root)
     yaml_trials = root.integer("trials", 20, minimum=1)
@@ -346,38 +317,6 @@ def _check_space_features(path: Path, space: SearchSpace, feats: _Features) -> N
                 f"features.backbone: {feats.backbone}; augmentation transforms keypoints and "
                 "needs pose features. Fix: remove augment from the space, or use backbone: pose."
             )
-
-
-def _cv(sec: Section, dataset: Dataset) -> CVConfig:
-    cv = CVConfig(
-        scheme=sec.text("scheme", "leave_one_video_out", choices=CV_SCHEMES),
-        k=sec.integer("k", 5, minimum=2),
-        max_folds=sec.integer("max_folds", None, minimum=1),
-        promote=sec.integer("promote", 3, minimum=0),
-        ensemble_pool=sec.integer("ensemble_pool", 6, minimum=0),
-        stratify=sec.flag("stratify", True),
-    )
-    sec.finish()
-    n_train = len(dataset.split("train"))
-    if n_train < 2:
-        raise ConfigError(
-            f"{dataset.path}: cross-validation needs at least 2 training videos, found {n_train}."
-        )
-    if cv.scheme == "group_kfold" and cv.k > n_train:
-        raise sec.fail("k", f"{cv.k} folds but only {n_train} training videos. Fix: lower k.")
-    return cv
-
-
-def _check_pruner_folds(path: Path, pruner: PrunerConfig, cv: CVConfig, n_train: int) -> None:
-    """Wilcoxon compares a trial with the best one fold by fold: with one fold there is
-    nothing to test, and the pruner would silently never prune."""
-    folds = cv.folds(n_train)
-    if pruner.name == "wilcoxon" and folds < 2:
-        raise ConfigError(
-            f"{path}: pruner 'wilcoxon' needs at least 2 folds per trial, cv gives {folds} "
-            "(cv.max_folds or the training videos). Fix: raise cv.max_folds, or use pruner "
-            "'median' or 'none'."
-        )
 
 
 def _sampler(sec: Section, space: SearchSpace) -> SamplerConfig:

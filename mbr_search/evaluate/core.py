@@ -295,11 +295,7 @@ def _ensemble(
     oof_block = runner.scored_block(oof, decisions, folder / "oof", is_test=False)[0]
     test_block, predict_seconds, frames, test = None, None, 0, None
     if runner.test:
-        started = time.perf_counter()
-        test = weighted_probabilities({o.number: o.test_probs for o in outcomes}, w)
-        # members predicted separately; their summed predict time is the ensemble's cost
-        member_seconds = sum(o.result.predict_seconds or 0.0 for o in outcomes)
-        predict_seconds = round(member_seconds + (time.perf_counter() - started), 3)
+        test, predict_seconds = _blend_test(outcomes, w)
         frames = int(sum(len(p) for p in test.values()))
         test_block = runner.scored_block(test, decisions, folder / "test", is_test=True)[0]
     target = out_dir / f"model_{name}"
@@ -333,6 +329,17 @@ def _ensemble(
             "oof" if estimate is None else "cross_fitted", estimate or oof, test
         ),
     )
+
+
+def _blend_test(
+    outcomes: Sequence[Outcome], weights: dict[int, float]
+) -> tuple[dict[str, Any], float]:
+    """The members' test probabilities blended, and the ensemble's predict time: the
+    members were predicted separately, so their summed time plus the blending."""
+    started = time.perf_counter()
+    test = weighted_probabilities({o.number: o.test_probs for o in outcomes}, weights)
+    member_seconds = sum(o.result.predict_seconds or 0.0 for o in outcomes)
+    return test, round(member_seconds + (time.perf_counter() - started), 3)
 
 
 def _human_ceiling(runner: TrialRunner, best: Outcome) -> HumanCeiling | None:

@@ -18,7 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
-from mbr_search.config.study import CVConfig
+from mbr_search.config.cv import CVConfig
 from mbr_search.errors import ConfigError
 
 #: orders the balancer starts from (the random permutation is always one of them)
