@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from mbr_search.evaluate.metrics import f1_score
+from mbr_search.scoring.counts import f1_score
 
 
 def _counts(a: np.ndarray, b: np.ndarray) -> tuple[int, int, int]:

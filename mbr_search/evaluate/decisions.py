@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from mbr_search.evaluate import metrics, postprocess, thresholds
+from mbr_search.evaluate.results_scores import Metrics
 
 
 @dataclass
@@ -28,8 +28,8 @@ class Decisions:
 class Scoring:
     """Raw and post-processed METRICS of one set of videos, and the decisions per frame."""
 
-    raw: dict[str, Any]
-    post: dict[str, Any]
+    raw: Metrics
+    post: Metrics
     preds_raw: dict[str, np.ndarray] = field(default_factory=dict)
     preds_post: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -65,14 +65,17 @@ def score_set(
     """Apply ``decisions`` to ``probs`` and score against ``labels``, before and after."""
     ts = [decisions.thresholds[b] for b in behaviours]
     pps = [decisions.postprocess[b] for b in behaviours]
-    out = Scoring({}, {})
     raw_sets, post_sets = {}, {}
+    preds_raw, preds_post = {}, {}
     for vid, p in probs.items():
         raw = thresholds.binarise(p, ts)
         post = postprocess.apply_all(raw, pps)
-        out.preds_raw[vid], out.preds_post[vid] = raw, post
+        preds_raw[vid], preds_post[vid] = raw, post
         raw_sets[vid] = metrics.Scored(labels[vid], p, raw)
         post_sets[vid] = metrics.Scored(labels[vid], p, post)
-    out.raw = metrics.score(raw_sets, behaviours, fps, overlap)
-    out.post = metrics.score(post_sets, behaviours, fps, overlap)
-    return out
+    return Scoring(
+        metrics.score(raw_sets, behaviours, fps, overlap),
+        metrics.score(post_sets, behaviours, fps, overlap),
+        preds_raw,
+        preds_post,
+    )

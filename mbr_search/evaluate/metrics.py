@@ -1,4 +1,5 @@
-"""Frame- and bout-level scores per behaviour, per video and pooled (thesis Tables 5.1-5.3).
+"""Frame- and bout-level scores per behaviour, per video and pooled (thesis Tables 5.1-5.3),
+built as the typed :class:`MetricEntry` / :class:`Metrics` that results.json stores.
 
 Every number a report shows comes from here. Undefined values (0/0: precision without a
 predicted positive, PR-AUC without a positive frame) are ``None``, never 0 or NaN, so a
@@ -14,6 +15,8 @@ from typing import Any
 import numpy as np
 
 from mbr_search.evaluate.bouts import bouts, segmental_prf, segmental_scores
+from mbr_search.evaluate.results_scores import MetricEntry, Metrics
+from mbr_search.scoring.counts import f1_score, ratio
 from mbr_search.training.scores import pr_auc
 
 #: Default intersection over union a predicted bout needs with a true bout to count as found.
@@ -30,16 +33,6 @@ class Scored:
     preds: np.ndarray  # 0/1 decisions
 
 
-def f1_score(tp: int, fp: int, fn: int) -> float | None:
-    """Frame F1 from counts; None when there is neither a true nor a predicted positive."""
-    denom = 2 * tp + fp + fn
-    return 2 * tp / denom if denom else None
-
-
-def _ratio(num: int, den: int) -> float | None:
-    return num / den if den else None
-
-
 def entry(
     labels: np.ndarray,
     probs: np.ndarray,
@@ -48,7 +41,7 @@ def entry(
     overlap: float = SEGMENT_OVERLAP,
     *,
     ap: float | str | None = "compute",
-) -> dict[str, Any]:
+) -> MetricEntry:
     """All scores of one behaviour on one stretch of frames (1-D arrays)."""
     y = np.asarray(labels).astype(bool).ravel()
     p = np.asarray(preds).astype(bool).ravel()
@@ -57,47 +50,47 @@ def entry(
     fn = int(np.sum(y & ~p))
     tn = int(np.sum(~y & ~p))
     hits, n_true, n_pred = segmental_scores(y, p, overlap)
-    pr = pr_auc(y, probs) if ap == "compute" else ap
+    pr = pr_auc(y, probs) if ap == "compute" else (None if isinstance(ap, str) else ap)
     return _from_counts(tn, fp, fn, tp, hits, n_true, n_pred, fps, pr)
-
-
-def _pool(entries: Sequence[dict[str, Any]], fps: float, ap: float | None) -> dict[str, Any]:
-    """Pooled entry from per-video entries: counts add up, bouts never cross videos."""
-    tn = sum(e["confusion"][0][0] for e in entries)
-    fp = sum(e["confusion"][0][1] for e in entries)
-    fn = sum(e["confusion"][1][0] for e in entries)
-    tp = sum(e["confusion"][1][1] for e in entries)
-    hits = sum(e["segment_hits"] for e in entries)
-    n_true = sum(e["bouts_true"] for e in entries)
-    n_pred = sum(e["bouts_pred"] for e in entries)
-    return _from_counts(tn, fp, fn, tp, hits, n_true, n_pred, fps, ap)
 
 
 def _from_counts(
     tn: int, fp: int, fn: int, tp: int, hits: int, n_true: int, n_pred: int,
-    fps: float, pr: Any,
-) -> dict[str, Any]:  # fmt: skip
+    fps: float, pr: float | None,
+) -> MetricEntry:  # fmt: skip
     """The entry for one behaviour from frame counts and bout matches (per video or pooled)."""
     seg_p, seg_r, seg_f = segmental_prf(hits, n_true, n_pred)
     frames = tn + fp + fn + tp
-    return {
-        "accuracy": _ratio(tp + tn, frames),
-        "precision": _ratio(tp, tp + fp),
-        "recall": _ratio(tp, tp + fn),
-        "f1": f1_score(tp, fp, fn),
-        "pr_auc": pr,
-        "confusion": [[tn, fp], [fn, tp]],
-        "frames": frames,
-        "positives": tp + fn,
-        "segmental_precision": seg_p,
-        "segmental_recall": seg_r,
-        "segmental_f1": seg_f,
-        "segment_hits": hits,
-        "bouts_true": n_true,
-        "bouts_pred": n_pred,
-        "seconds_true": (tp + fn) / fps,
-        "seconds_pred": (tp + fp) / fps,
-    }
+    return MetricEntry(
+        accuracy=ratio(tp + tn, frames),
+        precision=ratio(tp, tp + fp),
+        recall=ratio(tp, tp + fn),
+        f1=f1_score(tp, fp, fn),
+        pr_auc=pr,
+        confusion=((tn, fp), (fn, tp)),
+        frames=frames,
+        positives=tp + fn,
+        segmental_precision=seg_p,
+        segmental_recall=seg_r,
+        segmental_f1=seg_f,
+        segment_hits=hits,
+        bouts_true=n_true,
+        bouts_pred=n_pred,
+        seconds_true=(tp + fn) / fps,
+        seconds_pred=(tp + fp) / fps,
+    )
+
+
+def pooled_entry(entries: Sequence[MetricEntry], fps: float, ap: float | None) -> MetricEntry:
+    """Pooled entry from per-video entries: counts add up, bouts never cross videos."""
+    (tn, fp), (fn, tp) = (
+        (sum(e.confusion[0][0] for e in entries), sum(e.confusion[0][1] for e in entries)),
+        (sum(e.confusion[1][0] for e in entries), sum(e.confusion[1][1] for e in entries)),
+    )
+    hits = sum(e.segment_hits for e in entries)
+    n_true = sum(e.bouts_true for e in entries)
+    n_pred = sum(e.bouts_pred for e in entries)
+    return _from_counts(tn, fp, fn, tp, hits, n_true, n_pred, fps, ap)
 
 
 def score(
@@ -105,21 +98,21 @@ def score(
     behaviours: Sequence[str],
     fps: float,
     overlap: float = SEGMENT_OVERLAP,
-) -> dict[str, Any]:
-    """METRICS (see docs/usage.md): ``{"pooled": {b: entry}, "per_video": {v: {b: entry}}}``."""
-    per_video: dict[str, dict[str, Any]] = {}
+) -> Metrics:
+    """METRICS (see docs/usage.md): every behaviour pooled over the videos, and per video."""
+    per_video: dict[str, dict[str, MetricEntry]] = {}
     for vid, s in videos.items():
         per_video[vid] = {
             b: entry(s.labels[:, c], s.probs[:, c], s.preds[:, c], fps, overlap)
             for c, b in enumerate(behaviours)
         }
-    pooled: dict[str, Any] = {}
+    pooled: dict[str, MetricEntry] = {}
     for c, b in enumerate(behaviours):
         labels = [s.labels[:, c] for s in videos.values()]
         probs = [s.probs[:, c] for s in videos.values()]
         ap = pr_auc(np.concatenate(labels), np.concatenate(probs)) if videos else None
-        pooled[b] = _pool([per_video[v][b] for v in videos], fps, ap)
-    return {"pooled": pooled, "per_video": per_video}
+        pooled[b] = pooled_entry([per_video[v][b] for v in videos], fps, ap)
+    return Metrics(pooled=pooled, per_video=per_video)
 
 
 def pr_curves(videos: Mapping[str, Scored], behaviours: Sequence[str]) -> dict[str, Any]:

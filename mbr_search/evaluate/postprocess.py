@@ -14,7 +14,7 @@ from scipy import ndimage
 
 from mbr_search.evaluate._jsondoc import Node
 from mbr_search.evaluate.bouts import bouts, segmental_scores
-from mbr_search.evaluate.metrics import f1_score
+from mbr_search.scoring.counts import f1_score
 
 #: Candidate window lengths in seconds; converted to frames at the study's frame rate.
 CLOSING_SECONDS = (0.0, 0.3, 0.5, 1.0, 2.0)

@@ -20,7 +20,7 @@ from mbr_search.evaluate.estimates import uncertainty
 from mbr_search.evaluate.features_info import feature_settings, source_fps, study_fps
 from mbr_search.evaluate.model_dir import FrameWindows, Group, Member, ModelDir, ModelInfo, save
 from mbr_search.evaluate.outputs import relative, write_frames_csv
-from mbr_search.evaluate.results import Metrics, PRCurve, ScoredBlock, TrialResult
+from mbr_search.evaluate.results import PRCurve, ScoredBlock, TrialResult
 from mbr_search.evaluate.results_uncertainty import EstimateKind, Uncertainty
 from mbr_search.evaluate.selection import mean_pr_auc
 from mbr_search.search.record import OOF, TrialRecord
@@ -58,11 +58,6 @@ class Tested:
     @property
     def frames(self) -> int:
         return int(sum(len(p) for p in self.probs.values()))
-
-
-def _typed_metrics(scores: dict[str, Any]) -> Metrics:
-    """METRICS from :func:`mbr_search.evaluate.metrics.score` as a typed object."""
-    return Metrics.from_json(Node(scores, "evaluate scores"))
 
 
 class TrialRunner:
@@ -184,8 +179,8 @@ class TrialRunner:
                 for b, c in metrics.pr_curves(scored, self.behaviours).items()
             }
         block = ScoredBlock(
-            raw=_typed_metrics(scoring.raw),
-            post=_typed_metrics(scoring.post),
+            raw=scoring.raw,
+            post=scoring.post,
             files=files,
             pr_curve=curves,
             videos=None if is_test else tuple(probs),
