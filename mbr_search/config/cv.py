@@ -48,7 +48,7 @@ def parse_cv(sec: Section, dataset: Dataset) -> CVConfig:
     """The study's ``cv`` section, checked against the dataset's training videos."""
     scheme = sec.text("scheme", "leave_one_video_out", choices=CV_SCHEMES)
     cv = CVConfig(
-        scheme="group_kfold" if scheme == "group_kfold" else "leave_one_video_out",
+        scheme=next(s for s in CV_SCHEMES if s == scheme),
         k=sec.integer("k", 5, minimum=2),
         max_folds=sec.integer("max_folds", None, minimum=1),
         promote=sec.integer("promote", 3, minimum=0),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 from mbr_search import paths
 from mbr_search.config._schema import Section
@@ -29,11 +29,23 @@ from mbr_search.config.windows import (
 from mbr_search.errors import ConfigError
 from mbr_search.safe_names import plain_name
 
-SAMPLERS = ("auto", "grid", "tpe", "random")
-PRUNERS = ("median", "wilcoxon", "hyperband", "successive_halving", "none")
+SamplerName = Literal["auto", "grid", "tpe", "random"]
+PrunerName = Literal["median", "wilcoxon", "hyperband", "successive_halving", "none"]
+PrunedAs = Literal["pruned", "value"]
+SAMPLERS: tuple[SamplerName, ...] = ("auto", "grid", "tpe", "random")
+PRUNERS: tuple[PrunerName, ...] = ("median", "wilcoxon", "hyperband", "successive_halving", "none")
 #: what a pruned trial becomes: Optuna's PRUNED state, or COMPLETE with the mean of the
 #: folds it finished (Optuna's WilcoxonPruner recipe, so that TPE learns from near-misses)
-PRUNED_AS = ("pruned", "value")
+PRUNED_AS: tuple[PrunedAs, ...] = ("pruned", "value")
+ChoiceT = TypeVar("ChoiceT", bound=str)
+
+
+def pick(value: str, choices: tuple[ChoiceT, ...]) -> ChoiceT:
+    """The element of ``choices`` equal to ``value`` (already checked by ``Section.text``
+    against them): a plain string narrowed to its ``Literal`` type."""
+    return next(c for c in choices if c == value)
+
+
 POSE_BACKBONE = "pose"
 #: Largest study seed: every Keras and LightGBM seed is ``seed * 100_003 + trial + 7_919 *
 #: fold`` (training/seeds.py), and LightGBM takes a 32-bit signed int, numpy fewer than
@@ -43,19 +55,19 @@ MAX_SEED = 20_000
 
 @dataclass(frozen=True)
 class SamplerConfig:
-    name: str = "auto"  # auto: grid for a pure grid space, else TPE
+    name: SamplerName = "auto"  # auto: grid for a pure grid space, else TPE
     n_startup_trials: int = 10
     multivariate: bool = True
 
 
 @dataclass(frozen=True)
 class PrunerConfig:
-    name: str = "median"
+    name: PrunerName = "median"
     n_startup_trials: int = 4
     n_warmup_steps: int = 1
     p_threshold: float = 0.1
     #: "value" measured better than "pruned" with TPE (docs/benchmarks.md, search efficiency)
-    pruned_as: str = "value"
+    pruned_as: PrunedAs = "value"
 
 
 @dataclass(frozen=True)
@@ -321,7 +333,7 @@ def _check_space_features(path: Path, space: SearchSpace, feats: _Features) -> N
 
 def _sampler(sec: Section, space: SearchSpace) -> SamplerConfig:
     sampler = SamplerConfig(
-        name=sec.text("name", "auto", choices=SAMPLERS),
+        name=pick(sec.text("name", "auto", choices=SAMPLERS), SAMPLERS),
         n_startup_trials=sec.integer("n_startup_trials", 10, minimum=0),
         multivariate=sec.flag("multivariate", True),
     )
@@ -337,11 +349,11 @@ def _sampler(sec: Section, space: SearchSpace) -> SamplerConfig:
 
 def _pruner(sec: Section) -> PrunerConfig:
     pruner = PrunerConfig(
-        name=sec.text("name", "median", choices=PRUNERS),
+        name=pick(sec.text("name", "median", choices=PRUNERS), PRUNERS),
         n_startup_trials=sec.integer("n_startup_trials", 4, minimum=0),
         n_warmup_steps=sec.integer("n_warmup_steps", 1, minimum=0),
         p_threshold=sec.number("p_threshold", 0.1, 0.0, 1.0),
-        pruned_as=sec.text("pruned_as", "value", choices=PRUNED_AS),
+        pruned_as=pick(sec.text("pruned_as", "value", choices=PRUNED_AS), PRUNED_AS),
     )
     sec.finish()
     return pruner

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from mbr_search.models._params import Params
 
@@ -13,9 +13,10 @@ Stack = Callable[[Any, Any, Any], Any]
 
 #: A Keras network over sequences of frames (trained by training/trainers.py's sequence
 #: trainer) or a model of single frames (its frame trainer).
-SEQUENCE = "sequence"
-FRAME = "frame"
-KINDS = (SEQUENCE, FRAME)
+FamilyKind = Literal["sequence", "frame"]
+SEQUENCE: FamilyKind = "sequence"
+FRAME: FamilyKind = "frame"
+KINDS: tuple[FamilyKind, ...] = (SEQUENCE, FRAME)
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class Family:
     #: run once on the built network, e.g. to attach weight constraints
     finish: Callable[[Any, Any], None] | None = None
     description: str = ""
-    kind: str = SEQUENCE
+    kind: FamilyKind = SEQUENCE
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
