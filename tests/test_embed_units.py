@@ -270,3 +270,29 @@ def test_embed_command_rebuilds_the_same_settings(tmp_path: Path) -> None:
         args = parser.parse_args(argv[1:])
         assert args.cache_dir == tmp_path / "cache"
         assert _embed.settings_from_args(args) == settings
+
+
+def test_the_embedding_plan_reads_pose_in_the_videos_own_format(tmp_path: Path) -> None:
+    """A per-video pose_format reaches the embedding plan (it used to sniff every file): the
+    real open-field DLC pose read as SLEAP is refused by the SLEAP reader, and as DLC (or
+    auto) it plans crops around the mouse."""
+    from mbr_search.features.embed.plan import Job, prepare
+
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "openfield_video"
+    video = tmp_path / "clip.avi"
+    _write_index_video(video, 30, 30.0)
+    pose_csv = tmp_path / "clip_DLC.csv"
+    if not (shared / "m3v1mp4_DLC_resnet50_openfieldOct30shuffle1_6000_from_ethome.csv").is_file():
+        pytest.skip("../shared/data/openfield_video is not here")
+    lines = (
+        (shared / "m3v1mp4_DLC_resnet50_openfieldOct30shuffle1_6000_from_ethome.csv")
+        .read_text()
+        .splitlines()
+    )
+    pose_csv.write_text("\n".join(lines[:33]) + "\n")  # 3 header rows + 30 frames
+    settings = EmbedSettings(backbone="resnet50v2", fps=10.0, crop=CropSettings(size=32))
+    for fmt in ("dlc", "auto"):
+        plan = prepare(Job("clip", video, pose_csv, 30.0, 2, "tol", fmt), settings)
+        assert plan.centres is not None and plan.n_out == 10
+    with pytest.raises(DataError):
+        prepare(Job("clip", video, pose_csv, 30.0, 2, "tol", "sleap"), settings)

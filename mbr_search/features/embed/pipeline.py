@@ -67,6 +67,7 @@ def embed_dataset(
                 video.fps,
                 dataset.length_tolerance,
                 f"length_tolerance in {dataset.path}",
+                video.pose_format,
             )
         )
     return _embed_jobs(jobs, settings, cache_root, force, batch_size, progress, model)

@@ -34,6 +34,8 @@ class Job:
     source_fps: float | None
     length_tolerance: int
     tolerance_hint: str
+    #: the pose file's format, as the dataset says for this video (auto: sniffed)
+    pose_format: str = "auto"
 
 
 @dataclass
@@ -72,7 +74,7 @@ def prepare(job: Job, settings: EmbedSettings) -> Plan:
     centres_all: np.ndarray | None = None
     stats: dict[str, Any] = {"frames_filled": 0, "pose_rows": None, "keypoints": None}
     if job.pose is not None:
-        pose = read_pose(job.pose)
+        pose = read_pose(job.pose, job.pose_format)
         difference = abs(pose.n_frames - info.n_frames)
         if difference > job.length_tolerance:
             raise DataError(
