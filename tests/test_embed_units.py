@@ -296,3 +296,22 @@ def test_the_embedding_plan_reads_pose_in_the_videos_own_format(tmp_path: Path) 
         assert plan.centres is not None and plan.n_out == 10
     with pytest.raises(DataError):
         prepare(Job("clip", video, pose_csv, 30.0, 2, "tol", "sleap"), settings)
+
+
+def test_embed_says_the_work_up_front_and_estimates_from_the_measured_rate(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mbr_search.features.embed import progress
+
+    clock = iter([100.0, 101.0, 106.0, 107.0])
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: next(clock))
+    with progress.Progress(112_200, 17, label="resnet50v2", enabled=False) as bar:
+        bar.advance(32)  # 1 s in: too early to trust a rate
+        bar.advance(108)  # 6 s in: 140 frames / 6 s
+        bar.advance(32)  # said once only
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "embed: 112,200 frames of 17 video(s) to embed"
+    assert err[1].startswith("embed: measured 23.3 frames/s here: about 1 h 20 min for the 112,060")
+    assert len(err) == 2
+    assert "about 10 s for" in progress.estimate_line(600, 300, 10.0)
+    assert "about 1 h 40 min for" in progress.estimate_line(6_100, 100, 100.0)  # 6,000 s
