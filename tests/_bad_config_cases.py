@@ -8,10 +8,8 @@ from pathlib import Path
 
 from _bad_cases import (
     ALIAS_BOMB,
-    PATHS_PENDING,
     POSE_TEST,
     POSE_TRAIN,
-    YAML_PENDING,
     expect,
     rat_study,
     run_argv,
@@ -62,7 +60,9 @@ def manifest_mutations() -> dict[str, Mutate]:
 
 
 def manifest_cases() -> list[Case]:
-    pending = {"video_id_escape": PATHS_PENDING, "alias_bomb": YAML_PENDING}
+    # the security part of issue 22 (safe names, the YAML alias limit) has landed: these
+    # must be refused, not only end cleanly
+    refused = {"video_id_escape", "alias_bomb"}
 
     def make(name: str, mutate: Mutate) -> Case:
         def prepare(case_dir: Path, world: World) -> list[str]:
@@ -72,8 +72,8 @@ def manifest_cases() -> list[Case]:
             manifest.write_bytes(mutate(manifest.read_bytes()))
             return run_argv(case_dir, rat_study(case_dir, world, manifest))
 
-        must = expect(name) if name not in generic() else None
-        return Case(f"manifest-run-{name}", prepare, pending.get(name), must)
+        must = "error" if name in refused else expect(name) if name not in generic() else None
+        return Case(f"manifest-run-{name}", prepare, expect=must)
 
     muts = manifest_mutations()
     muts["video_id_escape"] = on_text(lambda t: t.replace("id: rat08", "id: ../../../ESCAPE", 1))
@@ -95,7 +95,7 @@ def study_cases() -> list[Case]:
         lambda t: t.replace("space: space.yaml", "space: ../../../../etc/hostname")
     )
     muts["behaviour_unknown"] = on_text(lambda t: t.replace("aggression]", "grooming]"))
-    pending = {"name_escape": PATHS_PENDING, "alias_bomb": YAML_PENDING}
+    refused = {"name_escape", "alias_bomb"}  # landed with the security part of issue 22
     muts["name_escape"] = on_text(lambda t: t.replace("name: bad", "name: ../../../ESCAPE"))
     muts["alias_bomb"] = on_text(lambda t: ALIAS_BOMB + t)
 
@@ -113,7 +113,7 @@ def study_cases() -> list[Case]:
                 return ["init", str(study), "--storage", f"sqlite:///{case_dir / 's.db'}"]
             return ["evaluate", str(study), *base, "--top", "1", "--out", str(case_dir / "out")]
 
-        return Case(f"study-{command}-{name}", prepare, pending.get(name))
+        return Case(f"study-{command}-{name}", prepare, expect="error" if name in refused else None)
 
     cases = [make(n, m, "run") for n, m in muts.items()]
     for name in ("empty", "junk_bytes", "utf16", "python_tag", "name_escape", "alias_bomb"):

@@ -214,6 +214,10 @@ def run_case(case: Case, world: World, case_dir: Path, capsys: pytest.CaptureFix
         errors = [line for line in lines if "error:" in line]
         assert len(errors) == 1, err[-3000:]
         assert errors[0].startswith(("mbr-search: error:", "mbr-search ")), err
+        # the line names what is wrong: a file (of the case, the shared world, or an absolute
+        # path the input pointed at), a flag, the storage or the study
+        names = (str(case_dir), str(world.root), " /", "--", "argument", "storage '", "study '")
+        assert any(n in errors[0] for n in names), f"names no file or option: {errors[0]}"
     # SQLite's side files of an input database are the storage's, like those of s.db
     new = {p.name for p in case_dir.iterdir() if not p.name.startswith("copy.db")} - inputs
     assert new <= set(ALLOWED_NEW), f"written outside the output folders: {new - set(ALLOWED_NEW)}"

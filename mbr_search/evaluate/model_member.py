@@ -33,7 +33,7 @@ class Group:
 
     @classmethod
     def from_json(cls, node: Node) -> Group:
-        return cls(node["file"].text(), node["columns"].integers())
+        return cls(_file_name(node["file"]), node["columns"].integers())
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ class Member:
         scaler_node = node.nullable("standardiser") if node.has("standardiser") else None
         scaler = None
         if scaler_node is not None and folder is not None:
-            scaler = read_standardiser(folder / scaler_node.text())
+            scaler = read_standardiser(folder / _file_name(scaler_node))
         return cls(
             node["trial"].optional_integer(), typed, groups, weight,
             FrameWindows.from_json(windows) if windows is not None else None, scaler,
@@ -113,6 +113,18 @@ def _family_of(params: Node) -> str:
 def write_standardiser(path: Path, scaler: Standardiser) -> None:
     with atomic_open(path, text=False) as handle:
         np.savez(handle, mean=scaler.mean.astype(np.float32), std=scaler.std.astype(np.float32))
+
+
+def _file_name(node: Node) -> str:
+    """A model file named in model.json: a plain name inside the model folder (a path
+    such as '/etc/x' or '../x' would read a file outside it)."""
+    from mbr_search.safe_names import name_problem
+
+    name = node.text()
+    problem = name_problem(name)
+    if problem is not None:
+        raise node.fail(f"{name!r} {problem}; a model file is named inside the model folder")
+    return name
 
 
 def read_standardiser(path: Path) -> Standardiser:
