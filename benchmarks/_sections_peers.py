@@ -1,5 +1,6 @@
-"""The peers benchmark's section of docs/benchmarks.md: mbr-search beside DLC2Action and a
-SimBA-style random forest on the same rat test videos, one scorer (benchmarks/peers/run.py)."""
+"""The peers benchmark's section of docs/benchmarks.md, and the README's "Why mbr-search"
+table: mbr-search beside DLC2Action, a SimBA-style random forest and the lab's gradient
+boosting on the same rat test videos, one scorer (benchmarks/peers/run.py)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ NAMES = {
     "mbr_lstm_pose_best": "mbr-search `lstm_pose`, best single trial",
     "mbr_gbdt_pose_ensemble": "mbr-search `gbdt_pose`, selected ensemble",
     "mbr_tcn_pose_ensemble": "mbr-search `tcn_pose`, selected ensemble",
-    "hgb_baseline": "HistGradientBoosting + window features (`quality.py` baseline)",
-    "dlc2action_default": "DLC2Action 1.0, default model and settings",
+    "hgb_baseline": "the lab's HistGradientBoosting script (window features)",
+    "simba_rf": "SimBA-style random forest (SimBA's two-animal features)",
+    "dlc2action_default": "DLC2Action 1.0, its defaults (ms_tcn3)",
     "dlc2action_search": "DLC2Action 1.0, its own Optuna search",
-    "simba_rf": "SimBA-style random forest (SimBA's feature recipe)",
 }
 
 
@@ -23,53 +24,76 @@ def _scored(a: Result) -> bool:
     return a.get("mean_pr_auc") is not None
 
 
-def _name(name: str, a: Result) -> str:
-    if name in NAMES:
-        return NAMES[name]
-    base = next((n for n in NAMES if name.startswith(f"{n}_")), None)
-    if base is None:
-        return name
-    meta = a.get("meta") or {}
-    epochs = f"{meta.get('epochs', '?')} epochs"
-    if meta.get("likelihood_threshold") is not None:
-        return (
-            f"{NAMES[base]} except `likelihood_threshold: {meta['likelihood_threshold']}` "
-            f"(missing keypoints interpolated, not at (0, 0)), {epochs}"
+def _commit(a: Result) -> str:
+    code = a.get("code") or {}
+    run_at = a.get("run_at") or {}
+    return code.get("commit") or run_at.get("commit") or "not recorded"
+
+
+def _when(a: Result) -> str:
+    run_at = a.get("run_at") or {}
+    date = (run_at.get("date") or a.get("date") or "")[:10]
+    this = "" if a.get("status") != "not re-run this session" else ", not re-run"
+    return f"{date}, `{_commit(a)}`{this}"
+
+
+def _what(name: str, a: Result) -> str:
+    what = NAMES.get(name, name)
+    if name.startswith("dlc2action") and a.get("epochs"):
+        done, total = a.get("epochs_completed"), a["epochs"]
+        stopped = (
+            f"{done} of {total} epochs (stopped for time)" if done != total else f"{total} epochs"
         )
-    return f"{NAMES[base]} — earlier, shorter run ({epochs})"
+        what += f", {stopped}, best validation epoch {a.get('best_epoch')}"
+    if name == "simba_rf":
+        trees = (a.get("meta") or {}).get("trees")
+        what += f", {trees} trees" if trees else ""
+    return what
+
+
+def _guard(a: Result) -> str:
+    g = a.get("label_guard")
+    if isinstance(g, dict):
+        return "passed" if g.get("passed") else "**failed**"
+    return "before the guard"
 
 
 def _row(name: str, a: Result, behaviours: list[str]) -> str:
-    what = _name(name, a)
-    status = a.get("status", "")
-    if not _scored(a):
-        why = a.get("why") or a.get("log_tail", "")[-200:].replace("\n", " ").replace("|", "/")
-        word = "not available yet" if status == "not available" else "not run"
-        return f"{what} | {word}: {why} | — | — | — | — | — | —"
     per = a.get("per_behaviour", {})
     prs = " / ".join(fmt(per.get(b, {}).get("pr_auc")) for b in behaviours)
-    f1 = fmt(a.get("mean_f1"), 2) if a.get("mean_f1") is not None else "—"
-    seg = fmt(a.get("mean_segmental_f1"), 2) if a.get("mean_segmental_f1") is not None else "—"
+    f1 = fmt(a.get("mean_f1"), 2)
+    seg = fmt(a.get("mean_segmental_f1"), 2)
     cpu = a.get("cpu_seconds")
-    rss = a.get("peak_rss_mib")
-    note = "" if status in ("ran", "scored here") else f" ({status})"
     return (
-        f"{what}{note} | **{fmt(a['mean_pr_auc'])}** | {prs} | {f1} | {seg} | "
-        f"{'—' if cpu is None else f'{cpu:,.0f}'} | {'—' if rss is None else f'{rss:,.0f}'} | "
-        f"{a.get('date', '')[:16] or '—'}"
+        f"{_what(name, a)} | **{fmt(a['mean_pr_auc'])}** | {prs} | {f1} | {seg} | "
+        f"{'—' if cpu is None else f'{cpu:,.0f}'} | {_guard(a)} | {_when(a)}"
     )
 
 
-def _chance(d: Result, behaviours: list[str]) -> str:
-    """The no-skill reference: PR-AUC of a constant score is each behaviour's prevalence."""
+def _order(d: Result) -> list[str]:
+    names = [n for n in NAMES if n in d["arms"]]
+    return names + [n for n in d["arms"] if n not in names]
+
+
+def chance(d: Result) -> float | None:
+    """Mean prevalence of the behaviours on the test frames: a constant score's PR-AUC."""
+    behaviours = d["config"]["behaviours"]
     for a in d["arms"].values():
         per = a.get("per_behaviour") or {}
         if all(per.get(b, {}).get("prevalence") is not None for b in behaviours):
-            prev = [per[b]["prevalence"] for b in behaviours]
-            cells = " / ".join(fmt(p) for p in prev)
+            return sum(per[b]["prevalence"] for b in behaviours) / len(behaviours)
+    return None
+
+
+def _chance_line(d: Result) -> str:
+    behaviours = d["config"]["behaviours"]
+    for a in d["arms"].values():
+        per = a.get("per_behaviour") or {}
+        if all(per.get(b, {}).get("prevalence") is not None for b in behaviours):
+            cells = " / ".join(fmt(per[b]["prevalence"]) for b in behaviours)
             return (
                 f"No skill (a constant score) gives PR-AUC = prevalence: {cells} on these test "
-                f"frames, mean **{sum(prev) / len(prev):.3f}**."
+                f"frames, mean **{chance(d):.3f}**."
             )
     return ""
 
@@ -80,96 +104,257 @@ def headline(d: Result) -> str:
     return "mean test PR-AUC " + "; ".join(f"{n}: {a['mean_pr_auc']:.3f}" for n, a in best)
 
 
+def _counts(c: dict[str, int]) -> str:
+    return ", ".join(f"{k}: {v:,}" for k, v in c.items())
+
+
+def _guard_text(d: Result) -> str:
+    lines = []
+    prep = d.get("label_guard_prep") or {}
+    if prep:
+        pos = " / ".join(f"{x:,}" for x in prep["positives_per_behaviour"])
+        cal = " / ".join(f"{x:,}" for x in prep["positives_per_behaviour_caltech"])
+        lines.append(
+            f"- Frame-level labels (`prep/truth.npz`, what the forest, the boosting script "
+            f"and the scorer use): {prep['videos']} videos, {prep['frames']:,} frames at "
+            f"{d['config']['fps']} fps, positives {pos}; the Caltech files after the frame "
+            f"mapping: {cal} — {'passed' if prep.get('passed') else '**failed**'}."
+        )
+    for name in ("dlc2action_default", "dlc2action_search"):
+        g = d["arms"].get(name, {}).get("label_guard")
+        if not isinstance(g, dict):
+            continue
+        for part in ("training", "validation"):
+            p = g[part]
+            lines.append(
+                f"- {NAMES[name]}, {part} set ({len(p['videos'])} videos, segments of "
+                f"{g['len_segment']} every {g['step']} frames; classes -100 = ignored, "
+                f"0 = other, 1-3 = the behaviours): expected from the Caltech files "
+                f"{_counts(p['expected_from_caltech'])}; DLC2Action reports "
+                f"{_counts(p['dlc2action_reports'])}; labelled frames ignored "
+                f"{100 * p['ignored_fraction']:.1f} % — "
+                f"{'passed' if g['passed'] else '**failed**'}."
+            )
+    return "\n".join(lines)
+
+
+def _trees(d: Result) -> str:
+    a = d["arms"].get("simba_rf") or {}
+    per = a.get("per_tree_count")
+    if not per:
+        cfg = d["config"].get("trees")
+        return (
+            f"The forest's tree-count sweep (`--trees {cfg}`) is implemented but has not run: "
+            "this session's CPU went to DLC2Action's default arm (one heavy job at a time on "
+            "a shared machine), so the SimBA-style row is still the 40-tree run of 2026-12-02 "
+            "(SimBA's default is 2,000 trees); whether more trees help is not measured."
+            if a.get("status") == "not re-run this session"
+            else ""
+        )
+    rows = [f"{t} | {fmt(v['oof_mean_pr_auc'])} | {fmt(v['mean_pr_auc'])}" for t, v in per.items()]
+    return (
+        "SimBA-style forest against its tree count (one warm-started forest per behaviour, "
+        "grown through the counts; the count used above is the smallest whose out-of-fold "
+        "score is within 0.005 of the best):\n\n"
+        + table("trees | out-of-fold mean PR-AUC | test mean PR-AUC", rows)
+    )
+
+
+def _not_run(d: Result) -> str:
+    out = []
+    for name in _order(d):
+        a = d["arms"][name]
+        if not _scored(a):
+            out.append(f"- {NAMES.get(name, name)}: {a.get('why') or a.get('status')}")
+            if (a.get("smoke_test") or {}).get("what"):
+                out[-1] += f". {a['smoke_test']['what'][0].upper()}{a['smoke_test']['what'][1:]}"
+                out[-1] += f" (`{a['smoke_test']['command']}`)."
+    return "\n".join(out)
+
+
+def _withdrawn(d: Result) -> str:
+    w = d.get("withdrawn") or []
+    if not w:
+        return ""
+    arms = ", ".join(sorted({f"`{x['arm']}` ({(x.get('date') or '')[:10]})" for x in w}))
+    return (
+        f"Withdrawn: the earlier DLC2Action rows {arms}. {w[0]['why'][0].upper()}"
+        f"{w[0]['why'][1:]}. Their numbers are not kept."
+    )
+
+
+def _aborted(d: Result) -> str:
+    runs = d.get("aborted") or []
+    return "\n".join(
+        f"Stopped and not scored: `{r['arm']}` started {r['started']} at `{r['commit']}`, "
+        f"{r['epochs_completed']} epochs: {r['why']}."
+        for r in runs
+    )
+
+
+def _commits(d: Result) -> str:
+    commits = d.get("commits") or []
+    if len(commits) == 1:
+        return f"Every scored arm ran from commit `{commits[0]}`."
+    return (
+        f"The scored arms come from {len(commits)} different runs and commits "
+        f"({', '.join(f'`{c}`' for c in commits)}; the run column says which): this table "
+        "is **not** one run from one commit. Arms marked *not re-run* are kept from an "
+        "earlier run, unchanged."
+    )
+
+
+def _dlc2action_text(d: Result) -> str:
+    cfg = d["config"]
+    a = d["arms"].get("dlc2action_default") or {}
+    meta = a.get("meta") or {}
+    log = meta.get("validation_f1_per_epoch") or []
+    curve = ""
+    if log:
+        curve = (
+            f" Its validation F1 (macro over its 4 classes) by epoch: "
+            f"{', '.join(f'{x:.3f}' for x in log)}."
+        )
+    per_epoch = ""
+    training = a.get("training") or {}
+    if training.get("cpu_seconds") and a.get("epochs_completed"):
+        per_epoch = (
+            f" Training cost {training['cpu_seconds']:,.0f} CPU s for "
+            f"{a['epochs_completed']} epochs (dataset building included, "
+            f"~{training['cpu_seconds'] / a['epochs_completed']:,.0f} CPU s an epoch); "
+            f"prediction {a['prediction']['cpu_seconds']:,.0f} CPU s."
+        )
+    budget = cfg.get("search_cpu_budget")
+    pc = meta.get("pose_check") or {}
+    kept = (
+        f" — {100 * pc['kept_by_likelihood_threshold']:.1f} % of the keypoint values kept, "
+        f"{100 * pc['placed_but_dropped']:.1f} % of the placed ones dropped"
+        if pc
+        else ""
+    )
+    return f"""\
+- **DLC2Action** runs in its own environment (`bash benchmarks/peers/setup.sh`) through its
+  project interface: data type `dlc_track` (the DLC multi-animal pose, subsampled by 3 to
+  {cfg["fps"]} fps: it has no frame-rate option), annotation type `boris` (the Caltech labels
+  written as BORIS event tables whose subject is the pair clip), `interactive: true` (one
+  clip per video, `individual1+individual2`, with its pair features), single-label with an
+  `other` class, 12 training + 3 validation videos (its validation videos choose the epoch
+  and give the F1 threshold). `benchmarks/peers/WHY.md` says why `boris`: its `csv` type
+  ignores `interactive`, which is what broke the earlier rows. Settings: its defaults
+  (ms_tcn3, kinematic features, segments of 128 frames with overlap 96, batch 64, lr 0.001,
+  its training augmentation) with {cfg["epochs"]} epochs (its default), a checkpoint every
+  epoch and the epoch with the best validation F1 used for prediction,
+  `likelihood_threshold: {meta.get("likelihood_threshold", "—")}` with every keypoint the
+  tracker did not place written with likelihood 0 (not its benchmarks' 0.8: here 0.8 would
+  drop 90 % of the placed keypoints, and these files give half the unplaced ones likelihood
+  1.0, which its reader turns into points at (0, 0); `WHY.md`){kept},
+  `min_frames_action: 0` (every Caltech bout is a label), prediction
+  with `augment_n={cfg["augment_n"]}` (its default), and Python, NumPy and torch seeded
+  with 0.{per_epoch}{curve}
+- **DLC2Action's own search** (`dlc2action_arm.py --mode search`): the call its
+  `run_default_hyperparameter_search` makes — `run_hyperparameter_search` over its default
+  ms_tcn3 space, metric F1, best 3 epochs averaged, Hyperband pruning, overlap 0, batch 32,
+  {cfg["search_epochs"]} epochs a trial, up to {cfg["search_trials"]} trials — with a seeded
+  TPE sampler and a CPU budget ({budget:,.0f} CPU s here: mbr-search `auto_pose`'s search
+  CPU seconds in the quality benchmark, for {cfg.get("mbr_trials")} trials). At 50 epochs a
+  trial, one DLC2Action trial costs more than that whole budget, so at equal CPU its search
+  would not finish one trial; at equal trial count it needs hours."""
+
+
 def peers(d: Result) -> str:
     cfg = d["config"]
     behaviours = cfg["behaviours"]
-    order = []
-    for n in NAMES:
-        order += [k for k in d["arms"] if k == n or k.startswith(f"{n}_")]
-    order += [n for n in d["arms"] if n not in order]
-    rows = [_row(n, d["arms"][n], behaviours) for n in order]
+    rows = [_row(n, d["arms"][n], behaviours) for n in _order(d) if _scored(d["arms"][n])]
     head = (
         "arm | mean PR-AUC | PR-AUC "
         + " / ".join(behaviours)
-        + " | mean F1 (OOF threshold) | mean segmental F1 | CPU s | peak RSS MiB | run"
+        + " | mean F1 (OOF threshold) | mean segmental F1 | CPU s | label guard"
+        + " | run (date, commit)"
     )
     v = d.get("versions", {})
     d2a = v.get("dlc2action_venv") or {}
     main = v.get("main_venv") or {}
     d2a_line = ", ".join(f"{k} {x}" for k, x in d2a.items() if x) or "not installed"
     main_line = ", ".join(f"{k} {x}" for k, x in main.items())
-    arms = d["arms"]
-    notes = []
-    for n in ("dlc2action_default", "dlc2action_search", "simba_rf"):
-        a = arms.get(n, {})
-        if a.get("command"):
-            notes.append(f"- {NAMES[n]}: `{a['command']}` ({a.get('status')})")
-    prose = f"""\
+    commands = "\n".join(f"    {c}" for c in d.get("arm_commands", []))
+    return f"""\
 Is mbr-search better than what a lab would otherwise use? Every arm on the same 20
 full-length rat-pair videos (`../shared/data/rat_social`), the fixed 15 train / 5 test split
 of `benchmarks/rat_dataset.py`, behaviours {", ".join(behaviours)}, scored on the same
 {cfg["fps"]} fps frames of the 5 test videos (every 3rd 30 fps frame) by one scorer
 (scikit-learn, `benchmarks/peers/run.py`): pooled PR-AUC (average precision), F1 at the
 threshold that maximises F1 on the arm's out-of-fold training-video predictions, and
-segmental F1 (IoU ≥ 0.5, `mbr_search.evaluate.bouts`). CPU seconds and peak RSS are those
-of the arm's own process tree (one thread per library: `OMP_NUM_THREADS=1`,
-`torch.set_num_threads(1)`, `n_jobs=1`).
+segmental F1 (IoU ≥ 0.5, `mbr_search.evaluate.bouts`). CPU seconds are those of the arm's
+own process tree (one thread per library). Before it trains, every arm passes a label guard
+(`benchmarks/peers/label_guard.py`): the labels it is about to train on must match counts
+computed straight from the Caltech files, and no more than 5 % of the labelled frames may be
+ignored; otherwise it stops.
 
-- **DLC2Action** runs in its own environment (`bash benchmarks/peers/setup.sh`), through its
-  project interface: data type `dlc_track` (the DLC multi-animal pose, subsampled by 3 to
-  10 fps: it has no frame-rate option), annotation type `csv` (the Caltech labels converted
-  to start/end/behavior intervals by `run.py`), `interactive: true` (pair features),
-  single-label with an `other` class, 12 training + 3 validation videos (its validation
-  videos give the F1 threshold). Default arm: every other setting at its defaults
-  (ms_tcn3), {cfg["epochs"]} epochs instead of its default 50 (one epoch costs ~50 CPU s,
-  ~12 min of wall time on this loaded machine; 50 did not fit in the time there was).
-  Search arm: its own Optuna search (TPE, Hyperband pruning, metric f1, best 3 epochs
-  averaged) over its default ms_tcn3 space at mbr-search's budget of
-  {cfg["trials"]} trials, {cfg["search_epochs"]} epoch(s) per trial, then one
-  {cfg["epochs"]}-epoch episode with the best parameters. Both predict with
-  `run_prediction(augment_n={cfg.get("augment_n", 10)})` (its default averages 10
-  augmentations; fewer here for time when below 10). `run_default_hyperparameter_search`
-  itself crashed in its first trial (it samples `general/len_segment` = 1024, then the data
-  loader stacks 128- and 1024-frame pieces: "stack expects each tensor to be equal size"),
-  so the arm makes the same call it makes — `run_hyperparameter_search` with the default
-  space and its settings (overlap 0, batch 32) — minus that one parameter. torch is the
-  PyPI build (CUDA libraries, run on the CPU): PyPI's torchvision does not load with the CPU
-  build (`operator torchvision::nms does not exist`) and the CPU wheel index does not
-  resolve here. Its `dlc_track` reader fills missing coordinates with 0 and its default
-  `likelihood_threshold: 0` keeps them there, so a missing keypoint is a point at the
-  image corner (15–78 % of the values per keypoint are missing in these files); the
-  `likelihood_threshold: 0.3` row (mbr-search's dataset setting) has them interpolated
-  instead. Its optimisation is not seeded (`optuna.create_study()` without a sampler
-  seed): repeated searches differ.
-- **SimBA-style random forest**: SimBA's two-animal feature recipe (its
-  `feature_extractor_8bps_2_animals` battery plus the angle and cross distances of
-  `feature_extractor_16bp`, mapped to 5 keypoints per rat; rolling median/mean/sum over
-  fps/[2, 5, 6, 7.5, 15] frames) in `benchmarks/peers/simba_rf.py` — numpy/pandas, not the
-  package's features — and one `RandomForestClassifier` per behaviour (SimBA's settings,
-  `class_weight="balanced"`) with {cfg["trees"]} trees instead of SimBA's 2,000, `n_jobs=1`;
-  threshold from grouped 3-fold out-of-fold predictions (the folds of the quality benchmark).
-- **HistGradientBoosting baseline** (`benchmarks/peers/hgb_baseline.py`): the lab's script
-  of `quality.py` (its functions, not a copy) on these {cfg["fps"]} fps frames: the package's
-  pose features with centred rolling mean/std/min/max over 1/6, 0.5 and 1.5 s, one
+{_dlc2action_text(d)}
+- **SimBA-style random forest** (`benchmarks/peers/simba_rf.py`): SimBA's two-animal feature
+  recipe (its `feature_extractor_8bps_2_animals` battery plus the angle and cross distances
+  of `feature_extractor_16bp`, mapped to 5 keypoints per rat; rolling median/mean/sum over
+  fps/[2, 5, 6, 7.5, 15] frames), one `RandomForestClassifier` per behaviour (SimBA's
+  settings, `class_weight="balanced"`, `n_jobs=1`); threshold from grouped 3-fold
+  out-of-fold predictions.
+- **The lab's HistGradientBoosting script** (`benchmarks/peers/hgb_baseline.py`): the
+  package's pose features with centred rolling mean/std/min/max over 1/6, 0.5 and 1.5 s, one
   `HistGradientBoostingClassifier(max_iter=300, class_weight="balanced")` per behaviour,
-  trained on every {cfg["fps"]} fps frame; threshold from the same grouped 3-fold
-  out-of-fold predictions. Where it has not run here, the row is `quality.py`'s own 30 fps
-  numbers, marked "from quality.json (different scorer)".
-- **mbr-search** is not re-run: its per-frame test and out-of-fold probabilities are read
-  from the quality benchmark's `mbr-search evaluate` folders and scored here. Its CPU
+  trained on every {cfg["fps"]} fps frame; threshold from the same out-of-fold predictions.
+- **mbr-search** is not re-run here: its per-frame test and out-of-fold probabilities are
+  read from the quality benchmark's `mbr-search evaluate` folders and scored here; its CPU
   seconds are search + evaluate of the whole study.
 
 {table(head, rows)}
 
-{_chance(d, behaviours)}
+{_chance_line(d)}
+
+{_commits(d)}
+
+Label guard counts:
+
+{_guard_text(d)}
+
+{_trees(d)}
+
+Not in the table:
+
+{_not_run(d)}
+
+{_withdrawn(d)}
+
+{_aborted(d)}
+
+How it ran: {d.get("how_run", "")}.
 
 Versions — DLC2Action environment: {d2a_line}; main environment: {main_line}.
-Setup: `{d.get("setup_command", "bash benchmarks/peers/setup.sh")}`.
 
-The arms were run as (each writes its output to `benchmarks/.work/peers/ARM/`; the last
-command only scores; {d.get("how_run", "")}):
+Commands, from the repository root (each arm writes to `benchmarks/.work/peers/ARM/`; the
+DLC2Action projects go to a scratch folder outside the repository, under the system's
+temporary folder unless `PEERS_DLC2ACTION_PROJECTS` names another, because DLC2Action cuts
+its paths at the first dot and `.work` has one; the last command only scores):
 
-{chr(10).join(f"    {c}" for c in d.get("arm_commands", []))}
+    {d.get("setup_command", "bash benchmarks/peers/setup.sh")}
+{commands}"""
 
-{chr(10).join(notes)}"""
-    return prose
+
+def readme_table(d: Result) -> str:
+    """The README's "Why mbr-search" table: every scored arm of peers.json, best first."""
+    scored = [(n, d["arms"][n]) for n in _order(d) if _scored(d["arms"][n])]
+    scored.sort(key=lambda x: -x[1]["mean_pr_auc"])
+    rows = []
+    for n, a in scored:
+        cpu = a.get("cpu_seconds")
+        cell = "—" if cpu is None else f"{cpu:,.0f}"
+        score = fmt(a["mean_pr_auc"])
+        if n == "mbr_auto_pose_ensemble":
+            score = f"**{score}**"
+        rows.append(f"{_what(n, a)} | {score} | {cell} | {_when(a)}")
+    for n in _order(d):
+        a = d["arms"][n]
+        if not _scored(a) and n.startswith("dlc2action"):
+            rows.append(f"{NAMES[n]} | not run this session (docs/benchmarks.md, *peers*) | — | —")
+    c = chance(d)
+    if c is not None:
+        rows.append(f"no skill (a constant score) | {c:.3f} | — | —")
+    return table("tool (budget) | mean test PR-AUC | CPU s | run (date, commit)", rows)

@@ -1,17 +1,23 @@
-"""Render all of docs/benchmarks.md from benchmarks/results/*.json (nothing is measured).
+"""Render all of docs/benchmarks.md from benchmarks/results/*.json (nothing is measured),
+and the README's "Why mbr-search" table from benchmarks/results/peers.json.
 
-    .venv/bin/python benchmarks/summary.py           # rewrite docs/benchmarks.md
-    .venv/bin/python benchmarks/summary.py --check   # exit 1 if the doc is out of date
+    .venv/bin/python benchmarks/summary.py           # rewrite both
+    .venv/bin/python benchmarks/summary.py --check   # exit 1 if either is out of date
 
-The prose here is fixed; every number, verdict, date and commit comes from the JSON.
+The prose here is fixed; every number, verdict, date and commit comes from the JSON. A page
+that would show a placeholder ("not available", TODO, ...) or an absolute path of the
+machine that ran a benchmark is refused (exit 2), naming the JSON file and key it came from:
+fix the results, not the page.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import _bench
 import _sections_active
@@ -24,6 +30,20 @@ from _sections_runs import baseline, embed, long_run_memory, memory, workers
 from _sections_search import trial_cost
 
 DOC = _bench.ROOT / "docs" / "benchmarks.md"
+README = _bench.ROOT / "README.md"
+#: the README's peers table sits between these two lines
+TABLE_START = (
+    "<!-- peers table: rendered by benchmarks/summary.py from benchmarks/results/peers.json; "
+    "do not edit by hand -->"
+)
+TABLE_END = "<!-- end of peers table -->"
+#: words that mean a number is missing, not measured
+PLACEHOLDER = re.compile(
+    r"not available|not yet available|\bTODO\b|\bTBD\b|\bplaceholder\b|to be filled|\bXXX\b",
+    re.IGNORECASE,
+)
+#: an absolute path of a machine: /work, /home, /root, /tmp, /Users, /mnt, /var or C:\
+ABSOLUTE = re.compile(r"(?<![\w.~/:-])(?:/(?:work|home|root|tmp|Users|mnt|var)/|[A-Za-z]:[\\/])")
 TITLES = {
     "search_efficiency": "Search efficiency: the 81-point thesis grid vs multi-fidelity search",
     "trial_cost": "Trial cost: the thesis' protocol vs mbr-search's defaults",
@@ -98,6 +118,62 @@ RENDER: dict[str, Callable[[Result], str]] = {
 }
 
 
+class DocError(Exception):
+    """A rendered page would show a placeholder or a machine's path."""
+
+
+def _keys(value: Any, needle: str, path: str = "") -> list[str]:
+    """JSON key paths (``arms.simba_rf.command``) whose string value contains ``needle``."""
+    if isinstance(value, str):
+        return [path or "(top level)"] if needle in value else []
+    if isinstance(value, dict):
+        return [
+            k for key, v in value.items() for k in _keys(v, needle, f"{path}.{key}".lstrip("."))
+        ]
+    if isinstance(value, list):
+        return [k for i, v in enumerate(value) for k in _keys(v, needle, f"{path}[{i}]")]
+    return []
+
+
+def check_text(name: str, data: Result | None, text: str, where: str) -> None:
+    """Raise :class:`DocError` if a line of ``text`` (rendered from results/NAME.json into
+    ``where``) holds a placeholder or an absolute path of the machine."""
+    for line in text.splitlines():
+        for pattern, what in (
+            (PLACEHOLDER, "a placeholder"),
+            (ABSOLUTE, "an absolute path of the machine it ran on"),
+        ):
+            m = pattern.search(line)
+            if m is None:
+                continue
+            start = max(line.rfind(" ", 0, m.start()), line.rfind("`", 0, m.start())) + 1
+            end = min(
+                (i for i in (line.find(c, m.end()) for c in " `|,;)") if i >= 0), default=len(line)
+            )
+            token = line[start:end]
+            keys = (_keys(data, token) or _keys(data, m.group(0))) if data is not None else []
+            source = (
+                f"key {', '.join(keys[:4])}" if keys else "no key (the section's renderer wrote it)"
+            )
+            raise DocError(
+                f"benchmarks/results/{name}.json, {source}: {where} would show {what} "
+                f"({token!r}). Fix the results (re-run the arm, or record why it did not run) "
+                f"instead of rendering it:\n    {line.strip()[:240]}"
+            )
+
+
+def readme_with_table(readme: str, table_text: str) -> str:
+    """``readme`` with the lines between TABLE_START and TABLE_END replaced."""
+    if TABLE_START not in readme or TABLE_END not in readme:
+        raise DocError(
+            f"README.md: the peers table markers are missing ({TABLE_START!r} ... "
+            f"{TABLE_END!r}) in its 'Why mbr-search' section"
+        )
+    head, rest = readme.split(TABLE_START, 1)
+    _, tail = rest.split(TABLE_END, 1)
+    return f"{head}{TABLE_START}\n{table_text}\n{TABLE_END}{tail}"
+
+
 def render(results: dict[str, Result | None]) -> str:
     rows, sections = [], []
     for name, title in TITLES.items():
@@ -115,9 +191,9 @@ def render(results: dict[str, Result | None]) -> str:
             f"[{name}](#{anchor}) | {t['statement']} | {headline(name, d)} | {met} | {when}"
         )
         quick = QUICK if d["config"].get("quick") else ""
-        sections.append(
-            f'<a id="{anchor}"></a>\n\n## {title}\n\n{quick}{RENDER[name](d)}\n\n{provenance(d)}'
-        )
+        body = RENDER[name](d)
+        check_text(name, d, f"{rows[-1]}\n{body}", f"docs/benchmarks.md, section {name}")
+        sections.append(f'<a id="{anchor}"></a>\n\n## {title}\n\n{quick}{body}\n\n{provenance(d)}')
     intro = f"""\
 # Benchmarks
 
@@ -145,16 +221,34 @@ def main() -> int:
     for name in TITLES:
         path = _bench.RESULTS / f"{name}.json"
         results[name] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-    text = render(results)
+    try:
+        text = render(results)
+        readme = README.read_text(encoding="utf-8")
+        new_readme = readme
+        if results.get("peers") is not None:
+            peers_table = _sections_peers.readme_table(results["peers"])
+            check_text("peers", results["peers"], peers_table, "README.md, the peers table")
+            new_readme = readme_with_table(readme, peers_table)
+    except DocError as e:
+        print(f"summary.py: refused: {e}", file=sys.stderr)
+        return 2
     if args.check:
-        if not DOC.exists() or DOC.read_text(encoding="utf-8") != text:
-            print(f"{DOC} is out of date: run benchmarks/summary.py", file=sys.stderr)
+        stale = [
+            str(path.relative_to(_bench.ROOT))
+            for path, want in ((DOC, text), (README, new_readme))
+            if not path.exists() or path.read_text(encoding="utf-8") != want
+        ]
+        if stale:
+            print(f"{', '.join(stale)} out of date: run benchmarks/summary.py", file=sys.stderr)
             return 1
         return 0
     from mbr_search.features.cache import write_text_atomic
 
     write_text_atomic(DOC, text)
     print(f"wrote {DOC.relative_to(_bench.ROOT)}")
+    if new_readme != readme:
+        write_text_atomic(README, new_readme)
+        print(f"wrote the peers table of {README.relative_to(_bench.ROOT)}")
     return 0
 
 

@@ -216,8 +216,10 @@ class Guard:
     training / validation sets, compare its counts with the Caltech files' and stop on a
     problem. The first check's numbers are kept for the JSON."""
 
-    def __init__(self, truth: dict[str, np.ndarray], fit: list[str], val: list[str]) -> None:
-        self.truth, self.fit, self.val = truth, fit, val
+    def __init__(
+        self, truth: dict[str, np.ndarray], fit: list[str], val: list[str], path: Path
+    ) -> None:
+        self.truth, self.fit, self.val, self.path = truth, fit, val, path
         self.records: list[dict] = []
         #: off for prediction (its datasets hold other videos than the split file names)
         self.active = True
@@ -266,6 +268,7 @@ class Guard:
         record["passed"] = not problems
         record["problems"] = problems
         self.records.append(record)
+        self.path.write_text(json.dumps(self.records, indent=1))  # also if training is stopped
         print(f"LABEL GUARD {'passed' if not problems else 'FAILED'}: {json.dumps(record)}")
         label_guard.stop(problems)
 
@@ -397,7 +400,7 @@ def main() -> int:
         + "\n".join(val)
         + "\nTest videos:\n"
     )
-    guard = Guard(caltech_truth(split), fit, val)
+    guard = Guard(caltech_truth(split), fit, val, arm_dir / "guard.json")
     guard.install()
     projects = scratch / "projects"
     projects.mkdir(parents=True)

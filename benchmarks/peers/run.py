@@ -210,8 +210,9 @@ def relative(value: Any) -> Any:
 #: how the arms of this results file were run (the machine and its load)
 HOW_RUN = (
     "the DLC2Action default arm ran alone among the peers (nice 5, one thread) on 2 cores "
-    "shared with other engineers' test suites and benchmarks (load average 5-7), so it got "
-    "about half a core; CPU seconds are the comparable cost, wall times are not. Arms marked "
+    "shared with other engineers' test suites and benchmarks (load average 7-15), so it got "
+    "a third to a half of a core; CPU seconds are the comparable cost, wall times are not. "
+    "Its training was stopped after 19 of 50 epochs to leave time for prediction. Arms marked "
     "not re-run ran on 2026-12-02 beside other heavy jobs"
 )
 
@@ -226,6 +227,21 @@ NOT_RUN = {
     "guard passed in every trial, including trials that sampled `len_segment` 512 and 2048 "
     "(the sampling that crashed on 2026-12-02, on the misaligned data). Not a measurement",
 }
+
+
+def first_guard(adir: Path) -> dict[str, Any] | None:
+    """The first label-guard record of a DLC2Action arm: guard.json, or, for a training the
+    harness stopped before the arm wrote it, the line the guard printed in the arm's log."""
+    if (adir / "guard.json").is_file():
+        records = json.loads((adir / "guard.json").read_text())
+        return records[0] if records else None
+    log = adir / "log.txt"
+    if log.is_file():
+        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+            for head in ("LABEL GUARD passed: ", "LABEL GUARD FAILED: "):
+                if line.startswith(head):
+                    return json.loads(line[len(head) :])
+    return None
 
 
 def run_entry(arm: str, work: Path, truth: dict[str, np.ndarray]) -> dict[str, Any] | None:
@@ -252,7 +268,7 @@ def run_entry(arm: str, work: Path, truth: dict[str, np.ndarray]) -> dict[str, A
         m["peak_rss_mib"] = max(m["peak_rss_mib"], p["peak_rss_mib"])
         m["status"] = "ran" if p["exit_code"] == 0 else "failed"
         m["date"] = p["date"]
-    guard = meta.pop("label_guard", None)
+    guard = meta.pop("label_guard", None) or first_guard(adir)
     if isinstance(guard, dict):
         guard.pop("per_video", None)
     m["label_guard"] = guard
@@ -313,12 +329,14 @@ def carried(arm: str, old: dict[str, Any], old_report: dict[str, Any]) -> dict[s
     return entry
 
 
-def withdrawn(old_report: dict[str, Any]) -> list[dict[str, Any]]:
-    """Earlier DLC2Action entries that are not kept, and why (no numbers: they were wrong)."""
-    out = list(old_report.get("withdrawn") or [])
+def withdrawn(old_report: dict[str, Any], arms: dict[str, Any]) -> list[dict[str, Any]]:
+    """Earlier DLC2Action entries that are not kept, and why (no numbers: they were wrong).
+    An entry that is this file's own arm again (same date) is not one of them."""
+    current = {(n, a.get("date")) for n, a in arms.items()}
+    out = [w for w in old_report.get("withdrawn") or [] if (w["arm"], w.get("date")) not in current]
     seen = {(w["arm"], w.get("date")) for w in out}
     for name, a in (old_report.get("arms") or {}).items():
-        if (name, a.get("date")) in seen:
+        if (name, a.get("date")) in seen or (name, a.get("date")) in current:
             continue
         if (
             name.startswith("dlc2action")
@@ -488,7 +506,7 @@ def main() -> int:
             f"{_bench.PYTHON} benchmarks/peers/run.py --arms ''  # score only",
         ],
         "how_run": HOW_RUN,
-        "withdrawn": withdrawn(previous),
+        "withdrawn": withdrawn(previous, arms),
         "aborted": [
             json.loads(f.read_text()) for f in sorted(work.glob("*_aborted_*/aborted.json"))
         ],
