@@ -37,16 +37,16 @@ def add_study_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def frame_rate(text: str) -> float:
-    """``--fps``: a finite number above zero (``float`` alone takes nan and inf, which
-    failed deep inside the resampling with a traceback)."""
+    """``--fps``: a number above 0 and at most 10,000 (``float`` alone takes nan and inf,
+    which failed deep inside the resampling with a traceback; 1e308 overflowed there)."""
     import math
 
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: a frame rate is a finite number above 0")
+    if not math.isfinite(value) or not 0 < value <= 10_000:  # model.json's bound too
+        raise argparse.ArgumentTypeError(f"{text!r}: a frame rate is above 0 and at most 10000")
     return value
 
 
