@@ -219,7 +219,8 @@ HOW_RUN = (
 #: what the docs say of an arm that has no output here and none kept from an earlier run
 NOT_RUN = {
     "dlc2action_search": "not run this session: at its defaults one trial is 50 epochs (about "
-    "4,000 CPU s here, more than mbr-search's whole search budget), and the CPU this session "
+    "3,300 CPU s here at the default arm's 67 CPU s an epoch, ten times mbr-search's whole "
+    "search budget), and the CPU this session "
     "had went to the default arm; `dlc2action_arm.py --mode search` implements it (its "
     "ms_tcn3 space, seeded TPE, Hyperband pruning, stopped at `--cpu-budget`)",
     "dlc2action_search_smoke": "a smoke test at toy size ran it end to end: 1 training and 1 "
