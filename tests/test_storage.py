@@ -435,4 +435,7 @@ def test_init_cli_creates_the_study_once(tmp_path: Path) -> None:
     )  # fmt: skip
     assert bad.returncode == 2
     assert "cannot reach the database server" in bad.stderr and SECRET not in bad.stderr
-    assert len(bad.stderr.strip().splitlines()) == 1
+    # one line of error, after the one-line warning that a password was given in argv
+    lines = bad.stderr.strip().splitlines()
+    assert lines[0].startswith("warning: the --storage URL holds a password")
+    assert len(lines) == 2
