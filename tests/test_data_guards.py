@@ -19,10 +19,10 @@ from conftest import BUNDLED
 
 from mbr_search.config.dataset import load_dataset
 from mbr_search.config.study import load_study
-from mbr_search.data.pose_schema import dataset_schema
 from mbr_search.data.positives import check_positives
 from mbr_search.errors import DataError
 from mbr_search.evaluate.model_files import check_keras, check_lightgbm, check_model_file
+from mbr_search.features.pose_schema import dataset_schema
 from mbr_search.features.store import load_split
 
 RAT = BUNDLED / "rat_social_mini"

@@ -11,14 +11,28 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from mbr_search.errors import DataError
 
-if TYPE_CHECKING:
-    from mbr_search.config.study import StudyConfig
+
+class _Dataset(Protocol):
+    @property
+    def path(self) -> Path: ...
+
+
+class StudyLike(Protocol):
+    """What the check reads of a StudyConfig (config/ is a layer above data/)."""
+
+    @property
+    def behaviours(self) -> tuple[str, ...]: ...
+    @property
+    def dataset(self) -> _Dataset: ...
+    @property
+    def path(self) -> Path: ...
 
 
 class _Labelled(Protocol):
@@ -39,7 +53,7 @@ class _Fold(Protocol):
 
 
 def check_positives(
-    study: StudyConfig, videos: Sequence[_Labelled], folds: Sequence[_Fold]
+    study: StudyLike, videos: Sequence[_Labelled], folds: Sequence[_Fold]
 ) -> list[str]:
     """Refuse a behaviour with no positive training frame; print (and return) one warning
     line per behaviour that some folds cannot train or score."""
@@ -60,7 +74,7 @@ def check_positives(
 
 
 def _fold_line(
-    study: StudyConfig, c: int, by_id: dict[str, _Labelled], folds: Sequence[_Fold]
+    study: StudyLike, c: int, by_id: dict[str, _Labelled], folds: Sequence[_Fold]
 ) -> str | None:
     def has(ids: Sequence[str]) -> bool:
         return any(by_id[v].labels[:, c].any() for v in ids if v in by_id)

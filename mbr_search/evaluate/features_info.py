@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from mbr_search.config.study import StudyConfig
 from mbr_search.data.pose import read_pose
-from mbr_search.data.pose_schema import dataset_schema
 from mbr_search.evaluate.model_dir import CnnFeatures, Features, PoseFeatures
 from mbr_search.features.pose_features import FEATURE_VERSION
+from mbr_search.features.pose_schema import dataset_schema
 
 
 def feature_settings(study: StudyConfig) -> Features:
@@ -18,7 +18,7 @@ def feature_settings(study: StudyConfig) -> Features:
         assert first.pose is not None
         pose = read_pose(first.pose, first.pose_format)
         settings = study.dataset.pose
-        # the order the features were computed in (data/pose_schema.py), not this file's
+        # the order the features were computed in (features/pose_schema.py), not this file's
         schema = dataset_schema(study.dataset)
         return PoseFeatures(
             keypoints=schema.keypoints if schema is not None else tuple(pose.keypoints),

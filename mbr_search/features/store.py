@@ -19,12 +19,12 @@ from mbr_search.config.study import StudyConfig
 from mbr_search.config.windows import WindowSettings
 from mbr_search.data.labels import Labels, read_labels
 from mbr_search.data.pose import read_pose
-from mbr_search.data.pose_schema import PoseSchema, dataset_schema
 from mbr_search.data.resample import frame_indices
 from mbr_search.errors import DataError, MissingFeaturesError
 from mbr_search.features import cache
 from mbr_search.features.embeddings import find_embedding
 from mbr_search.features.pose_features import FEATURE_VERSION, pose_features
+from mbr_search.features.pose_schema import PoseSchema, dataset_schema
 from mbr_search.features.windows import check_fits, window_blocks
 
 log = logging.getLogger(__name__)
@@ -173,7 +173,7 @@ def load_split(
 ) -> list[VideoData]:
     """All videos of one split (``train`` or ``test``), with ``windows`` as in load_video,
     once every pose file of the dataset (both splits) has the same keypoints and animals
-    (data/pose_schema.py: reordered by name, or refused with the difference)."""
+    (features/pose_schema.py: reordered by name, or refused with the difference)."""
     schema = dataset_schema(study.dataset) if study.uses_pose_features else None
     return [
         load_video(study, v, windows=windows, schema=schema) for v in study.dataset.split(split)
