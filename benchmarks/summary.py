@@ -23,6 +23,7 @@ import _bench
 import _sections_active
 import _sections_peers
 import _sections_quality
+import _sections_yardstick
 from _fmt import Result, fmt, provenance, table, yes
 from _sections_efficiency import headline as efficiency_headline
 from _sections_efficiency import search_efficiency
@@ -53,7 +54,9 @@ TITLES = {
     "baseline": "The model a lab would use instead: gradient boosting on window features",
     "embed": "Embedding speed (`mbr-search embed`)",
     "augmentation": "Pose augmentation: the same configurations with and without it",
-    "quality": "Quality on unseen videos: shipped studies vs a lab's gradient boosting",
+    "quality": "Numbers that hold: the nested 20-video yardstick",
+    "folds": "Stratified grouped folds: how evenly each behaviour is spread",
+    "quality_fixed": "Quality on one fixed 15/5 split (smoke arm, superseded by the yardstick)",
     "active_learning": "Active learning: suggested segments vs random segments",
     "peers": "Side by side with the peers: DLC2Action and a SimBA-style random forest",
 }
@@ -85,7 +88,11 @@ def headline(name: str, d: Result) -> str:
             f"{r['backend']} x{r['workers']}: {r['trials_per_hour']:.0f}/h" for r in d["runs"]
         )
     if name == "quality":
+        return _sections_yardstick.headline(d)
+    if name == "quality_fixed":
         return _sections_quality.headline(d)
+    if name == "folds":
+        return _sections_yardstick.folds_headline(d)
     if name == "augmentation":
         r = d["result"]
         return f"CV difference {fmt(r['mean_difference'], 3)}, {r['wins']}/{len(r['configs'])} wins"
@@ -111,7 +118,9 @@ RENDER: dict[str, Callable[[Result], str]] = {
     "workers": workers,
     "baseline": baseline,
     "embed": embed,
-    "quality": _sections_quality.quality,
+    "quality": _sections_yardstick.yardstick,
+    "folds": _sections_yardstick.folds,
+    "quality_fixed": _sections_quality.quality,
     "augmentation": _sections_quality.augmentation,
     "active_learning": _sections_active.active_learning,
     "peers": _sections_peers.peers,
