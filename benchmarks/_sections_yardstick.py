@@ -89,7 +89,11 @@ def yardstick(d: Result) -> str:
     cfg = d["config"]
     outer = "; ".join(f"{i}: {', '.join(f)}" for i, f in enumerate(cfg["outer_folds"]))
     budgets = sorted({a["budget_trials"] for a in d["arms"].values() if a["budget_trials"]})
-    cpu = "; ".join(f"{a} {fmt(e['cpu_seconds'], 0)} CPU s" for a, e in d["arms"].items())
+    cpu = "; ".join(
+        f"{a} {fmt(e['cpu_seconds'], 0)} CPU s over outer folds {e['outer_folds_run']} "
+        f"(commit {', '.join(f'`{c}`' for c in e['commits'])})"
+        for a, e in d["arms"].items()
+    )
     parts = [
         "All 20 rat-pair videos; outer grouped 5-fold, stratified by the package's balancer "
         f"(seed {cfg['seed']}), so every video is a test video once (test videos per outer "
@@ -108,7 +112,11 @@ def yardstick(d: Result) -> str:
         ]
     parts += ["Paired differences on the same videos:", _differences(d), _search_value(d)]
     parts.append(f"**Target: {d['target']['statement']}. {d['target']['verdict']}**")
-    parts.append(f"CPU seconds so far: {cpu or '—'}.")
+    parts.append(
+        f"CPU seconds so far: {cpu or '—'}. Each unit runs (and is resumed) with "
+        f"`.venv/bin/python benchmarks/quality.py --arms ARM --folds K --budget "
+        f"{', '.join(map(str, budgets)) or 'N'}`; the command below only assembled the units."
+    )
     return "\n\n".join(parts)
 
 
@@ -160,3 +168,31 @@ def folds_headline(d: Result) -> str:
         for key, label in (("random", "random"), ("sgkf", "SGKF"), ("greedy", "greedy"))
     )
     return f"weakest fold's {rare} / overall: {shown}"
+
+
+def readme_table(d: Result) -> str:
+    """The README's yardstick table: per arm, what predict uses (and the best single trial)
+    - the estimate evaluate printed beside the score on the outer fold's unseen videos."""
+    rows = []
+    k = len(d["config"]["outer_folds"])
+    for arm in ARM_ORDER:
+        entry = d["arms"].get(arm)
+        if entry is None:
+            continue
+        for name in ("selected_ensemble", "best_single", "baseline"):
+            m = entry["models"].get(name)
+            if m is None:
+                continue
+            mean_est = sum(r["estimate"] for r in m["folds"]) / len(m["folds"])
+            p = m["pooled_outer"]
+            rows.append(
+                f"{arm} | {MODEL_LABEL[name]} | {m['n_folds']} of {k} | "
+                f"{fmt(mean_est)} | **{fmt(p['mean'])}** ({_iv(p['interval'])}, {p['videos']} "
+                f"videos) | {m['mean_gap']:+.3f} | {m['covered']}/{m['n_folds']} | "
+                f"{m['covered_expected']}/{m['n_folds']}"
+            )
+    return table(
+        "arm | model | outer folds run | estimate printed (mean) | score on unseen videos, "
+        "pooled (90 % interval) | estimate − score | interval covered | expected range covered",
+        rows,
+    )

@@ -38,6 +38,12 @@ TABLE_START = (
     "do not edit by hand -->"
 )
 TABLE_END = "<!-- end of peers table -->"
+#: the README's yardstick table (benchmarks/results/quality.json) sits between these two
+YARDSTICK_START = (
+    "<!-- yardstick table: rendered by benchmarks/summary.py from benchmarks/results/"
+    "quality.json; do not edit by hand -->"
+)
+YARDSTICK_END = "<!-- end of yardstick table -->"
 #: words that mean a number is missing, not measured
 PLACEHOLDER = re.compile(
     r"not available|not yet available|\bTODO\b|\bTBD\b|\bplaceholder\b|to be filled|\bXXX\b",
@@ -171,16 +177,15 @@ def check_text(name: str, data: Result | None, text: str, where: str) -> None:
             )
 
 
-def readme_with_table(readme: str, table_text: str) -> str:
-    """``readme`` with the lines between TABLE_START and TABLE_END replaced."""
-    if TABLE_START not in readme or TABLE_END not in readme:
-        raise DocError(
-            f"README.md: the peers table markers are missing ({TABLE_START!r} ... "
-            f"{TABLE_END!r}) in its 'Why mbr-search' section"
-        )
-    head, rest = readme.split(TABLE_START, 1)
-    _, tail = rest.split(TABLE_END, 1)
-    return f"{head}{TABLE_START}\n{table_text}\n{TABLE_END}{tail}"
+def readme_with_table(
+    readme: str, table_text: str, start: str = TABLE_START, end: str = TABLE_END
+) -> str:
+    """``readme`` with the lines between ``start`` and ``end`` replaced."""
+    if start not in readme or end not in readme:
+        raise DocError(f"README.md: the table markers are missing ({start!r} ... {end!r})")
+    head, rest = readme.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{table_text}\n{end}{tail}"
 
 
 def render(results: dict[str, Result | None]) -> str:
@@ -238,6 +243,10 @@ def main() -> int:
             peers_table = _sections_peers.readme_table(results["peers"])
             check_text("peers", results["peers"], peers_table, "README.md, the peers table")
             new_readme = readme_with_table(readme, peers_table)
+        if results.get("quality") is not None:
+            yard = _sections_yardstick.readme_table(results["quality"])
+            check_text("quality", results["quality"], yard, "README.md, the yardstick table")
+            new_readme = readme_with_table(new_readme, yard, YARDSTICK_START, YARDSTICK_END)
     except DocError as e:
         print(f"summary.py: refused: {e}", file=sys.stderr)
         return 2
@@ -257,7 +266,7 @@ def main() -> int:
     print(f"wrote {DOC.relative_to(_bench.ROOT)}")
     if new_readme != readme:
         write_text_atomic(README, new_readme)
-        print(f"wrote the peers table of {README.relative_to(_bench.ROOT)}")
+        print(f"wrote the tables of {README.relative_to(_bench.ROOT)}")
     return 0
 
 
