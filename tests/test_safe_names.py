@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from _evaluated import Evaluated
 from conftest import RAT_MINI, run_cli, write_tiny_study
 
 from mbr_search.config._yaml import MAX_EXPANDED_VALUES, load_yaml_mapping
@@ -141,3 +142,39 @@ def test_a_recursive_alias_is_refused(tmp_path: Path) -> None:
     path.write_text("a: &a [1, *a]\n")
     with pytest.raises(ConfigError, match="alias"):
         load_yaml_mapping(path, "study")
+
+
+def test_a_behaviour_name_that_is_a_path_is_refused_in_a_study(tmp_path: Path) -> None:
+    """suggest names clip files after behaviours, and predict its outputs: a behaviour such
+    as '../escape' is refused when the study loads."""
+    study = write_tiny_study(tmp_path)
+    text = study.read_text()
+    assert "behaviours: [" in text
+    study.write_text(text.replace("behaviours: [", "behaviours: ['../escape', ", 1))
+    with pytest.raises(ConfigError, match=r"behaviours: '\.\./escape' holds a path separator"):
+        load_study(str(study))
+
+
+@pytest.mark.slow
+def test_a_model_dir_whose_behaviour_is_a_path_is_refused(
+    evaluated: Evaluated, tmp_path: Path
+) -> None:
+    """The same name handed over in someone's model.json: predict refuses it in one line
+    and writes nothing outside --out."""
+    import json
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(evaluated.out / "model", model)
+    doc = json.loads((model / "model.json").read_text())
+    old = doc["behaviours"][0]
+    doc["behaviours"][0] = "../../escape"
+    for key in ("thresholds", "postprocess"):
+        doc[key]["../../escape"] = doc[key].pop(old)
+    (model / "model.json").write_text(json.dumps(doc))
+    pose = RAT_MINI / "dlc" / "8DLC_dlcrnetms5_DLC_ratJan24shuffle1_5000_el_filtered.csv.gz"
+    ran = run_cli("predict", str(model), str(pose), "--out", str(tmp_path / "out" / "p"))
+    assert ran.returncode == 2, ran.stderr
+    assert "model.json" in ran.stderr and "holds a path separator" in ran.stderr
+    assert len(ran.stderr.strip().splitlines()) == 1 and "Traceback" not in ran.stderr
+    assert not list(tmp_path.glob("escape*")) and not (tmp_path / "out").exists()

@@ -259,6 +259,8 @@ def _behaviours(root: Section, dataset: Dataset) -> tuple[str, ...]:
     behaviours = root.names("behaviours", None) or dataset.behaviours
     if not behaviours:
         raise root.fail("behaviours", "no behaviours named here or in the dataset. Fix: list them.")
+    for b in behaviours:  # suggest names clip files after them
+        plain_name(b, "behaviours:", root.file)
     if dataset.behaviours:
         unknown = [b for b in behaviours if b not in dataset.behaviours]
         if unknown:

@@ -43,6 +43,7 @@ from mbr_search.evaluate.model_member import (
 )
 from mbr_search.evaluate.postprocess import PostProcess
 from mbr_search.features.cache import write_text_atomic
+from mbr_search.safe_names import name_problem
 from mbr_search.training.sequences import Standardiser
 
 __all__ = [
@@ -177,6 +178,9 @@ class ModelDir:
         root = Node(data, source)
         _check_format(root)
         behaviours = root["behaviours"].texts()
+        for b in behaviours:  # predict and suggest name files after them
+            if (problem := name_problem(b)) is not None:
+                raise root["behaviours"].fail(f"behaviour {b!r} {problem}")
         model = cls(
             path=path,
             behaviours=behaviours,
