@@ -80,3 +80,29 @@ def test_a_really_full_artifact_folder_fails_the_trial_with_one_line(
         assert _states(db) == [optuna.trial.TrialState.FAIL]
         filler.unlink()
     _resumes_at_once(study, db, capsys)
+
+
+def test_a_full_disk_under_sqlite_is_one_line_even_behind_optunas_own_error() -> None:
+    """A full disk under the SQLite file makes Optuna fail while it records the failure: the
+    error that reaches the run is its internal AssertionError, the driver's error in its
+    chain. The run finds that cause and says one line about the disk."""
+    import sqlite3
+
+    import sqlalchemy.exc
+
+    from mbr_search.storage import resolve_storage, storage_cause, translate_error
+
+    driver = sqlalchemy.exc.OperationalError(
+        "UPDATE trials", {}, sqlite3.OperationalError("database or disk is full")
+    )
+    try:
+        try:
+            raise driver
+        except sqlalchemy.exc.OperationalError:
+            raise AssertionError("Should not reach") from None
+    except AssertionError as outer:
+        outer.__context__ = driver  # `from None` hides it from the display, not the chain
+        assert storage_cause(outer) is driver
+    assert storage_cause(ValueError("not storage")) is None
+    message = str(translate_error(driver, resolve_storage("sqlite:////tmp/full/x.db")))
+    assert "the disk that holds the database is full" in message and "\n" not in message

@@ -296,7 +296,7 @@ class _TrialLoop:
         return None if remaining is None else remaining + self.prepare_seconds
 
     def _one_trial(self, remaining: float | None) -> None:
-        from mbr_search.storage import storage_error
+        from mbr_search.storage import storage_cause, storage_error
 
         remaining = self._prepare(remaining)
         try:
@@ -309,8 +309,9 @@ class _TrialLoop:
         except (KeyboardInterrupt, SystemExit):
             raise
         except Exception as exc:  # database trouble mid-run: one line, redacted
-            if type(exc).__module__.startswith(("sqlalchemy", "psycopg2", "optuna.storages")):
-                raise storage_error(exc, self.spec) from exc
+            cause = storage_cause(exc)
+            if cause is not None:
+                raise storage_error(cause, self.spec) from exc
             raise
 
 

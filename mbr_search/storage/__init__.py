@@ -24,7 +24,7 @@ from mbr_search.storage._existing import (
     require_existing_file,
 )
 from mbr_search.storage._open import GRACE_ENV, HEARTBEAT_ENV, open_storage, storage_error
-from mbr_search.storage._rdb import retry_races, translate_error
+from mbr_search.storage._rdb import retry_races, storage_cause, translate_error
 from mbr_search.storage._url import (
     PASSWORD_ENV,
     PASSWORD_FILE_ENV,
@@ -59,6 +59,7 @@ __all__ = [
     "require_existing_file",
     "resolve_storage",
     "split_password",
+    "storage_cause",
     "storage_error",
 ]
 

@@ -246,6 +246,20 @@ def translate_error(exc: BaseException, spec: StorageSpec) -> StorageError:
     return StorageError(f"{where}: {type(exc).__name__}: {detail}")
 
 
+def storage_cause(exc: BaseException) -> BaseException | None:
+    """The storage's own error behind ``exc``, if any: a full disk under SQLite makes Optuna
+    fail while recording the failure, so the exception that arrives is its internal
+    AssertionError with the driver's error in its chain (causes and contexts)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if type(current).__module__.startswith(("sqlalchemy", "psycopg2", "optuna.storages")):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def _sqlite_error(low: str, where: str) -> StorageError | None:
     """The SQLite-only translations of a (lower-cased) driver message."""
     if "unable to open database file" in low or "readonly database" in low:
@@ -257,6 +271,12 @@ def _sqlite_error(low: str, where: str) -> StorageError | None:
         return StorageError(
             f"{where}: the file is not a SQLite database: point --storage at a "
             "new file or an existing mbr-search database"
+        )
+    if "database or disk is full" in low or "no space left" in low:
+        return StorageError(
+            f"{where}: the disk that holds the database is full: free space there (finished "
+            "trials are kept; the trial that was running is marked failed by the next run), "
+            "or pass another --storage sqlite:///path/to/file.db"
         )
     if "database is locked" in low:
         return StorageError(
