@@ -194,3 +194,22 @@ def test_the_closing_hint_keeps_storage_and_study_name_and_works(
     result = run_cli(*report[1:], env=two_studies["env"])  # type: ignore[arg-type]
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Report of study 'A'" in result.stdout
+
+
+def test_two_different_passwords_on_the_command_line_are_refused_before_anything_runs() -> None:
+    """One variable carries the password a re-exec moves out of argv: --storage and
+    --warm-start holding two different ones would leave one visible in `ps`."""
+    import argparse
+
+    import pytest
+
+    from mbr_search.cli._common import move_password_out_of_argv
+    from mbr_search.errors import UsageError
+
+    args = argparse.Namespace(
+        storage="postgresql://mbr:first@127.0.0.1:5432/a",
+        warm_start="pilot@postgresql://mbr:second@127.0.0.1:5432/b",
+        argv=["run", "s"],
+    )
+    with pytest.raises(UsageError, match="two different passwords"):
+        move_password_out_of_argv(args)

@@ -184,6 +184,12 @@ def test_no_password_in_process_arguments_of_every_storage_command(
         "dashboard": (
             ["dashboard", "lstm_pose", "--storage", url, "--port", "0"], "open http", (0,),
         ),
+        # the password in --warm-start's URL: the run's own storage is SQLite; the source
+        # study does not exist there, so run ends with exit 2 once it has opened that URL
+        "run --warm-start": (
+            ["run", "lstm_pose", "--trials", "1", "--storage", "sqlite:///own.db",
+             "--warm-start", f"absent@{url}"], None, (2,),
+        ),
     }  # fmt: skip
     for name, (args, serve_until, codes) in commands.items():
         folder = tmp_path / name

@@ -102,30 +102,57 @@ def move_password_out_of_argv(args: argparse.Namespace) -> None:
     The variable is readable only by the same user (``/proc/PID/environ``), and children
     (``--workers``) inherit it rather than seeing it in their arguments.
     """
-    from mbr_search.storage import PASSWORD_ENV, split_password
+    from mbr_search.storage import PASSWORD_ENV
 
     if os.environ.pop(_MOVED_ENV, None):
         # Warned by the fresh process, after the exec: once the warning is out, no process
         # shows the password (the old one printing first left a moment where both held).
         _warn_password_moved(PASSWORD_ENV)
-    url: str | None = getattr(args, "storage", None)
-    if not url:
+    moves = [m for u in _urls_in(args) if (m := _movable(u)) is not None]
+    passwords = {password for _, _, password in moves}
+    if not moves:
         return
-    bare, password = split_password(url)
-    if password is None or split_password(bare)[1] is not None:
-        return
-    from mbr_search.errors import MbrSearchError
-    from mbr_search.storage import resolve_storage
+    if len(passwords) > 1:
+        from mbr_search.errors import UsageError
 
-    try:  # a malformed URL is reported by the command itself, in one line, redacted
-        resolve_storage(url, read_only=True)
-    except MbrSearchError:
-        return
-    # Every token holding the URL (``--storage URL``, ``--storage=URL``, an abbreviation).
-    argv = [a.replace(url, bare) for a in args.argv]
-    os.environ[PASSWORD_ENV] = password
+        # one variable carries one password: two would leave one of them in `ps`
+        raise UsageError(
+            "--storage and --warm-start hold two different passwords, visible to every user "
+            f"in `ps`. Fix: leave them out of the URLs and set ${PASSWORD_ENV} (one server) "
+            "or pass --password-file FILE."
+        )
+    # Every token holding a URL (``--storage URL``, ``--storage=URL``, ``--warm-start S@URL``).
+    argv = list(args.argv)
+    for url, bare, _ in moves:
+        argv = [a.replace(url, bare) for a in argv]
+    os.environ[PASSWORD_ENV] = passwords.pop()
     os.environ[_MOVED_ENV] = "1"
     os.execv(sys.executable, [sys.executable, "-m", "mbr_search", *argv])
+
+
+def _urls_in(args: argparse.Namespace) -> list[str]:
+    """The storage URLs of the command line: ``--storage`` and ``--warm-start STUDY@URL``."""
+    urls = [u for u in [getattr(args, "storage", None)] if u]
+    warm = getattr(args, "warm_start", None)
+    if warm and "@" in warm:
+        urls.append(warm.partition("@")[2].strip())
+    return urls
+
+
+def _movable(url: str) -> tuple[str, str, str] | None:
+    """``(url, url without its password, password)`` for a well-formed URL holding one; a
+    malformed URL is left for the command itself to report, in one line, redacted."""
+    from mbr_search.errors import MbrSearchError
+    from mbr_search.storage import resolve_storage, split_password
+
+    bare, password = split_password(url)
+    if password is None or split_password(bare)[1] is not None:
+        return None
+    try:
+        resolve_storage(url, read_only=True)
+    except MbrSearchError:
+        return None
+    return url, bare, password
 
 
 def copyable_url(spec: StorageSpec) -> str:

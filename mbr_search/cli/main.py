@@ -77,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         # Before any command opens a storage: every command with --storage shares it.
-        if hasattr(args, "storage"):
+        if hasattr(args, "storage") or hasattr(args, "warm_start"):
             from mbr_search.cli._common import move_password_out_of_argv
 
             move_password_out_of_argv(args)
