@@ -63,7 +63,6 @@ def write_best_config(
 ) -> BestConfig:
     """Write ``best_config.yaml`` and ``best_space.yaml`` into ``out_dir`` and check they load."""
     from mbr_search.config.study import load_study
-    from mbr_search.storage import redact_url
 
     out = out_dir.resolve()
     base = cfg.path.resolve().parent
@@ -86,19 +85,7 @@ def write_best_config(
     raw["pruner"] = {"name": "none"}  # one trial: nothing to compare it with
     raw["trials"] = 1
     raw.pop("timeout", None)
-    storage = raw.get("storage")
-    # A storage named in the YAML stays (same lab database) unless it carries a password.
-    if not isinstance(storage, str) or redact_url(storage) != storage:
-        raw.pop("storage", None)
-    elif storage.startswith("sqlite:///") and not storage.startswith("sqlite:////"):
-        raw.pop("storage", None)  # relative to wherever the search ran: meaningless here
-    if isinstance(raw.get("cache_dir"), str):
-        raw["cache_dir"] = _relative(_under(base, raw["cache_dir"]), out)
-    features = raw.get("features")
-    if isinstance(features, dict) and isinstance(features.get("weights"), str):
-        weights = features["weights"]
-        if weights.lower() not in ("imagenet", "none"):
-            features["weights"] = _relative(_under(base, weights), out)
+    _carry_paths(raw, base, out)
 
     family, fixed = winning_params(trial, cfg)
     space = {
@@ -119,6 +106,26 @@ def write_best_config(
     # Refuse to hand the user a file that would not load (e.g. a path that did not carry).
     load_study(str(study_path))
     return BestConfig(study_path, space_path, name)
+
+
+def _carry_paths(raw: dict[str, Any], base: Path, out: Path) -> None:
+    """Storage, cache folder and weights file of the study as seen from ``out``; a storage
+    that carries a password, or a relative SQLite path, is dropped."""
+    from mbr_search.storage import redact_url
+
+    storage = raw.get("storage")
+    # A storage named in the YAML stays (same lab database) unless it carries a password.
+    if not isinstance(storage, str) or redact_url(storage) != storage:
+        raw.pop("storage", None)
+    elif storage.startswith("sqlite:///") and not storage.startswith("sqlite:////"):
+        raw.pop("storage", None)  # relative to wherever the search ran: meaningless here
+    if isinstance(raw.get("cache_dir"), str):
+        raw["cache_dir"] = _relative(_under(base, raw["cache_dir"]), out)
+    features = raw.get("features")
+    if isinstance(features, dict) and isinstance(features.get("weights"), str):
+        weights = features["weights"]
+        if weights.lower() not in ("imagenet", "none"):
+            features["weights"] = _relative(_under(base, weights), out)
 
 
 def _under(base: Path, value: str) -> Path:
