@@ -106,7 +106,7 @@ def main() -> int:
     enough = next(r["pool"] for r in mean_curve if r["mean"] >= best - 0.005)
     report["target"] = {
         "statement": "the smallest pool whose mean cross-fitted estimate is within 0.005 of "
-        "the best pool's (the default cv.ensemble_pool is set from it)",
+        "the best pool's (the default cv.ensemble_pool should be at least it)",
         "value": enough,
         "met": None,
         "verdict": f"pool {enough} is within 0.005 of the best ({best:.3f})",

@@ -62,6 +62,7 @@ TITLES = {
     "augmentation": "Pose augmentation: the same configurations with and without it",
     "quality": "Numbers that hold: the nested 20-video yardstick",
     "folds": "Stratified grouped folds: how evenly each behaviour is spread",
+    "ensemble_pool": "Ensemble pool: how many promoted quick looks selection needs",
     "quality_fixed": "Quality on one fixed 15/5 split (smoke arm, superseded by the yardstick)",
     "active_learning": "Active learning: suggested segments vs random segments",
     "peers": "Side by side with the peers: DLC2Action and a SimBA-style random forest",
@@ -99,6 +100,8 @@ def headline(name: str, d: Result) -> str:
         return _sections_quality.headline(d)
     if name == "folds":
         return _sections_yardstick.folds_headline(d)
+    if name == "ensemble_pool":
+        return _sections_yardstick.pool_headline(d)
     if name == "augmentation":
         r = d["result"]
         return f"CV difference {fmt(r['mean_difference'], 3)}, {r['wins']}/{len(r['configs'])} wins"
@@ -126,6 +129,7 @@ RENDER: dict[str, Callable[[Result], str]] = {
     "embed": embed,
     "quality": _sections_yardstick.yardstick,
     "folds": _sections_yardstick.folds,
+    "ensemble_pool": _sections_yardstick.ensemble_pool,
     "quality_fixed": _sections_quality.quality,
     "augmentation": _sections_quality.augmentation,
     "active_learning": _sections_active.active_learning,
