@@ -3,6 +3,7 @@ verdicts and the provenance line under each section."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -37,6 +38,16 @@ def machine_line(m: Result) -> str:
     return f"{m['nproc']} cores ({m['cpu']}){ram}, {gpu}; Python {v.get('python', '?')}, {libs}"
 
 
+#: a scratch folder of the machine that ran a benchmark, as its recorded command named it
+_MACHINE_PATH = re.compile(r"(?<=\s)/(?:work|home|root|tmp|Users|mnt|var)/\S*")
+
+
+def portable(command: str) -> str:
+    """The recorded command as anyone can run it from the repository root: a scratch
+    folder of the machine that ran it (``--work /work/qwork``) becomes ``DIR``."""
+    return _MACHINE_PATH.sub("DIR", command)
+
+
 def provenance(d: Result) -> str:
     """Date, commit, who measured, machine, load and the command, under each section."""
     code = d.get("code") or {}
@@ -53,7 +64,8 @@ def provenance(d: Result) -> str:
         f"*Run {d['date']} at commit `{code.get('commit') or '?'}`{dirty}{note}.{how} Machine: "
         f"{machine_line(d['machine'])}. Load average {loads} (a shared machine: absolute times "
         f"vary between runs).{wall}*\n\n"
-        f"Reproduce: `{d['command']}` — raw numbers: `benchmarks/results/{d['benchmark']}.json`."
+        f"Reproduce: `{portable(d['command'])}` — raw numbers: "
+        f"`benchmarks/results/{d['benchmark']}.json`."
     )
 
 
