@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -74,21 +73,16 @@ def fold_prevalence(cfg: Any, train: list[Any]) -> list[dict[str, Any]]:
 def best_trial_oof(work: Path, study_name: str, number: int) -> dict[str, np.ndarray]:
     """The out-of-fold probabilities the search stored for trial ``number``."""
     import optuna
-    from optuna.artifacts import FileSystemArtifactStore, download_artifact
+    from optuna.artifacts import FileSystemArtifactStore
 
+    from mbr_search.search.oof import load_oof_artifact
     from mbr_search.search.record import TrialRecord
 
     study = optuna.load_study(study_name=study_name, storage=f"sqlite:///{work / 'quality.db'}")
     record = TrialRecord.from_trial(study.trials[number])
     assert record.oof_artifact_id, f"trial #{number} of {study_name} stored no OOF"
     store = FileSystemArtifactStore(str(work / "artifacts"))
-    with tempfile.TemporaryDirectory() as tmp:
-        file = Path(tmp) / "oof.npz"
-        download_artifact(
-            artifact_store=store, file_path=str(file), artifact_id=record.oof_artifact_id
-        )
-        with np.load(file, allow_pickle=False) as npz:
-            return {k: np.asarray(npz[k], np.float32) for k in npz.files}
+    return load_oof_artifact(store, record.oof_artifact_id, str(work / "artifacts"))
 
 
 def gap_of(arm: str, work: Path) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from mbr_search.evaluate.model_dir import FrameWindows, Group, Member, ModelDir,
 from mbr_search.evaluate.outputs import relative, write_frames_csv
 from mbr_search.evaluate.results import PRCurve, ScoredBlock, TrialResult
 from mbr_search.evaluate.results_uncertainty import EstimateKind, Uncertainty
-from mbr_search.evaluate.selection import mean_pr_auc
+from mbr_search.scoring.bootstrap import pooled_mean_pr_auc
 from mbr_search.search.record import OOF, TrialRecord
 from mbr_search.training.trainers import trainer_class
 
@@ -128,9 +128,7 @@ class TrialRunner:
     def oof_score(self, probs: dict[str, np.ndarray]) -> float:
         """Mean PR-AUC over behaviours of pooled out-of-fold probabilities: the CV estimate
         that a trial and an ensemble of trials share (pure, on OOF data already loaded)."""
-        videos = sorted(probs)
-        labels = np.concatenate([self.train_by_id[v].labels for v in videos])
-        return mean_pr_auc(labels, np.concatenate([probs[v] for v in videos]))
+        return pooled_mean_pr_auc(self.oof_labels(probs), probs)
 
     def load_oof(self, trial: Any) -> dict[str, np.ndarray]:
         """The trial's out-of-fold probabilities per training video (an Optuna artifact)."""
