@@ -112,12 +112,33 @@ def yardstick(d: Result) -> str:
         ]
     parts += ["Paired differences on the same videos:", _differences(d), _search_value(d)]
     parts.append(f"**Target: {d['target']['statement']}. {d['target']['verdict']}**")
+    floor = _noise_floor(d)
+    if floor:
+        parts.append(floor)
     parts.append(
         f"CPU seconds so far: {cpu or '—'}. Each unit runs (and is resumed) with "
         f"`.venv/bin/python benchmarks/quality.py --arms ARM --folds K --budget "
         f"{', '.join(map(str, budgets)) or 'N'}`; the command below only assembled the units."
     )
     return "\n\n".join(parts)
+
+
+def _noise_floor(d: Result) -> str:
+    """The target's floor: how far a perfect estimate would miss one outer fold's score."""
+    auto = d["arms"].get("auto_pose", {}).get("models", {}).get("selected_ensemble")
+    floor = None if auto is None else auto.get("noise_floor")
+    if floor is None:
+        return ""
+    level = fmt(auto["pooled_outer"]["mean"])
+    return (
+        f"The floor under that target: if the estimate were exactly the selected ensemble's "
+        f"level over all {floor['pool_videos']} videos measured ({level}), "
+        f"it would still miss the score of {floor['test_videos']} of those videos drawn at "
+        f"random (an outer fold's test set) by {fmt(floor['mean_abs'])} on average (sd of "
+        f"such a score {fmt(floor['sd'])}, {floor['draws']} draws). A mean |estimate - outer| "
+        f"below that floor over 5 folds would be luck; near it, the estimate is as good as "
+        f"{floor['test_videos']}-video test sets can show."
+    )
 
 
 def headline(d: Result) -> str:

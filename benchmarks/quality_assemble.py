@@ -71,6 +71,7 @@ def arm_summary(parts: dict[int, tuple[dict[str, Any], units.Probs]]) -> dict[st
             "covered": sum(bool(r["covered"]) for r in folds),
             "covered_expected": sum(bool(r["covered_expected"]) for r in folds),
             "n_folds": len(folds),
+            "noise_floor": noise_floor(labels, probs, size=_test_size(parts)),
         }
     first = next(iter(parts.values()))[0]
     return {
@@ -188,6 +189,40 @@ def search_value(loaded: dict[str, dict[int, Any]]) -> dict[str, Any]:
         "units": units_used,
         "spearman_mean": {k: _mean(v) for k, v in rows.items()},
         "mean_abs_gap": {k: _mean(v) for k, v in gaps.items()},
+    }
+
+
+def _test_size(parts: dict[int, tuple[dict[str, Any], units.Probs]]) -> int:
+    return max(len(e["test_videos"]) for e, _ in parts.values())
+
+
+def noise_floor(
+    labels: dict[str, np.ndarray], probs: dict[str, np.ndarray], *, size: int, draws: int = 1000
+) -> dict[str, Any] | None:
+    """How far a *perfect* estimate would still land from one outer fold's score: the
+    level over every video measured stands in for the truth, and ``size`` distinct videos
+    drawn from them stand in for an outer fold's test set. Its mean |draw - level| is the
+    floor of the target's mean |estimate - outer| that no estimator can beat in
+    expectation; None with fewer than twice ``size`` videos."""
+    videos = sorted(probs)
+    if len(videos) < 2 * size:
+        return None
+    level = pooled_mean_pr_auc(labels, probs)
+    rng = np.random.default_rng(0)
+    scores = []
+    for _ in range(draws):
+        pick = rng.choice(len(videos), size=size, replace=False)
+        subset = [videos[i] for i in pick]
+        scores.append(
+            pooled_mean_pr_auc({v: labels[v] for v in subset}, {v: probs[v] for v in subset})
+        )
+    gaps = np.abs(np.asarray(scores) - level)
+    return {
+        "test_videos": size,
+        "pool_videos": len(videos),
+        "draws": draws,
+        "mean_abs": float(np.mean(gaps)),
+        "sd": float(np.std(scores, ddof=1)),
     }
 
 
