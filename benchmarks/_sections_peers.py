@@ -284,7 +284,7 @@ of `benchmarks/rat_dataset.py`, behaviours {", ".join(behaviours)}, scored on th
 {cfg["fps"]} fps frames of the 5 test videos (every 3rd 30 fps frame) by one scorer
 (scikit-learn, `benchmarks/peers/run.py`): pooled PR-AUC (average precision), F1 at the
 threshold that maximises F1 on the arm's out-of-fold training-video predictions, and
-segmental F1 (IoU ≥ 0.5, `mbr_search.evaluate.bouts`). CPU seconds are those of the arm's
+segmental F1 (IoU ≥ 0.5, `mbr_search.scoring.bouts`). CPU seconds are those of the arm's
 own process tree (one thread per library). Before it trains, every arm passes a label guard
 (`benchmarks/peers/label_guard.py`): the labels it is about to train on must match counts
 computed straight from the Caltech files, and no more than 5 % of the labelled frames may be

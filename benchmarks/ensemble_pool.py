@@ -54,7 +54,7 @@ def replay(work: Path, fold: int) -> dict[str, Any] | None:
     import optuna
 
     from mbr_search.config.study import load_study
-    from mbr_search.evaluate.selection import cross_fitted
+    from mbr_search.evaluate.ensemble.selection import cross_fitted
     from mbr_search.features.store import load_split
     from mbr_search.scoring.bootstrap import pooled_mean_pr_auc
     from mbr_search.search.folds import video_folds

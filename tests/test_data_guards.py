@@ -21,9 +21,9 @@ from mbr_search.config.dataset import load_dataset
 from mbr_search.config.study import load_study
 from mbr_search.data.positives import check_positives
 from mbr_search.errors import DataError
-from mbr_search.evaluate.model_files import check_keras, check_lightgbm, check_model_file
 from mbr_search.features.pose_schema import dataset_schema
 from mbr_search.features.store import load_split
+from mbr_search.inference.model_files import check_keras, check_lightgbm, check_model_file
 
 RAT = BUNDLED / "rat_social_mini"
 
@@ -237,7 +237,7 @@ def test_predict_refuses_a_cut_lightgbm_model_in_one_line(
     """Through the model directory loader, in a child: the cut file once aborted it in C++."""
     from conftest import run_cli
 
-    from mbr_search.evaluate.model_dir import load, load_nets
+    from mbr_search.inference.model_dir import load, load_nets
 
     del load, load_nets  # the loader the child runs (predict) goes through load_nets
     folder = _gbdt_model(tmp_path)

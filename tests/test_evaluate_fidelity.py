@@ -11,7 +11,7 @@ import pytest
 from conftest import write_tiny_study
 
 from mbr_search.errors import DataError
-from mbr_search.evaluate.selection import mean_pr_auc, same_videos, select
+from mbr_search.evaluate.ensemble.selection import mean_pr_auc, same_videos, select
 from mbr_search.search import record
 from mbr_search.search.fidelity import folds_of, rank_by_fidelity
 

@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 from conftest import STURMAN_MINI
 
-from mbr_search.evaluate.ceiling import model_vs_raters, pairwise_f1
-from mbr_search.evaluate.decisions import decide, score_set
-from mbr_search.evaluate.postprocess import PostProcess
 from mbr_search.evaluate.retrain import retrain_epochs
-from mbr_search.evaluate.thresholds import DEFAULT_THRESHOLD, choose_thresholds, max_f1_threshold
+from mbr_search.evaluate.scores.ceiling import model_vs_raters, pairwise_f1
+from mbr_search.evaluate.scores.decisions import decide, score_set
 from mbr_search.predict.boris import boris_events, bout_rows, write_boris_xlsx
+from mbr_search.scoring.postprocess import PostProcess
+from mbr_search.scoring.thresholds import DEFAULT_THRESHOLD, choose_thresholds, max_f1_threshold
 
 
 def test_max_f1_threshold_on_a_hand_example() -> None:

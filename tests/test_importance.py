@@ -15,9 +15,8 @@ from mbr_search.config.dataset import PoseSettings
 from mbr_search.config.windows import WindowSettings
 from mbr_search.data.pose import Pose
 from mbr_search.errors import DataError
-from mbr_search.evaluate._jsondoc import Node
-from mbr_search.evaluate.importance import permutation_importance, permuted
-from mbr_search.evaluate.results_importance import FeatureImportance
+from mbr_search.evaluate.importance.permutation import permutation_importance, permuted
+from mbr_search.evaluate.results.importance import FeatureImportance
 from mbr_search.features.column_groups import (
     MISSING,
     PAIR,
@@ -34,6 +33,7 @@ from mbr_search.features.column_groups import (
 from mbr_search.features.pose_features import pose_features
 from mbr_search.features.store import VideoData
 from mbr_search.features.windows import window_features
+from mbr_search.jsondoc import Node
 from mbr_search.models.gbdt import GbdtParams
 from mbr_search.training.frame_trainer import FrameTrainer
 from mbr_search.training.sequences import Standardiser
@@ -160,7 +160,7 @@ def test_a_gbdt_trial_gets_importance_from_its_refitted_folds(
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     from mbr_search.config.study import load_study
     from mbr_search.evaluate.features_info import feature_settings
-    from mbr_search.evaluate.importance_run import column_names, winner_importance
+    from mbr_search.evaluate.importance.run import column_names, winner_importance
     from mbr_search.features.store import load_split
     from mbr_search.search.folds import video_folds
     from mbr_search.search.record import TrialRecord
@@ -201,7 +201,7 @@ def test_a_gbdt_trial_gets_importance_from_its_refitted_folds(
 
 
 def test_importance_round_trips_through_json() -> None:
-    from mbr_search.evaluate.results_importance import GroupImportance
+    from mbr_search.evaluate.results.importance import GroupImportance
 
     value = FeatureImportance(
         trial=3, family="gbdt", repeats=3, seed=0, baseline={"a": 0.5, "b": None},

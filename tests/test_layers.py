@@ -15,12 +15,14 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mbr_search"
 #: Lowest first. Names are the top-level subpackages (or modules) of mbr_search.
 LAYERS: list[set[str]] = [
     {"errors", "paths", "versions", "__init__"},
+    {"jsondoc"},
     {"_atomic", "safe_names", "scoring"},
     {"data", "storage", "models", "demo", "out_folder"},
     {"config"},
     {"features"},
     {"training"},
     {"search"},
+    {"inference"},
     {"evaluate"},
     {"report", "predict"},
     {"suggest"},

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mbr_search.evaluate.bouts import bouts, segment_matches, segmental_scores
-from mbr_search.evaluate.metrics import Scored, entry, score
+from mbr_search.evaluate.scores.metrics import Scored, entry, score
+from mbr_search.scoring.bouts import bouts, segment_matches, segmental_scores
 
 
 def test_confusion_and_frame_scores_match_a_hand_count() -> None:

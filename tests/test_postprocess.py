@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mbr_search.evaluate.bouts import bouts
-from mbr_search.evaluate.postprocess import PostProcess, apply, grid, tune
+from mbr_search.scoring.bouts import bouts
+from mbr_search.scoring.postprocess import PostProcess, apply, grid, tune
 
 
 def test_closing_fills_the_thesis_example() -> None:

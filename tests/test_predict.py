@@ -89,9 +89,9 @@ def test_predict_refuses_a_video_for_a_pose_model_and_other_keypoints(
 
 
 def _model(path: Path) -> Any:
-    from mbr_search.evaluate import model_dir
-    from mbr_search.evaluate.postprocess import PostProcess
+    from mbr_search.inference import model_dir
     from mbr_search.models.lstm import LstmParams
+    from mbr_search.scoring.postprocess import PostProcess
     from mbr_search.training.sequences import Standardiser
 
     return model_dir.ModelDir(
@@ -114,7 +114,7 @@ def _model(path: Path) -> Any:
 
 
 def test_a_model_directory_round_trips_without_pickle(tmp_path: Path) -> None:
-    from mbr_search.evaluate import model_dir
+    from mbr_search.inference import model_dir
 
     (tmp_path / "m0_all.keras").write_bytes(b"placeholder: only the manifest is read here")
     saved = _model(tmp_path)
@@ -142,7 +142,7 @@ def test_a_cnn_model_directory_round_trips_its_embedding_settings(tmp_path: Path
     from dataclasses import replace
 
     from mbr_search.config.embed import CropSettings, EmbedSettings
-    from mbr_search.evaluate import model_dir
+    from mbr_search.inference import model_dir
 
     (tmp_path / "m0_all.keras").write_bytes(b"placeholder")
     embed = EmbedSettings("mobilenet_v3_small", "none", CropSettings(32, ("midbody",)), 10.0)
@@ -163,7 +163,7 @@ def test_a_cnn_model_directory_round_trips_its_embedding_settings(tmp_path: Path
 
 def test_a_manifest_without_family_or_with_a_bad_value_is_read_or_refused(tmp_path: Path) -> None:
     from mbr_search.errors import DataError
-    from mbr_search.evaluate import model_dir
+    from mbr_search.inference import model_dir
 
     (tmp_path / "m0_all.keras").write_bytes(b"placeholder")
     saved = _model(tmp_path)
@@ -193,7 +193,7 @@ def test_a_manifest_without_family_or_with_a_bad_value_is_read_or_refused(tmp_pa
 
 @pytest.mark.slow
 def test_the_evaluated_model_directory_round_trips(evaluated: Evaluated) -> None:
-    from mbr_search.evaluate import model_dir
+    from mbr_search.inference import model_dir
 
     for folder in ("model", "model_ensemble"):
         loaded = model_dir.load(evaluated.out / folder)

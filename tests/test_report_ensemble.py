@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from _shared import md_table
 
-from mbr_search.evaluate.postprocess import PostProcess
 from mbr_search.evaluate.results import (
     DatasetInfo,
     EnsembleResult,
@@ -26,8 +25,9 @@ from mbr_search.evaluate.results import (
     TrialResult,
     Uncertainty,
 )
-from mbr_search.evaluate.results_uncertainty import Difference
+from mbr_search.evaluate.results.uncertainty import Difference
 from mbr_search.scoring.bootstrap import Interval
+from mbr_search.scoring.postprocess import PostProcess
 
 BEHAVIOURS = ("social", "nonsocial")
 

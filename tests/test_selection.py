@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mbr_search.errors import UsageError
-from mbr_search.evaluate.selection import mean_pr_auc, select, weighted_probabilities
+from mbr_search.evaluate.ensemble.selection import mean_pr_auc, select, weighted_probabilities
 
 Videos = dict[str, np.ndarray]
 
@@ -79,7 +79,7 @@ def test_cross_fitted_selection_never_uses_a_folds_own_predictions() -> None:
     """Each fold's blend is chosen on the other folds only: scrambling every trial's
     predictions on one fold changes that fold's selection not at all, and its blended
     probabilities are exactly the other folds' weights applied to its own predictions."""
-    from mbr_search.evaluate.selection import cross_fitted
+    from mbr_search.evaluate.ensemble.selection import cross_fitted
 
     both = [*_labels(3).values(), *_labels(4).values()]
     labels = {f"w{i}": y for i, y in enumerate(both)}
@@ -105,7 +105,7 @@ def test_cross_fitted_selection_never_uses_a_folds_own_predictions() -> None:
 
 def test_cross_fitted_selection_refuses_folds_that_do_not_cover_the_videos() -> None:
     from mbr_search.errors import DataError
-    from mbr_search.evaluate.selection import cross_fitted
+    from mbr_search.evaluate.ensemble.selection import cross_fitted
 
     labels = _labels()
     oof = {0: _oof(1, 1.0, labels), 1: _oof(2, 0.5, labels)}

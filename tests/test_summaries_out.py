@@ -16,7 +16,7 @@ from _evaluated import Evaluated, searched_study
 from conftest import run_cli
 
 from mbr_search.evaluate.results import RESULTS_FILE, Results
-from mbr_search.evaluate.summary import PAIRED_COLUMNS, paired_summary_csv, summarise
+from mbr_search.inference.summary import PAIRED_COLUMNS, paired_summary_csv, summarise
 from mbr_search.predict.ethogram import BAND, MARGIN, ethogram_png
 
 BEHAVIOURS = ["social", "nonsocial", "aggression"]

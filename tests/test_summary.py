@@ -13,7 +13,7 @@ from conftest import RAT_MINI
 
 from mbr_search.config.dataset import load_dataset
 from mbr_search.data.labels import read_labels
-from mbr_search.evaluate.summary import (
+from mbr_search.inference.summary import (
     SUMMARY_COLUMNS,
     summarise,
     summary_csv,

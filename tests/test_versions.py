@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import metadata
 
-import mbr_search.evaluate.outputs as outputs
+import mbr_search.evaluate.core as core
 import mbr_search.features.cache as cache
 import mbr_search.report.build as build
 from mbr_search.versions import PACKAGES, versions
@@ -19,6 +19,6 @@ def test_every_model_building_library_is_listed() -> None:
 
 
 def test_the_cache_results_and_report_read_the_one_function() -> None:
-    assert outputs.versions is versions
+    assert core.versions is versions
     assert cache.versions is versions
     assert build.versions is versions

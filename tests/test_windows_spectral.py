@@ -135,9 +135,9 @@ def test_a_band_above_nyquist_names_the_file_the_key_and_the_fix(tmp_path: Path)
 
 def test_the_cache_key_and_the_fingerprint_carry_the_bands(tmp_path: Path) -> None:
     from mbr_search.config.study import load_study
-    from mbr_search.evaluate._jsondoc import Node
-    from mbr_search.evaluate.model_features import FrameWindows
     from mbr_search.features.store import load_video
+    from mbr_search.inference.model_features import FrameWindows
+    from mbr_search.jsondoc import Node
 
     sets = (
         "{low: {seconds: [3.0], stats: [bandpower], bands: [[0.3, 1]]},"

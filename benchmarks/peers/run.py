@@ -15,7 +15,7 @@ social / nonsocial / aggression, scored on the same 10 fps frames (every 3rd of 
 
 One scorer (scikit-learn) for every arm: pooled PR-AUC over the 5 test videos, F1 at the
 threshold that maximises F1 on the arm's out-of-fold training-video predictions, and
-segmental F1 (``mbr_search.evaluate.bouts``: IoU >= 0.5, one-to-one matching). CPU seconds
+segmental F1 (``mbr_search.scoring.bouts``: IoU >= 0.5, one-to-one matching). CPU seconds
 and peak RSS are those of each arm's child process (``wait4``).
 
     .venv/bin/python benchmarks/peers/run.py [--arms simba_rf,dlc2action_default,...]
@@ -77,8 +77,8 @@ def prepare(work: Path) -> dict[str, Any]:
     from mbr_search.data.labels import read_labels
     from mbr_search.data.pose import read_pose
     from mbr_search.data.resample import frame_indices
-    from mbr_search.evaluate.bouts import bouts
     from mbr_search.features.store import _fit_length
+    from mbr_search.scoring.bouts import bouts
 
     prep = work / "prep"
     manifest = rat_dataset.build_rat_dataset(prep / "rat")

@@ -34,7 +34,7 @@ def score(
     videos; ``oof`` None: the threshold is 0.5 (said in the entry)."""
     from sklearn.metrics import average_precision_score, f1_score
 
-    from mbr_search.evaluate.bouts import segmental_prf, segmental_scores
+    from mbr_search.scoring.bouts import segmental_prf, segmental_scores
 
     vids = sorted(test)
     per: dict[str, Any] = {}

@@ -26,7 +26,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mbr_search.evaluate import model_dir
+    from mbr_search.inference import model_dir
     from mbr_search.predict import check_out_dir, predict_files
     from mbr_search.predict.inputs import validate
 

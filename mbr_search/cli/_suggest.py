@@ -40,7 +40,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mbr_search.evaluate import model_dir
+    from mbr_search.inference import model_dir
     from mbr_search.predict import check_out_dir
     from mbr_search.predict.inputs import validate
     from mbr_search.suggest import Lengths, check_n, pair_videos, suggest_files

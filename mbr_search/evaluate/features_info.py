@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from mbr_search.config.study import StudyConfig
 from mbr_search.data.pose import read_pose
-from mbr_search.evaluate.model_dir import CnnFeatures, Features, PoseFeatures
 from mbr_search.features.pose_features import FEATURE_VERSION
 from mbr_search.features.pose_schema import dataset_schema
+from mbr_search.inference.model_dir import CnnFeatures, Features, PoseFeatures
 
 
 def feature_settings(study: StudyConfig) -> Features:

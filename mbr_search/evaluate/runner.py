@@ -13,15 +13,15 @@ import numpy as np
 
 from mbr_search.config.study import StudyConfig
 from mbr_search.errors import DataError
-from mbr_search.evaluate import metrics
-from mbr_search.evaluate._jsondoc import Node
-from mbr_search.evaluate.decisions import Decisions, Scoring, decide, score_set
-from mbr_search.evaluate.estimates import uncertainty
 from mbr_search.evaluate.features_info import feature_settings, source_fps, study_fps
-from mbr_search.evaluate.model_dir import FrameWindows, Group, Member, ModelDir, ModelInfo, save
-from mbr_search.evaluate.outputs import relative, write_frames_csv
-from mbr_search.evaluate.results import PRCurve, ScoredBlock, TrialResult
-from mbr_search.evaluate.results_uncertainty import EstimateKind, Uncertainty
+from mbr_search.evaluate.results import PRCurve, ScoredBlock, TrialResult, relative
+from mbr_search.evaluate.results.uncertainty import EstimateKind, Uncertainty
+from mbr_search.evaluate.scores import metrics
+from mbr_search.evaluate.scores.decisions import Decisions, Scoring, decide, score_set
+from mbr_search.evaluate.scores.estimates import uncertainty
+from mbr_search.inference.frames_csv import write_frames_csv
+from mbr_search.inference.model_dir import FrameWindows, Group, Member, ModelDir, ModelInfo, save
+from mbr_search.jsondoc import Node
 from mbr_search.scoring.bootstrap import pooled_mean_pr_auc
 from mbr_search.search.record import OOF, TrialRecord
 from mbr_search.training.trainers import trainer_class
@@ -189,7 +189,7 @@ class TrialRunner:
         self, members: list[Member], nets: list[list[Any]], decisions: Decisions, folder: Path
     ) -> Tested:
         """Predict and score the test videos with ``members`` (nothing without test videos)."""
-        from mbr_search.evaluate.inference import predict_videos
+        from mbr_search.inference.probabilities import predict_videos
 
         if not self.test:
             return Tested()

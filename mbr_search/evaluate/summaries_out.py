@@ -1,5 +1,5 @@
 """evaluate's ``summary.csv``: per test video and behaviour, the numbers a lab reports
-(:mod:`mbr_search.evaluate.summary`) of the true labels beside those of the model that
+(:mod:`mbr_search.inference.summary`) of the true labels beside those of the model that
 ``predict`` gets (``model/``), after its post-processing.
 
 They are computed from the per-frame CSVs evaluate has just written for that model
@@ -16,9 +16,9 @@ import numpy as np
 
 from mbr_search._atomic import write_text_atomic
 from mbr_search.errors import DataError
-from mbr_search.evaluate.results_scores import ScoredBlock
-from mbr_search.evaluate.results_summaries import SummaryNumbers, SummaryPair, TestSummaries
-from mbr_search.evaluate.summary import BehaviourSummary, paired_summary_csv, summarise
+from mbr_search.evaluate.results.metrics import ScoredBlock
+from mbr_search.evaluate.results.summaries import SummaryNumbers, SummaryPair, TestSummaries
+from mbr_search.inference.summary import BehaviourSummary, paired_summary_csv, summarise
 
 SUMMARY_FILE = "summary.csv"
 

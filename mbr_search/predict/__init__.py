@@ -22,8 +22,8 @@ from mbr_search.errors import OutputError, UsageError
 if TYPE_CHECKING:
     import numpy as np
 
-    from mbr_search.evaluate.model_dir import ModelDir
-    from mbr_search.evaluate.summary import BehaviourSummary
+    from mbr_search.inference.model_dir import ModelDir
+    from mbr_search.inference.summary import BehaviourSummary
     from mbr_search.predict.inputs import Prepared
 
 
@@ -58,8 +58,8 @@ def predict_files(
     pairs a DeepLabCut file with each video input for CNN models that crop on the pose.
     """
     from mbr_search import paths
-    from mbr_search.evaluate import model_dir
-    from mbr_search.evaluate.summary import write_summary_csv
+    from mbr_search.inference import model_dir
+    from mbr_search.inference.summary import write_summary_csv
     from mbr_search.predict.boris import OUT_FIX
     from mbr_search.predict.inputs import prepare, validate
 
@@ -101,8 +101,8 @@ def _label(
     model: ModelDir, nets: Any, prepared: Prepared
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Probabilities, 0/1 labels (threshold) and post-processed labels, and the seconds taken."""
-    from mbr_search.evaluate import postprocess, thresholds
-    from mbr_search.evaluate.inference import predict_videos
+    from mbr_search.inference.probabilities import predict_videos
+    from mbr_search.scoring import postprocess, thresholds
 
     started = time.perf_counter()
     probs = predict_videos(
@@ -132,8 +132,8 @@ def _write_outputs(
     """``<stem>_frames.csv``, ``_bouts.csv``, ``_boris.xlsx`` and ``_ethogram.html`` /
     ``.png``, each written atomically; returns what was written (``source`` and ``seconds``
     left for the caller) and the input's rows of ``summary.csv``."""
-    from mbr_search.evaluate.outputs import write_frames_csv
-    from mbr_search.evaluate.summary import summarise
+    from mbr_search.inference.frames_csv import write_frames_csv
+    from mbr_search.inference.summary import summarise
     from mbr_search.predict.boris import (
         OUT_FIX,
         boris_events,

@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from mbr_search._atomic import atomic_path, write_text_atomic
-from mbr_search.evaluate.bouts import bouts
+from mbr_search.scoring.bouts import bouts
 
 BORIS_COLUMNS = ("time", "subject", "code", "modifier", "comment")
 OUT_FIX = "free disk space or choose another --out folder"

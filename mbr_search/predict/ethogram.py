@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from mbr_search._atomic import write_bytes_atomic, write_text_atomic
-from mbr_search.evaluate.bouts import bouts
+from mbr_search.scoring.bouts import bouts
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
 #: PNG geometry in pixels: strip width, band heights, gaps

@@ -15,9 +15,9 @@ import numpy as np
 from mbr_search.data.pose import POSE_SUFFIXES
 from mbr_search.data.resample import frame_indices
 from mbr_search.errors import DataError, UsageError
-from mbr_search.evaluate.model_dir import ModelDir
 from mbr_search.features.cache import CacheEntry
 from mbr_search.features.store import VideoData
+from mbr_search.inference.model_dir import ModelDir
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".mpg", ".mpeg", ".wmv", ".m4v", ".webm")
 

@@ -9,6 +9,7 @@ report and evaluate's printed summary name and estimate models alike.
 
 from __future__ import annotations
 
+from mbr_search.evaluate.ensemble.selection import ROUNDS
 from mbr_search.evaluate.printed import (
     cv_estimate,
     estimate_kind,
@@ -17,7 +18,6 @@ from mbr_search.evaluate.printed import (
     test_score,
 )
 from mbr_search.evaluate.results import EnsembleResult, ModelResult, TrialResult
-from mbr_search.evaluate.selection import ROUNDS
 from mbr_search.report.document import MISSING, Cell, Table, Text, num, row, table, txt
 from mbr_search.report.results_data import ResultsFile
 from mbr_search.scoring.bootstrap import Interval

@@ -2,7 +2,7 @@
 
 The inputs are taken, checked and turned into features exactly as ``predict`` does
 (:mod:`mbr_search.predict.inputs`); every member of the model directory predicts them
-(:func:`~mbr_search.evaluate.inference.member_probabilities`), :mod:`.rank` picks the
+(:func:`~mbr_search.inference.probabilities.member_probabilities`), :mod:`.rank` picks the
 segments and :mod:`.write` writes them. Videos for the clips: a CNN model's inputs are
 videos; a pose file is paired with ``--video`` (in order) or with the video beside it whose
 name starts the pose file's (DeepLabCut's ``<video>DLC_...`` naming).
@@ -23,8 +23,8 @@ from mbr_search.suggest.rank import RankSettings, Segment
 from mbr_search.suggest.write import SuggestionSet
 
 if TYPE_CHECKING:
-    from mbr_search.evaluate.model_dir import ModelDir
     from mbr_search.features.store import VideoData
+    from mbr_search.inference.model_dir import ModelDir
 
 
 @dataclass(frozen=True)
@@ -111,8 +111,8 @@ def suggest_files(
     """Rank segments of ``inputs`` for labelling with the model at ``model_path``; write
     ``segments.csv``, BORIS import sheets, clips and ``suggestions.json`` into ``out_dir``."""
     from mbr_search import paths
-    from mbr_search.evaluate import model_dir
-    from mbr_search.evaluate.inference import member_weights
+    from mbr_search.inference import model_dir
+    from mbr_search.inference.probabilities import member_weights
     from mbr_search.predict import make_out_dir
     from mbr_search.predict.inputs import prepare, validate
     from mbr_search.suggest.rank import rank
@@ -153,7 +153,7 @@ def suggest_files(
 
 
 def _member_probs(model: ModelDir, nets: list[list[Any]], video: VideoData) -> np.ndarray:
-    from mbr_search.evaluate.inference import member_probabilities
+    from mbr_search.inference.probabilities import member_probabilities
 
     return member_probabilities(
         model.members, nets, model.standardiser, video, len(model.behaviours)

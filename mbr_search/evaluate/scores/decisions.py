@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mbr_search.evaluate import metrics, postprocess, thresholds
-from mbr_search.evaluate.results_scores import Metrics
+from mbr_search.evaluate.results.metrics import Metrics
+from mbr_search.evaluate.scores import metrics
+from mbr_search.scoring import postprocess, thresholds
 
 
 @dataclass

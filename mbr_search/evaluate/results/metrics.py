@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from mbr_search.evaluate._jsondoc import Node
-from mbr_search.evaluate.postprocess import PostProcess
+from mbr_search.jsondoc import Node
+from mbr_search.scoring.postprocess import PostProcess
 
 Confusion = tuple[tuple[int, int], tuple[int, int]]
 

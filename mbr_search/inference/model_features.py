@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from mbr_search.config.embed import CropSettings, EmbedSettings
 from mbr_search.config.windows import WindowSettings
 from mbr_search.errors import ConfigError, UsageError
-from mbr_search.evaluate._jsondoc import Node
+from mbr_search.jsondoc import Node
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from mbr_search._atomic import write_text_atomic
-from mbr_search.evaluate.bouts import bouts
+from mbr_search.scoring.bouts import bouts
 
 
 @dataclass(frozen=True)

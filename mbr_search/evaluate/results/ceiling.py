@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mbr_search.evaluate._jsondoc import Node
+from mbr_search.jsondoc import Node
 
 
 @dataclass(frozen=True)

@@ -26,24 +26,24 @@ from pathlib import Path
 from typing import Any
 
 from mbr_search.errors import DataError
-from mbr_search.evaluate._jsondoc import Node
-from mbr_search.evaluate.model_features import (
+from mbr_search.features.cache import write_text_atomic
+from mbr_search.inference.model_features import (
     CnnFeatures,
     Features,
     FrameWindows,
     PoseFeatures,
     features_from_json,
 )
-from mbr_search.evaluate.model_member import (
+from mbr_search.inference.model_member import (
     STANDARDISER,
     Group,
     Member,
     read_standardiser,
     write_standardiser,
 )
-from mbr_search.evaluate.postprocess import PostProcess
-from mbr_search.features.cache import write_text_atomic
+from mbr_search.jsondoc import Node
 from mbr_search.safe_names import name_problem
+from mbr_search.scoring.postprocess import PostProcess
 from mbr_search.training.sequences import Standardiser
 
 __all__ = [
@@ -295,7 +295,7 @@ def member_trainer(model: ModelDir, member: Member) -> Any:
 
 def load_nets(model: ModelDir) -> list[list[Any]]:
     """The models, ``[member][group]``, loaded for inference only (never unpickled)."""
-    from mbr_search.evaluate.model_files import check_model_file
+    from mbr_search.inference.model_files import check_model_file
 
     # Every file checked before any native loader sees one: a damaged LightGBM text
     # aborted the process in C++, a damaged .keras read as "File not found".

@@ -4,7 +4,7 @@ The search keeps each trial's out-of-fold probabilities, not its fold models, so
 models are fitted again here: the search's folds, each fold's recorded best epochs /
 boosting rounds (``fit_all``, no early stopping to redo) and the fold seed. Each
 validation video is then predicted by its own fold's model, with one feature group
-permuted at a time (:mod:`mbr_search.evaluate.importance`).
+permuted at a time (:mod:`mbr_search.evaluate.importance.permutation`).
 
 Every family gets it, unless the trial's folds took longer than :data:`BUDGET_SECONDS` to
 train in the search (``TrialRecord.train_seconds``, measured there): refitting them costs
@@ -27,9 +27,8 @@ import numpy as np
 
 from mbr_search.config.study import StudyConfig
 from mbr_search.errors import MbrSearchError
-from mbr_search.evaluate.importance import REPEATS, SEED, permutation_importance
-from mbr_search.evaluate.model_features import Features, PoseFeatures
-from mbr_search.evaluate.results_importance import FeatureImportance, GroupImportance
+from mbr_search.evaluate.importance.permutation import REPEATS, SEED, permutation_importance
+from mbr_search.evaluate.results.importance import FeatureImportance, GroupImportance
 from mbr_search.evaluate.retrain import retrain_epochs
 from mbr_search.features.column_groups import (
     embedding_column_groups,
@@ -38,6 +37,7 @@ from mbr_search.features.column_groups import (
     windowed_column_groups,
 )
 from mbr_search.features.store import VideoData
+from mbr_search.inference.model_features import Features, PoseFeatures
 from mbr_search.models import Params
 from mbr_search.search.folds import Fold, video_folds
 from mbr_search.search.record import TrialRecord

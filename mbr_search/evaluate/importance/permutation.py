@@ -9,7 +9,7 @@ prediction is recorded. Permuting within a video, not across videos, keeps each 
 feature distribution, so a group is not credited for telling recordings apart.
 
 Pure: the model is a ``predict(video, features) -> probabilities`` function; refitting the
-fold models lives in ``importance_run.py``.
+fold models lives in ``run.py`` beside it.
 """
 
 from __future__ import annotations

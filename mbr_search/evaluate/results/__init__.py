@@ -11,36 +11,37 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mbr_search.errors import DataError
-from mbr_search.evaluate._jsondoc import Node
-from mbr_search.evaluate.results_ceiling import (
+from mbr_search.evaluate.results.ceiling import (
     CeilingModel,
     HumanCeiling,
     ModelAgreement,
     RaterAgreement,
 )
-from mbr_search.evaluate.results_context import DatasetInfo, Fidelity, Settings
-from mbr_search.evaluate.results_importance import FeatureImportance, GroupImportance
-from mbr_search.evaluate.results_models import EnsembleResult, ModelResult, TrialResult
-from mbr_search.evaluate.results_scores import (
+from mbr_search.evaluate.results.context import DatasetInfo, Fidelity, Settings
+from mbr_search.evaluate.results.importance import FeatureImportance, GroupImportance
+from mbr_search.evaluate.results.metrics import (
     Confusion,
     MetricEntry,
     Metrics,
     PRCurve,
     ScoredBlock,
 )
-from mbr_search.evaluate.results_summaries import SummaryNumbers, SummaryPair, TestSummaries
-from mbr_search.evaluate.results_uncertainty import Difference, Uncertainty
+from mbr_search.evaluate.results.models import EnsembleResult, ModelResult, TrialResult
+from mbr_search.evaluate.results.summaries import SummaryNumbers, SummaryPair, TestSummaries
+from mbr_search.evaluate.results.uncertainty import Difference, Uncertainty
 from mbr_search.features.cache import write_text_atomic
+from mbr_search.jsondoc import Node
 
-#: The whole results.json vocabulary, importable from here (the parts live in
-#: results_models.py, results_scores.py, results_ceiling.py and results_context.py to keep
-#: each module one subject).
+#: The whole results.json vocabulary, importable from here (the parts live in this
+#: package's models.py, metrics.py, ceiling.py, context.py, importance.py, summaries.py and
+#: uncertainty.py, one subject each).
 __all__ = [
     "RESULTS_FILE",
     "SCHEMA_VERSION",
@@ -71,6 +72,16 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 RESULTS_FILE = "results.json"
+
+
+def now_iso() -> str:
+    """The time stamp results.json records (UTC, whole seconds)."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def relative(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` in POSIX form (results.json paths)."""
+    return path.resolve().relative_to(root.resolve()).as_posix()
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Each model's estimate and test score with intervals, and paired differences between
-models: the numbers ``evaluate`` asks a lab to believe (types in results_uncertainty.py).
+models: the numbers ``evaluate`` asks a lab to believe (types in evaluate/results/uncertainty.py).
 
 Pure: labels and probabilities in, typed results out; the bootstrap draws are seeded by
 the study's seed, so a re-run prints the same intervals.
@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from mbr_search.evaluate.results_uncertainty import Difference, EstimateKind, Uncertainty
+from mbr_search.evaluate.results.uncertainty import Difference, EstimateKind, Uncertainty
 from mbr_search.scoring.bootstrap import difference, interval, pooled_mean_pr_auc
 
 Probs = Mapping[str, np.ndarray]

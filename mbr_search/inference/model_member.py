@@ -1,6 +1,6 @@
 """One member of a model directory (a trained trial): its family, hyperparameters, model
 files, weight, window features and own standardiser; read and written only through
-:mod:`mbr_search.evaluate.model_dir`.
+:mod:`mbr_search.inference.model_dir`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import numpy as np
 
 from mbr_search._atomic import atomic_open
 from mbr_search.errors import ConfigError, DataError
-from mbr_search.evaluate._jsondoc import Node
-from mbr_search.evaluate.model_features import FrameWindows
+from mbr_search.inference.model_features import FrameWindows
+from mbr_search.jsondoc import Node
 from mbr_search.models import FAMILIES, MODEL_KEY, Params, get_family
 from mbr_search.training.sequences import Standardiser
 
@@ -128,7 +128,7 @@ def _file_name(node: Node) -> str:
 
 
 def read_standardiser(path: Path) -> Standardiser:
-    from mbr_search.evaluate.model_files import check_model_file
+    from mbr_search.inference.model_files import check_model_file
 
     check_model_file(path)  # numpy's loader gives EOFError/BadZipFile tracebacks otherwise
     try:

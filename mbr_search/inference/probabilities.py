@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from mbr_search.errors import DataError
-from mbr_search.evaluate.model_dir import Member
-from mbr_search.evaluate.model_features import FrameWindows
 from mbr_search.features.store import VideoData, with_windows
+from mbr_search.inference.model_dir import Member
+from mbr_search.inference.model_features import FrameWindows
 from mbr_search.training.sequences import Standardiser
 
 

@@ -56,8 +56,3 @@ def segmental_prf(hits: int, n_true: int, n_pred: int) -> tuple[float | None, ..
     recall = hits / n_true if n_true else None
     f1 = 2 * hits / (n_true + n_pred) if (n_true + n_pred) else None
     return precision, recall, f1
-
-
-def bout_table(binary: np.ndarray, fps: float) -> list[tuple[int, int, float, float]]:
-    """``(start_frame, stop_frame, start_s, stop_s)`` of each bout; stop is exclusive."""
-    return [(int(a), int(b), a / fps, b / fps) for a, b in bouts(binary)]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from mbr_search.evaluate._jsondoc import Node
+from mbr_search.jsondoc import Node
 from mbr_search.scoring.bootstrap import Interval
 
 EstimateKind = Literal["oof", "cross_fitted"]

@@ -12,17 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mbr_search.evaluate._jsondoc import Node
-from mbr_search.evaluate.postprocess import PostProcess
-from mbr_search.evaluate.results_scores import (
+from mbr_search.evaluate.results.metrics import (
     ScoredBlock,
     _optional_block,
     _optional_block_json,
     _postprocess,
     _thresholds,
 )
-from mbr_search.evaluate.results_uncertainty import Uncertainty
+from mbr_search.evaluate.results.uncertainty import Uncertainty
+from mbr_search.jsondoc import Node
 from mbr_search.models import MODEL_KEY
+from mbr_search.scoring.postprocess import PostProcess
 from mbr_search.search.record import FoldScores
 
 

@@ -1,21 +1,15 @@
-"""Files ``evaluate`` writes besides the models and results.json: per-frame CSVs, and the
-versions and time stamp results.json records (its schema: :mod:`mbr_search.evaluate.results`)."""
+"""The per-frame CSV that ``evaluate`` (test videos) and ``predict`` (new videos) write:
+probabilities and decisions, one row a frame."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mbr_search._atomic import atomic_path
-from mbr_search.versions import versions as versions  # re-exported: evaluate/core.py uses it
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 def write_frames_csv(
@@ -46,8 +40,3 @@ def write_frames_csv(
     with atomic_path(path, fix="free disk space or choose another --out") as tmp:
         pd.DataFrame(columns).to_csv(tmp, index=False)
     return path
-
-
-def relative(path: Path, root: Path) -> str:
-    """``path`` relative to ``root`` in POSIX form (results.json paths)."""
-    return path.resolve().relative_to(root.resolve()).as_posix()

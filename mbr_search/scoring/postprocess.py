@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import ndimage
 
-from mbr_search.evaluate._jsondoc import Node
-from mbr_search.evaluate.bouts import bouts, segmental_scores
+from mbr_search.jsondoc import Node
+from mbr_search.scoring.bouts import bouts, segmental_scores
 from mbr_search.scoring.counts import f1_score
 
 #: Candidate window lengths in seconds; converted to frames at the study's frame rate.

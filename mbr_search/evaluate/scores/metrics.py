@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from mbr_search.evaluate.bouts import bouts, segmental_prf, segmental_scores
-from mbr_search.evaluate.results_scores import MetricEntry, Metrics
+from mbr_search.evaluate.results.metrics import MetricEntry, Metrics
+from mbr_search.scoring.bouts import segmental_prf, segmental_scores
 from mbr_search.scoring.counts import f1_score, ratio
 from mbr_search.training.scores import pr_auc
 
@@ -133,8 +133,3 @@ def pr_curves(videos: Mapping[str, Scored], behaviours: Sequence[str]) -> dict[s
             "thresholds": [round(float(v), 5) for v in thresholds[keep]],
         }
     return out
-
-
-def bout_count(binary: np.ndarray) -> int:
-    """Number of bouts (runs of 1s)."""
-    return len(bouts(binary))

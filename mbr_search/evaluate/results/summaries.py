@@ -8,8 +8,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from mbr_search.evaluate._jsondoc import Node
-from mbr_search.evaluate.summary import BehaviourSummary
+from mbr_search.inference.summary import BehaviourSummary
+from mbr_search.jsondoc import Node
 
 
 def _defined(value: float) -> float | None:
