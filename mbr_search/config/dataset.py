@@ -12,7 +12,7 @@ from typing import Any
 
 from mbr_search.config._schema import Section
 from mbr_search.config._yaml import load_yaml_mapping
-from mbr_search.data.labels import LABEL_FORMATS, LabelSource
+from mbr_search.data.labels import LABEL_FORMATS, OBSERVED_CODE, LabelSource
 from mbr_search.data.pose import POSE_FORMATS
 from mbr_search.errors import ConfigError
 from mbr_search.safe_names import plain_name
@@ -181,7 +181,7 @@ def _file(sec: Section, key: str, base: Path) -> Path | None:
 _LABEL_KEYS = (
     "format", "file", "names", "stream", "recording", "id_column", "rater_column",
     "type_column", "start_column", "stop_column", "raters", "min_votes", "sep",
-    "observation", "subject", "absent",
+    "observation", "subject", "absent", "window_type", "observed",
 )  # fmt: skip
 
 
@@ -225,6 +225,8 @@ def _labels(
         observation=str(lab.raw("observation", sec.data.get("id"))),
         subject=lab.text("subject", None),
         absent=lab.names("absent", ()),
+        window_type=lab.text("window_type", None),
+        observed=lab.text("observed", OBSERVED_CODE),
     )
     lab.finish()
     if fmt == "dlc_columns" and source.path.suffix.lower() != ".csv":

@@ -37,9 +37,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
-
-import numpy as np
+from typing import Any
 
 from mbr_search.data._xlsx import xlsx_rows
 from mbr_search.errors import DataError
@@ -47,11 +45,10 @@ from mbr_search.errors import DataError
 #: How BORIS names the subject of events coded without one.
 NO_FOCAL = "No focal subject"
 _STATUSES = ("START", "STOP", "POINT")
-_UNPAIRED_FIX = "in BORIS, Observations > Check/fix unpaired events, then export again"
 
 
 @dataclass(frozen=True)
-class _Event:
+class Event:
     time: float  # seconds of media time (the time offset already subtracted)
     subject: str
     behaviour: str
@@ -61,52 +58,16 @@ class _Event:
 
 
 @dataclass(frozen=True)
-class _Export:
+class Export:
     kind: str  # "tabular export", "import sheet" or "project file"
-    events: list[_Event]  # the selected observation's, in file order
+    events: list[Event]  # the selected observation's, in file order
     behaviours: set[str]  # every behaviour the file names, in any observation
     subjects: set[str]
     from_ethogram: bool  # behaviours come from an ethogram (not only from coded events)
 
 
-def read_boris(
-    path: Path,
-    names: Sequence[tuple[str, str]],
-    *,
-    observation: str,
-    subject: str | None,
-    absent: Sequence[str],
-    n_frames: int,
-    fps: float,
-    sep: str | None = None,
-) -> np.ndarray:
-    """``(n_frames, len(names))`` 0/1 labels of one observation of a BORIS file.
-
-    ``names`` pairs each study behaviour with its name in the file; ``subject`` keeps one
-    subject's events (None: every subject's); ``absent`` lists study behaviours that may
-    be missing from a tabular export (never coded there), read as 0.
-    """
-    export = _load(path, observation, sep)
-    _check_names(path, export, names, absent)
-    if subject is not None and subject not in export.subjects:
-        raise DataError(
-            f"{path}: subject '{subject}' (labels.subject) is not in this BORIS {export.kind}; "
-            f"its subjects are {sorted(export.subjects)}. Fix: set labels.subject to one of "
-            "those, or drop the key to use every subject's events."
-        )
-    wanted = {file for _, file in names}
-    out = np.zeros((n_frames, len(names)), dtype=np.uint8)
-    for behaviour, first, stop in _spans(path, export.events, wanted, subject, fps):
-        first, stop = max(0, first), min(n_frames, stop)
-        if stop > first:
-            for b, (_, file) in enumerate(names):
-                if file == behaviour:
-                    out[first:stop, b] = 1
-    return out
-
-
-def _check_names(
-    path: Path, export: _Export, names: Sequence[tuple[str, str]], absent: Sequence[str]
+def check_names(
+    path: Path, export: Export, names: Sequence[tuple[str, str]], absent: Sequence[str]
 ) -> None:
     missing = [
         file for study, file in names if file not in export.behaviours and study not in absent
@@ -123,52 +84,7 @@ def _check_names(
     )
 
 
-def _frame(seconds: float, fps: float) -> int:
-    return math.floor(seconds * fps + 0.5)
-
-
-def _spans(
-    path: Path, events: list[_Event], wanted: set[str], subject: str | None, fps: float
-) -> list[tuple[str, int, int]]:
-    """``(behaviour, first frame, stop frame exclusive)`` of every wanted event or state."""
-    opened: dict[tuple[str, str, str], _Event] = {}
-    spans: list[tuple[str, int, int]] = []
-    for event in events:
-        if event.behaviour not in wanted or subject not in (None, event.subject):
-            continue
-        key = (event.subject, event.behaviour, event.modifier)
-        frame = _frame(event.time, fps)
-        if event.status == "POINT":
-            spans.append((event.behaviour, frame, frame + 1))
-        elif event.status == "START":
-            if key in opened:
-                _unpaired(
-                    path, event, f"starts again before the START at {opened[key].where} stopped"
-                )
-            opened[key] = event
-        else:
-            start = opened.pop(key, None)
-            if start is None:
-                _unpaired(path, event, "is a STOP with no START before it")
-            if event.time < start.time:
-                _unpaired(path, event, f"stops before its START ({start.where}, {start.time:g} s)")
-            first = _frame(start.time, fps)
-            spans.append((event.behaviour, first, max(frame, first + 1)))
-    if opened:
-        last = min(opened.values(), key=lambda e: e.time)
-        _unpaired(path, last, "is a START with no STOP after it")
-    return spans
-
-
-def _unpaired(path: Path, event: _Event, what: str) -> NoReturn:
-    who = f", subject '{event.subject}'" if event.subject != NO_FOCAL else ""
-    raise DataError(
-        f"{path}: {event.where}: the event '{event.behaviour}'{who} at {event.time:g} s {what}; "
-        f"no event is skipped. Fix: {_UNPAIRED_FIX}, or correct that row."
-    )
-
-
-def _load(path: Path, observation: str, sep: str | None) -> _Export:
+def load_export(path: Path, observation: str, sep: str | None) -> Export:
     name = path.name.lower()
     if name.endswith((".boris", ".boris.gz", ".json")):
         return _project(path, observation)
@@ -199,7 +115,7 @@ def _is_header(cells: list[str]) -> bool:
     return "time" in lowered and bool(lowered & {"behavior", "behaviour", "code"})
 
 
-def _tabular(path: Path, rows: list[tuple[int, list[str]]], observation: str, unit: str) -> _Export:
+def _tabular(path: Path, rows: list[tuple[int, list[str]]], observation: str, unit: str) -> Export:
     at = next((i for i, (_, cells) in enumerate(rows) if _is_header(cells)), None)
     if at is None:
         raise DataError(
@@ -216,7 +132,7 @@ def _tabular(path: Path, rows: list[tuple[int, list[str]]], observation: str, un
     events = [_tabular_event(path, f"{unit} {n}", cells, columns, meta) for n, cells in kept]
     has_status = "status" in columns or "behavior type" in columns
     behaviour_col = _behaviour_column(columns)
-    return _Export(
+    return Export(
         kind="tabular export" if has_status else "import sheet",
         events=events if has_status else _alternate(events, lambda _code: True),
         behaviours={_cell(c, behaviour_col) for _, c in body} - {""},
@@ -267,7 +183,7 @@ def _no_observation(path: Path, observation: str, found: set[str]) -> DataError:
 
 def _tabular_event(
     path: Path, where: str, cells: list[str], columns: dict[str, int], meta: dict[str, str]
-) -> _Event:
+) -> Event:
     status_col = columns.get("status", columns.get("behavior type"))
     offset_col = columns.get("time offset (s)")
     offset_text = _cell(cells, offset_col) if offset_col is not None else ""
@@ -283,7 +199,7 @@ def _tabular_event(
     modifiers = [
         cells[j] for name, j in columns.items() if name.startswith("modifier") and j < len(cells)
     ]
-    return _Event(
+    return Event(
         time=_seconds(path, where, _cell(cells, columns["time"]), "time") - offset,
         subject=_cell(cells, columns.get("subject")) or NO_FOCAL,
         behaviour=_cell(cells, _behaviour_column(columns)),
@@ -306,7 +222,7 @@ def _seconds(path: Path, where: str, text: Any, what: str) -> float:
     return value
 
 
-def _alternate(events: list[_Event], is_state: Any) -> list[_Event]:
+def _alternate(events: list[Event], is_state: Any) -> list[Event]:
     """Statuses as BORIS derives them: a state code's events alternate START, STOP per
     subject, behaviour and modifier; other codes are point events."""
     seen: dict[tuple[str, str, str], int] = {}
@@ -321,11 +237,11 @@ def _alternate(events: list[_Event], is_state: Any) -> list[_Event]:
     return out
 
 
-def _replace_status(event: _Event, status: str) -> _Event:
-    return _Event(event.time, event.subject, event.behaviour, event.modifier, status, event.where)
+def _replace_status(event: Event, status: str) -> Event:
+    return Event(event.time, event.subject, event.behaviour, event.modifier, status, event.where)
 
 
-def _project(path: Path, observation: str) -> _Export:
+def _project(path: Path, observation: str) -> Export:
     project = _json(path)
     observations = project.get("observations")
     if not isinstance(observations, dict):
@@ -351,7 +267,7 @@ def _project(path: Path, observation: str) -> _Export:
         for s in (project.get("subjects_conf") or {}).values()
         if isinstance(s, dict)
     }
-    return _Export(
+    return Export(
         kind="project file",
         events=_alternate(events, lambda code: code in states),
         behaviours={str(b.get("code")) for b in ethogram}
@@ -361,14 +277,14 @@ def _project(path: Path, observation: str) -> _Export:
     )
 
 
-def _project_event(path: Path, observation: str, i: int, raw: Any, offset: float) -> _Event:
+def _project_event(path: Path, observation: str, i: int, raw: Any, offset: float) -> Event:
     where = f"observation '{observation}' events[{i}]"
     if not isinstance(raw, list) or len(raw) < 3:
         raise DataError(
             f"{path}: {where} is {str(raw)[:60]!r}, not [time, subject, code, modifier, comment]. "
             "Fix: repair the project in BORIS."
         )
-    return _Event(
+    return Event(
         time=_seconds(path, where, raw[0], "time") - offset,
         subject=str(raw[1] or NO_FOCAL),
         behaviour=str(raw[2]),

@@ -1,4 +1,5 @@
-"""Behaviour label readers. Every reader returns a (frames, behaviours) uint8 matrix.
+"""Behaviour label readers. Every reader returns a (frames, behaviours) int8 matrix: 1, 0,
+or ``UNLABELLED`` (-1) for a frame nobody labelled (``scoring/labelled.py``).
 
 Formats (``labels.format`` in a dataset file):
 - ``frame_csv``: one row per frame, one 0/1 column per behaviour (extra columns ignored).
@@ -12,7 +13,6 @@ Formats (``labels.format`` in a dataset file):
 
 from __future__ import annotations
 
-import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +20,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mbr_search.data.boris import read_boris
+from mbr_search.data.boris_frames import read_boris
+from mbr_search.data.caltech import read_caltech
 from mbr_search.errors import DataError
+from mbr_search.scoring.labelled import LABEL_DTYPE, UNLABELLED
 
 LABEL_FORMATS = ("frame_csv", "dlc_columns", "caltech", "intervals", "boris")
+#: BORIS code whose START/STOP spans mark what was observed (``suggest`` writes them)
+OBSERVED_CODE = "observed"
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,10 @@ class LabelSource:
     observation: str | None = None  # boris: the observation id of this video
     subject: str | None = None  # boris: one subject's events (None: every subject's)
     absent: tuple[str, ...] = ()  # boris: study behaviours a tabular export may lack (0)
+    #: intervals: the type whose rows mark the trial window (frames outside: not labelled)
+    window_type: str | None = None
+    #: boris: the state behaviour whose spans mark the observed frames (when coded)
+    observed: str = OBSERVED_CODE
 
     def file_name(self, behaviour: str) -> str:
         return self.names.get(behaviour, behaviour)
@@ -56,9 +64,9 @@ class LabelSource:
 class Labels:
     """Per-frame 0/1 labels and, for multi-rater sources, each rater's own labels."""
 
-    values: np.ndarray  # (frames, behaviours) uint8
+    values: np.ndarray  # (frames, behaviours) int8: 1, 0 or UNLABELLED
     behaviours: tuple[str, ...]
-    #: rater -> (frames, behaviours) uint8; empty for single-rater formats
+    #: rater -> (frames, behaviours) int8 (as values); empty for single-rater formats
     per_rater: dict[str, np.ndarray] = field(default_factory=dict)
     #: True when the format fixes its own length (frame formats), False for intervals
     has_length: bool = True
@@ -94,7 +102,7 @@ def _boris(
     values = read_boris(
         source.path, [(b, source.file_name(b)) for b in behaviours],
         observation=source.observation or "", subject=source.subject, absent=source.absent,
-        n_frames=n_frames, fps=fps, sep=source.sep,
+        n_frames=n_frames, fps=fps, sep=source.sep, observed=source.observed,
     )  # fmt: skip
     return Labels(values, behaviours, has_length=False)
 
@@ -107,19 +115,24 @@ def _absent(source: LabelSource, behaviour: str, available: list[str]) -> DataEr
     )
 
 
-def _to_binary(source: LabelSource, column: pd.Series, name: str, first_line: int) -> np.ndarray:
-    """0/1 values of one label column; ``first_line`` is the file line of its first row."""
+def _to_binary(
+    source: LabelSource, column: pd.Series, name: str, first_line: int, blank: np.ndarray
+) -> np.ndarray:
+    """0/1 values of one label column, UNLABELLED for an empty cell; ``first_line`` is the
+    file line of its first row, ``blank`` marks rows with no cell at all (blank lines)."""
+    empty = column.isna().to_numpy() | (column.astype(str).str.strip() == "").to_numpy()
     values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
-    bad = ~np.isin(values, (0.0, 1.0))
+    bad = (~np.isin(values, (0.0, 1.0)) & ~empty) | blank
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         cell = column.iloc[first]
-        shown = "empty" if pd.isna(cell) or str(cell).strip() == "" else f"'{cell}'"
+        shown = "empty" if blank[first] else f"'{cell}'"
         raise DataError(
             f"{source.path}: column '{name}' must hold 0/1 per frame; row {first} is {shown} "
-            f"(line {first + first_line}). Fix: write 1 for the behaviour, 0 otherwise."
+            f"(line {first + first_line}). Fix: write 1 for the behaviour, 0 otherwise (an "
+            "empty cell in a row that keeps its frame number means not labelled)."
         )
-    return values.astype(np.uint8)
+    return np.where(empty, UNLABELLED, values).astype(LABEL_DTYPE)
 
 
 def _read_table(source: LabelSource, what: str, **kwargs: object) -> pd.DataFrame:
@@ -156,12 +169,13 @@ def _frame_csv(source: LabelSource, behaviours: tuple[str, ...]) -> Labels:
     table = _read_table(source, "labels CSV", sep=source.sep or ",")
     cols = [str(c) for c in table.columns]
     _check_frame_column(source, table)
-    out = np.zeros((len(table), len(behaviours)), dtype=np.uint8)
+    blank = table.isna().all(axis=1).to_numpy()
+    out = np.zeros((len(table), len(behaviours)), dtype=LABEL_DTYPE)
     for b, behaviour in enumerate(behaviours):
         name = source.file_name(behaviour)
         if name not in cols:
             raise _absent(source, behaviour, cols)
-        out[:, b] = _to_binary(source, table[name], name, first_line=2)
+        out[:, b] = _to_binary(source, table[name], name, first_line=2, blank=blank)
     return Labels(out, behaviours)
 
 
@@ -204,98 +218,22 @@ def _dlc_columns(source: LabelSource, behaviours: tuple[str, ...]) -> Labels:
             cell = str(head.iat[r, c]).strip()
             if cell and cell.lower() not in ("x", "y", "likelihood"):
                 names_per_col[c] = cell
-    out = np.zeros((len(body), len(behaviours)), dtype=np.uint8)
+    out = np.zeros((len(body), len(behaviours)), dtype=LABEL_DTYPE)
+    blank = body.isna().all(axis=1).to_numpy()
     available = sorted(set(names_per_col.values()))
     for b, behaviour in enumerate(behaviours):
         name = source.file_name(behaviour)
         matches = [c for c, n in names_per_col.items() if n.lower() == name.lower()]
         if not matches:
             raise _absent(source, behaviour, available)
-        out[:, b] = _to_binary(source, body[matches[0]], name, first_line=n_header + 1)
+        out[:, b] = _to_binary(source, body[matches[0]], name, n_header + 1, blank)
     return Labels(out, behaviours)
 
 
-_CALTECH_ROW = re.compile(r"^\s*(\d+)\s+(\d+)\s+(\S+)\s*$")
-_CALTECH_STREAM = re.compile(r"S\d+:")
-#: No recording has more frames (a month at 30 fps): a larger number is a typo or damage.
-_MAX_FRAME = 100_000_000
-
-
 def _caltech(source: LabelSource, behaviours: tuple[str, ...]) -> Labels:
-    lines = source.path.read_text(encoding="utf-8", errors="replace").splitlines()
-    if not lines or "Caltech Behavior Annotator" not in lines[0]:
-        raise DataError(
-            f"{source.path}: not a Caltech Behavior Annotator file (first line). "
-            "Fix: use labels.format frame_csv/intervals for other files."
-        )
-    by_stream, declared, furthest = _caltech_streams(source, lines)
-    rows = by_stream.get(source.stream, [])
-    if not rows:
-        raise DataError(
-            f"{source.path}: stream '{source.stream}' has no intervals; streams found: "
-            f"{list(by_stream)}. Fix: set labels.stream in the dataset file."
-        )
-    n_frames = max(stop for _, stop, _ in rows)
-    kinds = sorted({kind for *_, kind in rows} | declared)
-    out = np.zeros((n_frames, len(behaviours)), dtype=np.uint8)
-    for b, behaviour in enumerate(behaviours):
-        name = source.file_name(behaviour)
-        if name not in kinds:
-            raise _absent(source, behaviour, kinds)
-        for start, stop, kind in rows:
-            if kind == name:
-                out[start - 1 : stop, b] = 1
-    return Labels(out, behaviours, furthest=furthest)
-
-
-def _caltech_streams(
-    source: LabelSource, lines: list[str]
-) -> tuple[dict[str, list[tuple[int, int, str]]], set[str], tuple[int, str] | None]:
-    """Every stream's ``(start, stop, kind)`` rows, the behaviours the file declares and
-    the interval of any stream that ends last (its frame and line).
-
-    Inside a stream each line is blank, the dashed rule or ``start stop kind`` with
-    1-based inclusive frames and start <= stop; anything else is an error naming the line,
-    never a skipped interval.
-    """
-    by_stream: dict[str, list[tuple[int, int, str]]] = {}
-    current: list[tuple[int, int, str]] | None = None
-    declared: set[str] = set()  # the file's 'Configuration file:' block lists every behaviour
-    furthest: tuple[int, str] | None = None
-    for number, line in enumerate(lines, start=1):
-        token = line.strip().split("\t")[0].strip()
-        if _CALTECH_STREAM.fullmatch(token):
-            current = by_stream.setdefault(token[:-1], [])
-            continue
-        if current is None:
-            parts = line.split()
-            if len(parts) == 2 and len(parts[1]) == 1:
-                declared.add(parts[0])
-            continue
-        if not line.strip() or set(line.strip()) == {"-"}:
-            continue
-        match = _CALTECH_ROW.match(line)
-        if match is None:
-            _bad_caltech_line(source, number, line, "is not 'start end behaviour'")
-            continue
-        start, stop = int(match[1]), int(match[2])
-        if start < 1:
-            _bad_caltech_line(source, number, line, "starts at frame 0; frames count from 1")
-        if start > stop:
-            _bad_caltech_line(source, number, line, f"starts after it ends ({start} > {stop})")
-        if stop > _MAX_FRAME:  # allocating that many frames would exhaust memory first
-            _bad_caltech_line(source, number, line, f"ends past frame {_MAX_FRAME:,}")
-        current.append((start, stop, match[3]))
-        if furthest is None or stop > furthest[0]:
-            furthest = (stop, f"line {number} ({line.strip()!r})")
-    return by_stream, declared, furthest
-
-
-def _bad_caltech_line(source: LabelSource, number: int, line: str, what: str) -> None:
-    raise DataError(
-        f"{source.path}: line {number} ({line.strip()!r}) {what}; no interval is skipped. "
-        "Fix: correct or delete that line."
-    )
+    names = [(b, source.file_name(b)) for b in behaviours]
+    values, furthest = read_caltech(source.path, source.stream, names)
+    return Labels(values, behaviours, furthest=furthest)
 
 
 def _intervals(
@@ -326,7 +264,7 @@ def _intervals(
     per_rater: dict[str, np.ndarray] = {}
     for rater in raters:
         sel = rec if not source.rater_column else rec[rec[source.rater_column].astype(str) == rater]
-        mat = np.zeros((n_frames, len(behaviours)), dtype=np.uint8)
+        mat = np.zeros((n_frames, len(behaviours)), dtype=LABEL_DTYPE)
         for b, behaviour in enumerate(behaviours):
             name = source.file_name(behaviour)
             if name not in kinds:
@@ -340,8 +278,34 @@ def _intervals(
         per_rater[rater] = mat
     votes = np.sum(np.stack(list(per_rater.values())), axis=0)
     need = source.min_votes if source.min_votes is not None else len(raters) // 2 + 1
-    values = (votes >= need).astype(np.uint8)
+    values = (votes >= need).astype(LABEL_DTYPE)
+    outside = _outside_window(source, table, n_frames, fps)
+    for mat in (values, *per_rater.values()):
+        mat[outside] = UNLABELLED
     return Labels(values, behaviours, per_rater if source.rater_column else {}, has_length=False)
+
+
+def _outside_window(
+    source: LabelSource, table: pd.DataFrame, n_frames: int, fps: float
+) -> np.ndarray:
+    """(frames,) bool: frames outside the recording's trial window (``window_type``: from
+    the earliest start to the latest stop of its rows, any rater); none without one."""
+    outside = np.zeros(n_frames, dtype=bool)
+    if source.window_type is None:
+        return outside
+    rec = table[table[source.id_column].astype(str) == str(source.recording)]
+    rows = _checked_times(source, rec[rec[source.type_column].astype(str) == source.window_type])
+    if rows.empty:
+        raise DataError(
+            f"{source.path}: no '{source.window_type}' rows (labels.window_type) for recording "
+            f"'{source.recording}', so its trial window is unknown. Fix: add the rows marking "
+            "the trial's start and end, or drop labels.window_type to count every frame."
+        )
+    first = max(0, int(np.ceil(rows["_start_s"].min() * fps - 1e-9)))
+    last = min(n_frames, int(np.floor(rows["_stop_s"].max() * fps)) + 1)
+    outside[:first] = True
+    outside[max(first, last) :] = True
+    return outside
 
 
 def _interval_table(source: LabelSource) -> pd.DataFrame:

@@ -59,7 +59,7 @@ def check_positives(
     line per behaviour that some folds cannot train or score."""
     by_id = {v.id: v for v in videos}
     for c, name in enumerate(study.behaviours):
-        if not any(v.labels[:, c].any() for v in videos):
+        if not any((v.labels[:, c] > 0).any() for v in videos):  # -1: not labelled
             raise DataError(
                 f"{study.dataset.path}: behaviour '{name}' has no positive frame in the "
                 f"{len(videos)} training videos, so it cannot be learned or scored. Fix: drop "
@@ -77,7 +77,7 @@ def _fold_line(
     study: StudyLike, c: int, by_id: dict[str, _Labelled], folds: Sequence[_Fold]
 ) -> str | None:
     def has(ids: Sequence[str]) -> bool:
-        return any(by_id[v].labels[:, c].any() for v in ids if v in by_id)
+        return any((by_id[v].labels[:, c] > 0).any() for v in ids if v in by_id)
 
     untrained = [f.index for f in folds if not has(f.train)]
     unscored = [f.index for f in folds if has(f.train) and not has(f.validation)]

@@ -26,6 +26,7 @@ from mbr_search.features.embeddings import find_embedding
 from mbr_search.features.pose_features import FEATURE_VERSION, pose_features
 from mbr_search.features.pose_schema import PoseSchema, dataset_schema
 from mbr_search.features.windows import check_fits, window_blocks
+from mbr_search.scoring.labelled import LABEL_DTYPE, UNLABELLED, labelled_frames
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ class VideoData:
     id: str
     split: str
     features: np.ndarray  # (frames, dim) float16, read-only memmap
-    labels: np.ndarray  # (frames, behaviours) uint8; zeros when the video has no labels
+    labels: np.ndarray  # (frames, behaviours) int8: 1, 0, UNLABELLED; 0 without labels
     has_labels: bool
     per_rater: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -115,7 +116,7 @@ def load_video(
         fps = study.fps or video.fps
         entry = window_entry(entry, windows, fps, study.cache_dir, video.id)
     features = entry.load()
-    labels = np.zeros((len(features), len(study.behaviours)), dtype=np.uint8)
+    labels = np.zeros((len(features), len(study.behaviours)), dtype=LABEL_DTYPE)
     per_rater: dict[str, np.ndarray] = {}
     has_labels = video.labels is not None
     if video.labels is None:
@@ -136,6 +137,7 @@ def load_video(
             )
         labels = raw.values[idx]
         per_rater = {r: m[idx] for r, m in raw.per_rater.items()}
+        _check_labelled_somewhere(labels, video)
     _check_finite(features, entry.array_path)
     cache.release_pages(features)
     return VideoData(video.id, video.split, features, labels, has_labels, per_rater)
@@ -207,10 +209,22 @@ def _fit_length(raw: Labels, n_src: int, dataset: Dataset, video: VideoEntry) ->
             f"Fix: check you paired the right files, or raise length_tolerance in {dataset.path}."
         )
     log.info("%s: labels %+d frames vs pose; padded/trimmed (tolerance)", video.id, diff)
-    values = np.zeros((n_src, raw.values.shape[1]), dtype=np.uint8)
+    values = np.full((n_src, raw.values.shape[1]), UNLABELLED, dtype=LABEL_DTYPE)
     n = min(n_src, n_lab)
     values[:n] = raw.values[:n]
     return Labels(values, raw.behaviours, raw.per_rater, raw.has_length)
+
+
+def _check_labelled_somewhere(labels: np.ndarray, video: VideoEntry) -> None:
+    """A video whose labels mark no frame as labelled would train and score on nothing."""
+    if labelled_frames(labels).any():
+        return
+    assert video.labels is not None
+    raise DataError(
+        f"{video.labels.path}: video '{video.id}' has no labelled frame (every frame is outside "
+        "what its labels file marks as labelled), so it can neither train nor score a model. "
+        "Fix: label at least one stretch of it, or remove it from the dataset."
+    )
 
 
 def _check_furthest(raw: Labels, n_src: int, dataset: Dataset, video: VideoEntry) -> None:

@@ -14,7 +14,8 @@ def weighted_bce(y_true: Any, y_pred: Any) -> Any:
     """Binary cross-entropy with per-frame, per-behaviour weights packed into ``y_true``.
 
     ``y_true`` holds the 0/1 labels then the weights along the last axis (see
-    ``training.sequences.packed_targets``); padded frames carry weight 0 and do not count.
+    ``training.sequences.packed_targets``); padded and unlabelled frames carry weight 0 and
+    do not count.
     """
     n = y_pred.shape[-1]
     labels = y_true[..., :n]
@@ -32,7 +33,7 @@ def weighted_exclusive_ce(y_true: Any, y_pred: Any) -> Any:
     ``y_pred`` holds the softmax's behaviour columns only (``models/heads.py``): "none" is
     1 minus their sum. ``y_true`` is packed as for :func:`weighted_bce` (see
     ``training.sequences.packed_targets`` with ``exclusive=True``): 0/1 labels, then the
-    frame's class weight repeated in every column; padded frames have weight 0.
+    frame's class weight repeated in every column; padded and unlabelled frames have weight 0.
     """
     n = y_pred.shape[-1]
     labels = y_true[..., :n]

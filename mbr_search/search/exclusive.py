@@ -37,7 +37,7 @@ def check_exclusive_labels(study: StudyConfig, videos: Sequence[VideoData]) -> N
     pairs = overlapping_pairs(study.behaviours, videos)
     if not pairs:
         return
-    total = sum(int((np.asarray(v.labels).sum(axis=1) >= 2).sum()) for v in videos)
+    total = sum(int(((np.asarray(v.labels) > 0).sum(axis=1) >= 2).sum()) for v in videos)
     shown = "; ".join(
         f"{a}+{b}: {frames} frames ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''})"
         for (a, b), (frames, ids) in list(pairs.items())[:SHOWN_PAIRS]

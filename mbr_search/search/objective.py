@@ -225,7 +225,8 @@ class Objective:
         videos = view.by_id
         train = [videos[v] for v in fold.train]
         val = [videos[v] for v in fold.validation]
-        trainable = [c for c in range(len(behaviours)) if any(v.labels[:, c].any() for v in train)]
+        positive = [c for c in range(len(behaviours)) for v in train if (v.labels[:, c] > 0).any()]
+        trainable = sorted(set(positive))
         for c in sorted(set(range(len(behaviours))) - set(trainable)):
             progress.skipped.append(
                 Skip(fold.index, behaviours[c], "no positive frame in training")

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from mbr_search.scoring.estimate import Estimate
+from mbr_search.scoring.labelled import known
 from mbr_search.search.folds import FoldSummary
 
 
@@ -50,7 +51,8 @@ def prevalence_baseline(videos: list[Any], folds: list[Any]) -> float | None:
     for fold in folds:
         labels = np.concatenate([by_id[v].labels for v in fold.validation])
         for c in range(labels.shape[1]):
-            p = float(labels[:, c].mean())
+            column = labels[:, c][known(labels[:, c])]  # prevalence among labelled frames
+            p = float((column > 0).mean()) if column.size else 0.0
             if p > 0:
                 values.append(p)
     return float(np.mean(values)) if values else None

@@ -3,8 +3,9 @@
 Each frame is one row of its features (no sequences, no standardisation: trees do not need
 it). Training frames are every ``frame_step``-th frame of each training video, weighted by
 thesis formula 4.1 (:func:`~mbr_search.training.sequences.class_weights`, the neural models'
-own function) on exactly those frames; early stopping and the returned probabilities use
-every validation frame. LightGBM is imported only when a booster is fitted or loaded.
+own function) on exactly those frames; early stopping uses every validation frame. A frame
+whose label is UNLABELLED is left out of both, per behaviour (the returned probabilities
+still cover every frame). LightGBM is imported only when a booster is fitted or loaded.
 ``on_epoch`` is not called: boosting rounds are not epochs.
 """
 
@@ -21,6 +22,7 @@ from mbr_search.errors import DataError
 from mbr_search.features.cache import release_pages
 from mbr_search.features.store import VideoData
 from mbr_search.models import gbdt
+from mbr_search.scoring.labelled import known
 from mbr_search.training import boost
 from mbr_search.training._trainer import FoldFit, FoldLimits, Trainer
 from mbr_search.training.fit import EpochCallback
@@ -43,6 +45,16 @@ def frame_weights(labels: np.ndarray) -> np.ndarray:
     column = labels.reshape(-1, 1)
     w_neg, w_pos = class_weights(column, np.ones(len(column), dtype=bool))
     return np.where(column[:, 0] > 0, w_pos[0], w_neg[0]).astype(np.float32)
+
+
+def labelled_frames(x: np.ndarray, labels: np.ndarray, *, weighted: bool) -> boost.Frames:
+    """One behaviour's frames whose label is known (an UNLABELLED row is left out: never a
+    negative), with formula 4.1 weights when ``weighted``."""
+    keep = known(labels)
+    if not keep.all():
+        x, labels = x[keep], labels[keep]
+    y = (labels > 0).astype(np.uint8)
+    return boost.Frames(x, y, frame_weights(y) if weighted else None)
 
 
 class FrameTrainer(Trainer):
@@ -77,9 +89,11 @@ class FrameTrainer(Trainer):
             (col,) = g.columns
             if col not in trainable:
                 continue
+            stop_on = labelled_frames(x_val, y_val[:, col], weighted=False)
             booster, best[g.name] = boost.fit_booster(
-                params, boost.Frames(x, y[:, col], frame_weights(y[:, col])), seed=seed,
-                val=boost.Frames(x_val, y_val[:, col]), deadline=limits.deadline,
+                params, labelled_frames(x, y[:, col], weighted=True), seed=seed,
+                val=stop_on if len(stop_on.y) else None,
+                deadline=limits.deadline,
             )  # fmt: skip
             pred[:, col] = gbdt.predict(booster, x_val, best[g.name])
         bounds = np.cumsum([0, *(v.n_frames for v in val)])
@@ -100,7 +114,7 @@ class FrameTrainer(Trainer):
         for g in self.groups:
             (col,) = g.columns
             fitted[g.name], _ = boost.fit_booster(
-                params, boost.Frames(x, y[:, col], frame_weights(y[:, col])), seed=self.seed,
+                params, labelled_frames(x, y[:, col], weighted=True), seed=self.seed,
                 rounds=rounds[g.name],
             )  # fmt: skip
         return fitted

@@ -6,17 +6,19 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mbr_search.scoring.labelled import keep_known
 from mbr_search.training.sequences import Batchable
 
 
 def pr_auc(labels: np.ndarray, probs: np.ndarray) -> float | None:
-    """Average precision (area under the PR curve); None without a positive frame."""
+    """Average precision (area under the PR curve) over the labelled frames (an
+    UNLABELLED frame is skipped, never a negative); None without a positive frame."""
     from sklearn.metrics import average_precision_score
 
-    y = np.asarray(labels).ravel()
-    if y.size == 0 or not np.any(y):
+    y, p = keep_known(np.asarray(labels).ravel(), np.asarray(probs, dtype=np.float64).ravel())
+    if y.size == 0 or not np.any(y > 0):
         return None
-    return float(average_precision_score(y, np.asarray(probs, dtype=np.float64).ravel()))
+    return float(average_precision_score(y > 0, p))
 
 
 def val_score(pred: np.ndarray, val: Batchable, columns: Sequence[int]) -> float | None:

@@ -10,6 +10,7 @@ import numpy as np
 
 from mbr_search.features.cache import release_pages
 from mbr_search.features.store import VideoData
+from mbr_search.scoring.labelled import LABEL_DTYPE, known
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,7 @@ class Batchable:
     """Sequences ready for Keras: inputs, 0/1 targets and a mask of real (unpadded) frames."""
 
     x: np.ndarray  # (n, seq_len, dim) float16 (the model computes in float32)
-    y: np.ndarray  # (n, seq_len, behaviours) uint8
+    y: np.ndarray  # (n, seq_len, behaviours) int8: 1, 0 or UNLABELLED (scoring/labelled.py)
     mask: np.ndarray  # (n, seq_len) bool
     owners: tuple[tuple[str, int], ...]  # (video id, first frame) of each sequence
 
@@ -82,7 +83,7 @@ def cut(videos: Sequence[VideoData], seq_len: int, scaler: Standardiser) -> Batc
     dim = videos[0].features.shape[1]
     n_beh = videos[0].labels.shape[1]
     x = np.zeros((n, seq_len, dim), dtype=np.float16)
-    y = np.zeros((n, seq_len, n_beh), dtype=np.uint8)
+    y = np.zeros((n, seq_len, n_beh), dtype=LABEL_DTYPE)
     mask = np.zeros((n, seq_len), dtype=bool)
     owners: list[tuple[str, int]] = []
     row = 0
@@ -106,12 +107,13 @@ def cut(videos: Sequence[VideoData], seq_len: int, scaler: Standardiser) -> Batc
 
 
 def class_weights(y: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Thesis formula 4.1 per behaviour, on unpadded frames of the training fold:
-    w_neg = N / (2 N_neg), w_pos = N / (2 N_pos). A class with no frames gets weight 0."""
-    labels = y[mask].astype(np.float64)  # (frames, behaviours)
-    total = labels.shape[0]
-    pos = labels.sum(axis=0)
-    neg = total - pos
+    """Thesis formula 4.1 per behaviour, on unpadded labelled frames of the training fold:
+    w_neg = N / (2 N_neg), w_pos = N / (2 N_pos), N = N_pos + N_neg (an unlabelled frame
+    is neither). A class with no frames gets weight 0."""
+    labels = y[mask]  # (frames, behaviours)
+    pos = (labels == 1).sum(axis=0).astype(np.float64)
+    neg = (labels == 0).sum(axis=0).astype(np.float64)
+    total = pos + neg
     with np.errstate(divide="ignore"):
         w_pos = np.where(pos > 0, total / (2.0 * np.maximum(pos, 1)), 0.0)
         w_neg = np.where(neg > 0, total / (2.0 * np.maximum(neg, 1)), 0.0)
@@ -121,8 +123,9 @@ def class_weights(y: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarr
 def exclusive_weights(y: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, float]:
     """Formula 4.1 for one softmax over the behaviours plus "none" (scikit-learn's
     "balanced"): class c weighs N / (K N_c) over the K classes present among the N unpadded
-    frames. Returns (weight of each behaviour, weight of "none")."""
-    labels = y[mask].astype(np.float64)
+    frames labelled for every behaviour. Returns (weight of each behaviour, weight of "none")."""
+    labels = y[mask]
+    labels = labels[known(labels).all(axis=-1)].astype(np.float64)
     total = labels.shape[0]
     counts = np.append(labels.sum(axis=0), float(np.sum(labels.sum(axis=1) == 0)))
     present = max(int(np.sum(counts > 0)), 1)
@@ -136,17 +139,21 @@ def packed_targets(
 ) -> np.ndarray:
     """Targets for the weighted loss: labels and per-frame weights side by side.
 
-    Shape (n, seq_len, 2 * len(columns)); padded frames have weight 0. ``exclusive`` (the
-    softmax head): each frame's weight is that of its class, repeated in every column.
+    Shape (n, seq_len, 2 * len(columns)); padded and unlabelled frames have weight 0 (and
+    target 0), so they add nothing to the loss. ``exclusive`` (the softmax head): each
+    frame's weight is that of its class, repeated in every column; a frame unlabelled for
+    any behaviour has no class and weight 0.
     """
-    y = data.y[..., list(columns)].astype(np.float32)
+    raw = data.y[..., list(columns)]
+    labelled = known(raw)
+    y = (raw > 0).astype(np.float32)
     if exclusive:
-        w_beh, w_none = exclusive_weights(data.y[..., list(columns)], data.mask)
+        w_beh, w_none = exclusive_weights(raw, data.mask)
         frame = np.where(y.any(axis=-1), (y * w_beh).max(axis=-1), w_none) * data.mask
-        weights = np.repeat(frame[..., None], len(columns), axis=-1)
+        weights = np.repeat((frame * labelled.all(axis=-1))[..., None], len(columns), axis=-1)
     else:
-        w_neg, w_pos = class_weights(data.y[..., list(columns)], data.mask)
-        weights = np.where(y > 0, w_pos, w_neg) * data.mask[..., None]
+        w_neg, w_pos = class_weights(raw, data.mask)
+        weights = np.where(y > 0, w_pos, w_neg) * data.mask[..., None] * labelled
     return np.concatenate([y, weights.astype(np.float32)], axis=-1)
 
 
