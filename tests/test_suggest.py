@@ -124,8 +124,12 @@ def test_segments_round_trip_and_the_boris_sheet_reads_back(tmp_path: Path) -> N
     (sheet,) = write_boris_sheets(tmp_path, placed)
     source = LabelSource(path=sheet, format="boris")
     back = read_labels(source, BEHAVIOURS, n_frames=100, fps=10.0).values
-    assert np.flatnonzero(back[:, 0]).tolist() == list(range(20, 30))
-    assert np.flatnonzero(back[:, 1]).tolist() == list(range(50, 65))
+    assert np.flatnonzero(back[:, 0] == 1).tolist() == list(range(20, 30))
+    assert np.flatnonzero(back[:, 1] == 1).tolist() == list(range(50, 65))
+    # each segment is an 'observed' span: labelled there (every behaviour), nowhere else
+    labelled = [*range(20, 30), *range(50, 65)]
+    assert np.flatnonzero((back >= 0).all(axis=1)).tolist() == labelled
+    assert (back[(back >= 0).any(axis=1) == 0] == -1).all()
 
 
 def test_clips_are_cut_from_the_demo_video(tmp_path: Path) -> None:

@@ -4,7 +4,8 @@
 
 They are computed from the per-frame CSVs evaluate has just written for that model
 (``<b>_true`` and ``<b>_pred`` columns): the file a reader can check them against, and
-the one place the selected ensemble's post-processed test labels are kept.
+the one place the selected ensemble's post-processed test labels are kept. Of a partly
+labelled video, both sides count its labelled frames only (an empty ``<b>_true``).
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ def write_test_summaries(
     pred_rows: list[BehaviourSummary] = []
     for video, relative in block.files.items():
         true, pred = _frames(out_dir / relative, behaviours)
-        true_rows += summarise(video, true, behaviours, fps)
-        pred_rows += summarise(video, pred, behaviours, fps)
+        labelled = np.isfinite(true)  # an empty b_true cell: a frame nobody labelled
+        true = np.nan_to_num(true, nan=0.0)
+        true_rows += summarise(video, true, behaviours, fps, labelled)
+        pred_rows += summarise(video, pred, behaviours, fps, labelled)
     write_text_atomic(
         out_dir / SUMMARY_FILE,
         paired_summary_csv(true_rows, pred_rows),
@@ -47,7 +50,8 @@ def write_test_summaries(
 
 
 def _frames(path: Path, behaviours: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(true, post-processed predicted) 0/1 frames of one per-frame CSV."""
+    """(true, post-processed predicted) frames of one per-frame CSV: float, 0/1 and NaN
+    where the true label is empty (not labelled)."""
     import pandas as pd
 
     columns = [f"{b}_{side}" for b in behaviours for side in ("true", "pred")]
@@ -55,6 +59,6 @@ def _frames(path: Path, behaviours: Sequence[str]) -> tuple[np.ndarray, np.ndarr
         frame = pd.read_csv(path, usecols=columns)
     except (OSError, ValueError) as exc:
         raise DataError(f"{path}: cannot read the per-frame CSV just written ({exc})") from None
-    true = np.stack([frame[f"{b}_true"].to_numpy() for b in behaviours], axis=1)
+    true = np.stack([frame[f"{b}_true"].to_numpy(np.float64) for b in behaviours], axis=1)
     pred = np.stack([frame[f"{b}_pred"].to_numpy() for b in behaviours], axis=1)
     return true, pred

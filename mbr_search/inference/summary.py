@@ -47,15 +47,24 @@ PAIRED_COLUMNS = (
 
 
 def summarise(
-    video: str, binary: np.ndarray, behaviours: Sequence[str], fps: float
+    video: str,
+    binary: np.ndarray,
+    behaviours: Sequence[str],
+    fps: float,
+    labelled: np.ndarray | None = None,
 ) -> list[BehaviourSummary]:
-    """One summary per behaviour of ``binary`` ((frames, behaviours) 0/1 at ``fps``)."""
+    """One summary per behaviour of ``binary`` ((frames, behaviours) 0/1 at ``fps``).
+    ``labelled`` ((frames, behaviours) bool): only those frames count (a partly labelled
+    video's true labels and predictions are summarised on the same frames); the percent
+    is of them."""
     if fps <= 0:
         raise ValueError(f"fps must be positive, got {fps}")
     values = np.asarray(binary)
-    n_frames = len(values)
+    mask = np.ones(values.shape, dtype=bool) if labelled is None else np.asarray(labelled, bool)
+    values = np.where(mask, values, 0)
     rows = []
     for b, behaviour in enumerate(behaviours):
+        n_frames = int(mask[:, b].sum())
         runs = bouts(values[:, b])
         durations = (runs[:, 1] - runs[:, 0]) / fps
         frames = int((runs[:, 1] - runs[:, 0]).sum())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from mbr_search.scoring.labelled import known
+
 
 def bouts(binary: np.ndarray) -> np.ndarray:
     """(n, 2) int array of ``[start, stop)`` frame intervals of the runs of 1s in ``binary``."""
@@ -45,8 +47,18 @@ def segment_matches(true_bouts: np.ndarray, pred_bouts: np.ndarray, overlap: flo
 def segmental_scores(
     true: np.ndarray, pred: np.ndarray, overlap: float = 0.5
 ) -> tuple[int, int, int]:
-    """(matched bouts, true bouts, predicted bouts) of two 0/1 sequences."""
-    t, p = bouts(true), bouts(pred)
+    """(matched bouts, true bouts, predicted bouts) of two 0/1 sequences. Where ``true``
+    is UNLABELLED nothing is counted: each labelled stretch is scored on its own (a bout
+    ends where the labels end) and the counts add up."""
+    true, pred = np.asarray(true).ravel(), np.asarray(pred).ravel()
+    keep = known(true)
+    if not keep.all():
+        hits = n_true = n_pred = 0
+        for start, stop in bouts(keep):
+            h, t, n = segmental_scores(true[start:stop], pred[start:stop], overlap)
+            hits, n_true, n_pred = hits + h, n_true + t, n_pred + n
+        return hits, n_true, n_pred
+    t, p = bouts(true > 0), bouts(pred)
     return segment_matches(t, p, overlap), len(t), len(p)
 
 

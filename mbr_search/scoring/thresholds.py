@@ -11,21 +11,22 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mbr_search.scoring.labelled import keep_known
+
 #: Used when a behaviour has no positive out-of-fold frame (F1 is undefined everywhere).
 DEFAULT_THRESHOLD = 0.5
 RULE = "max_f1_oof"
 
 
 def max_f1_threshold(labels: np.ndarray, probs: np.ndarray) -> float:
-    """The probability threshold (predict ``p >= t``) with the highest frame F1."""
+    """The probability threshold (predict ``p >= t``) with the highest frame F1 on the
+    labelled frames (UNLABELLED ones are skipped)."""
     from sklearn.metrics import precision_recall_curve
 
-    y = np.asarray(labels).ravel().astype(np.int8)
-    if y.size == 0 or not np.any(y):
+    y, p_all = keep_known(np.asarray(labels).ravel(), np.asarray(probs, np.float64).ravel())
+    if y.size == 0 or not np.any(y > 0):
         return DEFAULT_THRESHOLD
-    precision, recall, thresholds = precision_recall_curve(
-        y, np.asarray(probs, dtype=np.float64).ravel()
-    )
+    precision, recall, thresholds = precision_recall_curve(y > 0, p_all)
     p, r = precision[:-1], recall[:-1]
     with np.errstate(invalid="ignore", divide="ignore"):
         f1 = np.where(p + r > 0, 2 * p * r / (p + r), 0.0)

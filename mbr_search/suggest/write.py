@@ -8,7 +8,10 @@
   import-sheet layout ``predict`` writes (``time, subject, code, modifier, comment``; BORIS
   Observations > Import observations, spreadsheet): a START and a STOP per segment, the
   code being the behaviour the model is unsure about and the comment ``suggestion #k:
-  reason``. The code marks what to check, not a label: correct or delete each event.
+  reason``. The code marks what to check, not a label: correct or delete each event. Each
+  segment is also one ``observed`` state (the same START and STOP): read back as labels
+  (``labels.format: boris``), only those frames count as labelled, every other frame of
+  the video stays unlabelled (``data/boris_frames.py``).
 - ``clips/<rank>_<video>_<behaviour>.mp4``: the segment cut from the video with OpenCV
   (``mp4v``), when the input has a video file.
 - ``suggestions.json``: everything above as data (:class:`SuggestionSet`).
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from mbr_search._atomic import atomic_path, write_text_atomic
+from mbr_search.data.labels import OBSERVED_CODE
 from mbr_search.predict.boris import start_stop_events, write_boris_xlsx
 from mbr_search.suggest.rank import RankSettings, Segment
 
@@ -126,12 +130,21 @@ def write_boris_sheets(out_dir: Path, suggestions: Sequence[Suggestion]) -> list
     """One import sheet per video with suggestions (see the module docstring)."""
     written = []
     for video in sorted({s.segment.video for s in suggestions}):
+        mine = [s for s in suggestions if s.segment.video == video]
         bouts = [
             (s.segment.behaviour, s.start_s, s.stop_s, f"suggestion #{s.rank}: {s.segment.reason}")
-            for s in suggestions
-            if s.segment.video == video
+            for s in mine
         ]
-        events = start_stop_events(bouts)
+        spans = [
+            (
+                OBSERVED_CODE,
+                s.start_s,
+                s.stop_s,
+                f"suggestion #{s.rank}: label every behaviour here",
+            )
+            for s in mine
+        ]
+        events = start_stop_events(bouts + spans)
         written.append(write_boris_xlsx(out_dir / f"{video}_to_label_boris.xlsx", events))
     return written
 
