@@ -22,13 +22,13 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pytest
+from _partial_labels import BEHAVIOURS, partial_manifest
 from conftest import RAT_MINI, write_tiny_study
 from optuna.artifacts import FileSystemArtifactStore
 from sklearn.metrics import average_precision_score
 
 from mbr_search.config.dataset import load_dataset
 from mbr_search.config.study import load_study
-from mbr_search.data.labels import read_labels
 from mbr_search.features.store import load_split
 from mbr_search.models import FAMILIES
 from mbr_search.scoring.labelled import known
@@ -49,10 +49,7 @@ class Trial:
     oof: dict[str, np.ndarray]
 
 
-BEHAVIOURS = ("social", "nonsocial", "aggression")
-FPS = 30
-#: the trial window of every video, in source frames (of 4,500): the middle 60 %
-WINDOW = (900, 3600)
+TRAIN = tuple(v.id for v in load_dataset(RAT_MINI).split("train"))
 #: one small configuration per family (every family of the registry needs one)
 SPACES = {
     "lstm": "model: lstm\nfixed: {seq_len: 150, batch_size: 16, lstm_layers: 1, lstm_units: 8, "
@@ -66,53 +63,11 @@ SPACES = {
 }
 
 
-def _runs(column: np.ndarray) -> list[tuple[int, int]]:
-    padded = np.r_[0, (column > 0).astype(np.int8), 0]
-    edges = np.flatnonzero(np.diff(padded))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
-
-
-def _table(folder: Path, variant: str) -> Path:
-    """The rat training videos' labels as one interval table (seconds), ``variant`` outside
-    the window; each video's window as two Start/End rows."""
-    rows = ["ID,Experimenter,from,to,type"]
-    for video in load_dataset(RAT_MINI).split("train"):
-        assert video.labels is not None
-        truth = read_labels(video.labels, BEHAVIOURS, n_frames=0, fps=FPS).values.copy()
-        outside = np.ones(len(truth), dtype=bool)
-        outside[WINDOW[0] : WINDOW[1]] = False
-        truth[outside] = (
-            1 if variant == "flipped" else (0 if variant == "negative" else truth[outside])
-        )
-        for c, name in enumerate(BEHAVIOURS):
-            for a, b in _runs(truth[:, c]):
-                rows.append(f"{video.id},r,{max(0.0, (a - 0.4) / FPS)},{(b - 0.6) / FPS},{name}")
-        for frame in (WINDOW[0], WINDOW[1] - 1):
-            rows.append(f"{video.id},r,{frame / FPS},{(frame + 0.4) / FPS},Start/End")
-    path = folder / f"{variant}.csv"
-    path.write_text("\n".join(rows) + "\n")
-    return path
-
-
-def _manifest(folder: Path, variant: str) -> Path:
-    window = "" if variant == "negative" else "\n  window_type: Start/End"
-    text = RAT_MINI.read_text().replace("pose: dlc/", f"pose: {RAT_MINI.parent}/dlc/")
-    text = text.replace(
-        "  format: caltech\n  stream: S1",
-        f"  format: intervals\n  file: {_table(folder, variant)}\n  sep: ','{window}",
-    )
-    lines = [ln for ln in text.splitlines() if "split: test" not in ln]
-    lines = [
-        ln.split(", labels: annotations/")[0] + "}" if "labels: ann" in ln else ln for ln in lines
-    ]
-    path = folder / f"{variant}.yaml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
 def _trial(folder: Path, family: str, variant: str) -> Trial:
     """One fixed trial on ``variant`` (its fold scores checked against the labelled frames)."""
-    study_path = write_tiny_study(folder / variant, dataset=_manifest(folder, variant))
+    (folder / variant).mkdir(parents=True)
+    manifest = partial_manifest(folder / variant, variant, TRAIN, window=variant != "negative")
+    study_path = write_tiny_study(folder / variant, dataset=manifest)
     (folder / variant / "tiny_space.yaml").write_text(f"name: {family}_fixed\n{SPACES[family]}\n")
     study = load_study(str(study_path))
     videos = load_split(study, "train")
