@@ -80,8 +80,36 @@ def _evidence(b: dict[str, Any]) -> str:
     )
 
 
+def _learner(d: Result) -> str:
+    """The learner's paragraph: the shipped search (``config.learner: auto_pose``) or the
+    fixed boosters of the first run (no ``learner`` key)."""
+    c = d["config"]
+    if c.get("learner", "gbdt") == "auto_pose":
+        return f"""\
+The learner is what a user gets: each retraining is the shipped `studies/auto_pose.yaml`
+search (LSTM, TCN, Transformer and LightGBM) at {c["trials"]} trials, then `evaluate --top
+{c["top"]}`, both through the CLI, on a manifest whose partly labelled videos are per-frame
+CSVs with empty cells where nobody labelled (a pool video without a labelled frame is left
+out); the model directory it writes (the selected ensemble that `predict` and `suggest`
+use) predicts the pool and the test videos, and its thresholds and member weights feed the
+ranking. An unlabelled frame is never a negative, in any family (issue 23)."""
+    p = c["params"]
+    return f"""\
+The model is fixed, not searched, so both arms get the same learner: the shipped
+`studies/gbdt_pose.yaml` pose features at 10 fps with window statistics over
+{", ".join(f"{w:g}" for w in c["window_seconds"])} s (of its 0.5, 1.5 and 4.5 s, to make the
+retrainings affordable) and an ensemble of {c["members"]} LightGBM boosters per behaviour
+(seeds 0-{c["members"] - 1}, bagging and feature fraction {p["bagging_fraction"]},
+{p["num_leaves"]} leaves, learning rate {p["learning_rate"]}, {p["max_rounds"]} rounds,
+training frame step {p["frame_step"]}: sized for 2 shared cores), threshold
+{c["threshold"]}; the members' spread is the ensemble disagreement `suggest` reads. Partly
+labelled videos train on their labelled frames only (the frame family sees each frame on its
+own, its window statistics computed over the whole video first), so an unlabelled frame is
+never a negative."""
+
+
 def active_learning(d: Result) -> str:
-    c, p = d["config"], d["config"]["params"]
+    c = d["config"]
     budgets = [b for b in d["budgets"] if b["random"]]
     tables = "\n\n".join(_budget_table(d, b) for b in budgets)
     return f"""\
@@ -98,17 +126,7 @@ same lengths at random unlabelled places of the pool. Then the model is retraine
 labelled frame and scored on the test videos (PR-AUC per behaviour over all test frames,
 then the mean over behaviours).
 
-The model is fixed, not searched, so both arms get the same learner: the shipped
-`studies/gbdt_pose.yaml` pose features at 10 fps with window statistics over
-{", ".join(f"{w:g}" for w in c["window_seconds"])} s (of its 0.5, 1.5 and 4.5 s, to make the
-retrainings affordable) and an ensemble of {c["members"]} LightGBM boosters per behaviour
-(seeds 0-{c["members"] - 1}, bagging and feature fraction {p["bagging_fraction"]},
-{p["num_leaves"]} leaves, learning rate {p["learning_rate"]}, {p["max_rounds"]} rounds,
-training frame step {p["frame_step"]}: sized for 2 shared cores), threshold
-{c["threshold"]}; the members' spread is the ensemble disagreement `suggest` reads. Partly
-labelled videos train on their labelled frames only (the frame family sees each frame on its
-own, its window statistics computed over the whole video first), so an unlabelled frame is
-never a negative.
+{_learner(d)}
 
 {target_line(d)}
 

@@ -15,7 +15,15 @@ unlabelled. In each of 3 rounds the current model predicts the unlabelled frames
 then the model is retrained on every labelled frame and scored on the 5 test videos (PR-AUC
 per behaviour over all test frames, then the mean).
 
-The model, fixed (no search, so both arms get the same learner): the shipped
+The learner (``--learner``), the same for both arms:
+
+- ``auto_pose`` (default): what a user gets. Each retraining is the shipped ``auto_pose``
+  search at a small budget (``--trials``) then ``evaluate --top 3``, through the CLI, on a
+  manifest whose partly labelled videos are per-frame CSVs with empty cells where nobody
+  labelled (``benchmarks/_al_search.py``); its model directory (the selected ensemble that
+  ``predict`` and ``suggest`` use) predicts the pool and the test videos, its decision
+  thresholds and member weights feed the ranking.
+- ``gbdt``: the fixed learner of the first run (no search): the shipped
 ``studies/gbdt_pose.yaml`` pose features with window statistics over 1.5 s only (of its 0.5,
 1.5 and 4.5 s: 470 features instead of 1,222) at 10 fps, an ensemble of 2 LightGBM boosters
 per behaviour (seeds 0 and 1, 80 % bagging and feature fraction, 15 leaves, learning rate
@@ -23,11 +31,12 @@ per behaviour (seeds 0 and 1, 80 % bagging and feature fraction, 15 leaves, lear
 (formula 4.1 weights balance the classes), equal member weights: the members' spread is the
 ensemble disagreement ``suggest`` reads.
 
-Partly labelled videos: the frame family sees each frame on its own (window statistics are
-computed over the whole video first), so training on a video's labelled rows only is exactly
-a label mask; no unlabelled frame is ever a negative.
+  Partly labelled videos: the frame family sees each frame on its own (window statistics
+  are computed over the whole video first), so training on a video's labelled rows only is
+  exactly a label mask; no unlabelled frame is ever a negative.
 
-    .venv/bin/python benchmarks/active_learning.py [--n 30 100] [--rounds 3] [--seeds 2]
+    .venv/bin/python benchmarks/active_learning.py [--learner auto_pose|gbdt] [--trials 8]
+        [--n 30 100] [--rounds 3] [--seeds 2] [--work DIR]
 """
 
 from __future__ import annotations
@@ -45,6 +54,7 @@ import _bench
 import numpy as np
 import rat_dataset
 import yaml
+from _al_search import weighted
 
 from mbr_search.training.sequences import Standardiser
 
@@ -106,11 +116,37 @@ def member_probs(members: Sequence[Any], video: Any) -> np.ndarray:
     return np.stack([trainer.predict(models, video, NO_SCALING) for trainer, models in members])
 
 
-def test_score(members: Sequence[Any], test: Sequence[Any], behaviours: Sequence[str]) -> dict:
-    """Mean over behaviours of the test PR-AUC (all test frames pooled), and per behaviour."""
+class GbdtLearner:
+    """The fixed learner (module docstring): boosters on the labelled rows."""
+
+    def __init__(self, work: Path) -> None:
+        self.study, train_videos, self.test_videos = load_videos(work)
+        self.behaviours = tuple(self.study.behaviours)
+        self.train_videos = sorted(train_videos, key=lambda v: v.id)
+
+    def train(self, masks: Mapping[str, np.ndarray]) -> list[Any]:
+        return train(self.study, self.train_videos, masks)
+
+    def member_probs(self, members: list[Any], video: Any) -> np.ndarray:
+        return member_probs(members, video)
+
+    def weights(self, members: list[Any]) -> list[float]:
+        return [1.0 / len(members)] * len(members)
+
+    def thresholds(self, members: list[Any]) -> list[float]:
+        return [THRESHOLD] * len(self.behaviours)
+
+    def describe(self, members: list[Any]) -> dict[str, Any]:
+        return {"members": len(members), "params": PARAMS}
+
+
+def test_score(learner: Any, model: Any, test: Sequence[Any], behaviours: Sequence[str]) -> dict:
+    """Mean over behaviours of the test PR-AUC (all test frames pooled), and per behaviour,
+    of the ensemble's weighted mean probability."""
     from mbr_search.training.scores import pr_auc
 
-    probs = np.concatenate([member_probs(members, v).mean(axis=0) for v in test])
+    weights = learner.weights(model)
+    probs = np.concatenate([weighted(learner.member_probs(model, v), weights) for v in test])
     labels = np.concatenate([v.labels for v in test])
     per = {b: pr_auc(labels[:, c], probs[:, c]) for c, b in enumerate(behaviours)}
     scored = [v for v in per.values() if v is not None]
@@ -119,17 +155,17 @@ def test_score(members: Sequence[Any], test: Sequence[Any], behaviours: Sequence
 
 
 def suggested(
-    members: Sequence[Any], pool: Sequence[Any], masks: Mapping[str, np.ndarray], n: int
+    learner: Any, model: Any, pool: Sequence[Any], masks: Mapping[str, np.ndarray], n: int
 ) -> list[tuple[str, int, int]]:
     """``(video, start, stop)`` of the segments ``suggest``'s ranking picks."""
     from mbr_search.suggest import Lengths
     from mbr_search.suggest.rank import rank
 
-    probs = {v.id: member_probs(members, v) for v in pool}
+    probs = {v.id: learner.member_probs(model, v) for v in pool}
     behaviours = [str(c) for c in range(next(iter(probs.values())).shape[2])]
     settings = Lengths().settings(n, fps=10.0)
     picked = rank(
-        probs, behaviours, [THRESHOLD] * len(behaviours), [1.0] * len(MEMBERS), settings,
+        probs, behaviours, learner.thresholds(model), learner.weights(model), settings,
         labelled={v.id: masks[v.id] for v in pool},
     )  # fmt: skip
     return [(g.video, g.start, g.stop) for g in picked]
@@ -158,7 +194,7 @@ def label(masks: dict[str, np.ndarray], segments: Sequence[tuple[str, int, int]]
 def run_arm(arm: str, ctx: dict[str, Any], plan: Sequence[Sequence[int]] | None, seed: int) -> dict:
     """One arm over the rounds: the labelled frames and the test score after each round.
     ``plan`` (random arm) gives the segment lengths of each round; the suggest arm makes it."""
-    study, train_videos, test, n = ctx["study"], ctx["train"], ctx["test"], ctx["n"]
+    learner, train_videos, test, n = ctx["learner"], ctx["train"], ctx["test"], ctx["n"]
     masks = {v.id: np.zeros(v.n_frames, dtype=bool) for v in train_videos}
     for v in train_videos[:START_LABELLED]:
         masks[v.id][:] = True
@@ -169,13 +205,13 @@ def run_arm(arm: str, ctx: dict[str, Any], plan: Sequence[Sequence[int]] | None,
     for r in range(ctx["rounds"]):
         started = time.perf_counter()
         if plan is None:
-            segs = suggested(members, pool, masks, n)
+            segs = suggested(learner, members, pool, masks, n)
             lengths.append([b - a for _, a, b in segs])
         else:
             segs = random_like(plan[r], pool, masks, rng)
         label(masks, segs)
-        members = train(study, train_videos, masks)
-        score = test_score(members, test, study.behaviours)
+        members = learner.train(masks)
+        score = test_score(learner, members, test, learner.behaviours)
         frames = int(sum(m.sum() for m in masks.values()))
         rows.append({"round": r + 1, "segments": len(segs), "labelled_frames": frames, **score,
                      "seconds": round(time.perf_counter() - started, 1)})  # fmt: skip
@@ -191,6 +227,11 @@ def main() -> int:
         "of both arms per value (30 100)",
     )  # fmt: skip
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--learner", choices=("auto_pose", "gbdt"), default="auto_pose",
+        help="auto_pose: the shipped search + evaluate per round (default); gbdt: fixed boosters",
+    )  # fmt: skip
+    parser.add_argument("--trials", type=int, default=8, help="auto_pose: trials per search (8)")
     parser.add_argument("--seeds", type=int, default=2, help="repetitions of the random arm")
     parser.add_argument("--work", type=Path, help="work folder (default: a temp folder)")
     args = parser.parse_args()
@@ -207,26 +248,34 @@ def run(args: argparse.Namespace, work: Path) -> None:
     results file is rewritten after each random seed, so a run cut short keeps what it
     finished (``seeds_done`` per budget)."""
     started = time.perf_counter()
-    report = _bench.header("active_learning", n=args.n, rounds=args.rounds, seeds=args.seeds,
-                           start_labelled=START_LABELLED, members=len(MEMBERS), params=PARAMS,
-                           threshold=THRESHOLD, window_seconds=WINDOW_SECONDS)  # fmt: skip
-    study, train_videos, test = load_videos(work)
-    train_videos = sorted(train_videos, key=lambda v: v.id)
+    config: dict[str, Any] = {"learner": args.learner, "n": args.n, "rounds": args.rounds,
+                              "seeds": args.seeds, "start_labelled": START_LABELLED}  # fmt: skip
+    if args.learner == "gbdt":
+        config |= {"members": len(MEMBERS), "params": PARAMS, "threshold": THRESHOLD,
+                   "window_seconds": WINDOW_SECONDS}  # fmt: skip
+        learner: Any = GbdtLearner(work)
+    else:
+        from _al_search import TOP, SearchLearner
+
+        config |= {"study": "studies/auto_pose.yaml", "trials": args.trials, "top": TOP}
+        learner = SearchLearner(rat_dataset.build_rat_dataset(work / "data"), work, args.trials)
+    report = _bench.header("active_learning", **config)
+    train_videos, test = learner.train_videos, learner.test_videos
     masks = {v.id: np.arange(v.n_frames) < (v.n_frames if i < START_LABELLED else 0)
              for i, v in enumerate(train_videos)}  # fmt: skip
-    members = train(study, train_videos, masks)
-    start = test_score(members, test, study.behaviours)
+    members = learner.train(masks)
+    start = test_score(learner, members, test, learner.behaviours)
     frames = int(sum(m.sum() for m in masks.values()))
     print(f"start: {frames} labelled frames, test PR-AUC {start['mean_pr_auc']:.4f}", flush=True)
     report |= {
         "videos": {"labelled_at_start": [v.id for v in train_videos[:START_LABELLED]],
                    "unlabelled_pool": [v.id for v in train_videos[START_LABELLED:]],
                    "test": [v.id for v in test]},
-        "start": {"labelled_frames": frames, **start},
+        "start": {"labelled_frames": frames, **start, "model": learner.describe(members)},
         "budgets": [],
     }  # fmt: skip
     for n in args.n:
-        ctx = {"study": study, "train": train_videos, "test": test, "n": n,
+        ctx = {"learner": learner, "train": train_videos, "test": test, "n": n,
                "rounds": args.rounds, "start_members": members}  # fmt: skip
         al = run_arm("suggest", ctx, None, 0)
         budget: dict[str, Any] = {"n": n, "suggest": al["rows"], "random": [], "seeds_done": 0}
