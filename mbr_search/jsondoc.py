@@ -10,16 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeAlias
 
 from mbr_search.errors import DataError
+
+#: A JSON value as ``json`` writes and reads it: what every ``to_json`` returns and every
+#: :class:`Node` holds.
+JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None
+#: A JSON object: one ``to_json`` result.
+JSONObject: TypeAlias = dict[str, JSON]
 
 
 @dataclass(frozen=True)
 class Node:
     """One value of a JSON document and where it sits."""
 
-    value: Any
+    value: JSON
     source: str
     key: str = ""
 
@@ -36,7 +42,7 @@ class Node:
         return f"{self.key}.{key}" if self.key else key
 
     # containers
-    def mapping(self) -> Mapping[str, Any]:
+    def mapping(self) -> Mapping[str, JSON]:
         if not isinstance(self.value, Mapping):
             raise self._wrong("an object")
         return self.value
@@ -123,7 +129,7 @@ class Node:
         return {k: n.optional_number() for k, n in self.entries()}
 
 
-def _shown(value: Any) -> str:
+def _shown(value: JSON) -> str:
     if value is None:
         return "null"
     if isinstance(value, Mapping):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from mbr_search.config._schema import Section
 from mbr_search.errors import ConfigError
+from mbr_search.jsondoc import JSONObject
 
 #: The statistics a window set's ``stats`` may name; the default is the first four.
 PLAIN_STATS = ("mean", "std", "min", "max")
@@ -67,8 +68,8 @@ class WindowSettings:
     def out_dim(self, dim: int) -> int:
         return dim * (int(self.raw) + len(self.seconds) * len(self.stat_columns))
 
-    def as_dict(self) -> dict[str, object]:
-        out: dict[str, object] = {
+    def as_dict(self) -> JSONObject:
+        out: JSONObject = {
             "seconds": list(self.seconds), "stats": list(self.stats), "raw": self.raw,
         }  # fmt: skip
         # Only when given: a set without bands keeps its old cache key and fingerprint.

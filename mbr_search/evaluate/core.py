@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mbr_search.config.study import StudyConfig
 from mbr_search.errors import UsageError
@@ -49,6 +49,13 @@ from mbr_search.search.fidelity import Ranking, folds_of
 from mbr_search.search.study_record import StudyRecord
 from mbr_search.versions import versions
 
+if TYPE_CHECKING:
+    import numpy as np
+    from optuna import Study
+    from optuna.trial import FrozenTrial
+
+    from mbr_search.storage import StorageSpec
+
 log = logging.getLogger(__name__)
 Echo = Callable[[str], None]
 
@@ -58,7 +65,7 @@ def evaluate_study(
     *,
     top: int,
     out_dir: Path,
-    storage_spec: Any,
+    storage_spec: StorageSpec,
     artifact_dir: Path | None,
     ensemble: bool,
     cv_only: bool = False,
@@ -116,7 +123,7 @@ def evaluate_study(
 
 def _explained(
     runner: TrialRunner,
-    trial: Any,
+    trial: FrozenTrial,
     best: Outcome,
     selected: EnsembleResult | None,
     out_dir: Path,
@@ -138,7 +145,7 @@ def _explained(
     return summaries, explained
 
 
-def _announce(name: str, ranking: Ranking, chosen: Sequence[Any], say: Echo) -> None:
+def _announce(name: str, ranking: Ranking, chosen: Sequence[FrozenTrial], say: Echo) -> None:
     say(
         f"Study '{name}': {len(ranking.ranked)} complete trial(s); evaluating "
         f"{', '.join(f'#{t.number}' for t in chosen)}."
@@ -150,8 +157,8 @@ def _announce(name: str, ranking: Ranking, chosen: Sequence[Any], say: Echo) -> 
 
 def _results(
     study_cfg: StudyConfig,
-    study: Any,
-    storage_spec: Any,
+    study: Study,
+    storage_spec: StorageSpec,
     runner: TrialRunner,
     outcomes: Sequence[Outcome],
     ens: EnsembleResult | None,
@@ -208,7 +215,7 @@ def _differences(
         return ()
     best = outcomes[0]
     by_number = {o.number: o for o in outcomes}
-    others: list[tuple[str, dict[str, Any]]] = [
+    others: list[tuple[str, dict[str, np.ndarray]]] = [
         (f"trial #{o.number}", o.test_probs) for o in outcomes[1:]
     ]
     for ens in ensembles:

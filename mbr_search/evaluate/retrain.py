@@ -12,7 +12,6 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -33,7 +32,7 @@ class Retrained:
     params: Params
     epochs: dict[str, int]
     #: (group name, behaviour columns, compiled Keras model), in output-group order
-    nets: list[tuple[str, tuple[int, ...], Any]]
+    nets: list[tuple[str, tuple[int, ...], object]]
     seconds: float
 
 

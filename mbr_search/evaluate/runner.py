@@ -5,29 +5,32 @@ from __future__ import annotations
 import shutil
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mbr_search.config.study import StudyConfig
 from mbr_search.errors import DataError
 from mbr_search.evaluate.features_info import feature_settings, source_fps, study_fps
-from mbr_search.evaluate.results import PRCurve, ScoredBlock, TrialResult, relative
+from mbr_search.evaluate.results import ScoredBlock, TrialResult, relative
 from mbr_search.evaluate.results.uncertainty import EstimateKind, Uncertainty
 from mbr_search.evaluate.scores import metrics
 from mbr_search.evaluate.scores.decisions import Decisions, Scoring, decide, score_set
 from mbr_search.evaluate.scores.estimates import uncertainty
 from mbr_search.inference.frames_csv import write_frames_csv
 from mbr_search.inference.model_dir import FrameWindows, Group, Member, ModelDir, ModelInfo, save
-from mbr_search.jsondoc import Node
 from mbr_search.scoring.bootstrap import pooled_mean_pr_auc
 from mbr_search.search.record import OOF, TrialRecord
 from mbr_search.training.trainers import trainer_class
 
 if TYPE_CHECKING:
+    from optuna.trial import FrozenTrial
+
     from mbr_search.evaluate.retrain import Retrained
+    from mbr_search.storage import StorageSpec
 
 
 @dataclass
@@ -66,10 +69,10 @@ class TrialRunner:
     def __init__(
         self,
         study_cfg: StudyConfig,
-        spec: Any,
+        spec: StorageSpec,
         artifact_dir: Path | None,
         out_dir: Path,
-        say: Any,
+        say: Callable[[str], None],
     ) -> None:
         from optuna.artifacts import FileSystemArtifactStore
 
@@ -130,7 +133,7 @@ class TrialRunner:
         that a trial and an ensemble of trials share (pure, on OOF data already loaded)."""
         return pooled_mean_pr_auc(self.oof_labels(probs), probs)
 
-    def load_oof(self, trial: Any) -> dict[str, np.ndarray]:
+    def load_oof(self, trial: FrozenTrial) -> dict[str, np.ndarray]:
         """The trial's out-of-fold probabilities per training video (an Optuna artifact)."""
         from mbr_search.search.oof import load_oof_artifact
 
@@ -172,10 +175,7 @@ class TrialRunner:
         curves = None
         if is_test:
             scored = {v: metrics.Scored(labels[v], probs[v], scoring.preds_raw[v]) for v in probs}
-            curves = {
-                b: PRCurve.from_json(Node(c, "evaluate PR curves", b))
-                for b, c in metrics.pr_curves(scored, self.behaviours).items()
-            }
+            curves = metrics.pr_curves(scored, self.behaviours)
         block = ScoredBlock(
             raw=scoring.raw,
             post=scoring.post,
@@ -186,7 +186,7 @@ class TrialRunner:
         return block, scoring
 
     def test_models(
-        self, members: list[Member], nets: list[list[Any]], decisions: Decisions, folder: Path
+        self, members: list[Member], nets: list[list[object]], decisions: Decisions, folder: Path
     ) -> Tested:
         """Predict and score the test videos with ``members`` (nothing without test videos)."""
         from mbr_search.inference.probabilities import predict_videos
@@ -199,7 +199,7 @@ class TrialRunner:
         block, scoring = self.scored_block(probs, decisions, folder, is_test=True)
         return Tested(block, probs, scoring.preds_post, seconds)
 
-    def run(self, trial: Any, rank: int, oof: dict[str, np.ndarray]) -> Outcome:
+    def run(self, trial: FrozenTrial, rank: int, oof: dict[str, np.ndarray]) -> Outcome:
         """Decide on OOF, retrain, predict and score the test videos, save the model dir."""
         import keras
 
@@ -223,7 +223,7 @@ class TrialRunner:
         result = TrialResult(
             number=trial.number,
             rank=rank,
-            cv_value=float(trial.value),
+            cv_value=_cv_value(trial),
             fold_scores=record.fold_scores,
             params=record.params,
             epochs=fitted.epochs,
@@ -241,7 +241,7 @@ class TrialRunner:
         )
         return Outcome(result, model, oof, oof_scoring.preds_post, tested.probs, tested.post)
 
-    def _retrain(self, record: TrialRecord) -> tuple[Member, list[Any], Retrained]:
+    def _retrain(self, record: TrialRecord) -> tuple[Member, list[object], Retrained]:
         """The trial's models fitted on every training video, and its model-dir member."""
         from mbr_search.evaluate.retrain import retrain
 
@@ -265,7 +265,9 @@ class TrialRunner:
         )  # fmt: skip
         return member, [net for _, _, net in fitted.nets], fitted
 
-    def _model_dir(self, path: Path, trial: Any, member: Member, decisions: Decisions) -> ModelDir:
+    def _model_dir(
+        self, path: Path, trial: FrozenTrial, member: Member, decisions: Decisions
+    ) -> ModelDir:
         return ModelDir(
             path=path,
             behaviours=tuple(self.behaviours),
@@ -282,7 +284,7 @@ class TrialRunner:
                 study=self.study.name,
                 dataset=self.study.dataset.name,
                 trial=trial.number,
-                cv_value=float(trial.value),
+                cv_value=_cv_value(trial),
                 train_videos=tuple(v.id for v in self.train),
             ),
         )
@@ -295,3 +297,10 @@ class TrialRunner:
             ap = "n/a" if e.pr_auc is None else f"{e.pr_auc:.3f}"
             parts.append(f"{b} F1 {f1} PR-AUC {ap}")
         self.say(f"  trial #{number} test (post-processed): " + "; ".join(parts))
+
+
+def _cv_value(trial: FrozenTrial) -> float:
+    """A complete trial's value (load_trials keeps only trials that have one)."""
+    if trial.value is None:
+        raise DataError(f"trial #{trial.number} has no value: it is not a complete trial")
+    return float(trial.value)

@@ -6,12 +6,17 @@ the storage, no complete trial) fails in about a second.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mbr_search.config.study import StudyConfig
 from mbr_search.errors import NoCompleteTrialError, UsageError
 from mbr_search.search.fidelity import Ranking, rank_by_fidelity
 from mbr_search.search.fingerprint import check_stored
+
+if TYPE_CHECKING:
+    from optuna import Study
+
+    from mbr_search.storage import StorageSpec
 
 
 def check_test_videos(study_cfg: StudyConfig, cv_only: bool) -> None:
@@ -24,7 +29,7 @@ def check_test_videos(study_cfg: StudyConfig, cv_only: bool) -> None:
         )
 
 
-def load_trials(study_cfg: StudyConfig, spec: Any) -> tuple[Any, Ranking]:
+def load_trials(study_cfg: StudyConfig, spec: StorageSpec) -> tuple[Study, Ranking]:
     """The stored study and its complete trials ranked by fidelity, then value (ties: lower
     number first); trials scored on fewer folds are left out (see search/fidelity.py)."""
     import optuna

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -27,7 +26,10 @@ def write_frames_csv(
     import pandas as pd
 
     n = len(probs)
-    columns: dict[str, Any] = {"frame": np.arange(n), "time_s": np.round(np.arange(n) / fps, 4)}
+    columns: dict[str, np.ndarray] = {
+        "frame": np.arange(n),
+        "time_s": np.round(np.arange(n) / fps, 4),
+    }
     if source_frames is not None:
         columns["source_frame"] = source_frames
     for c, b in enumerate(behaviours):

@@ -23,7 +23,7 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mbr_search.errors import DataError
 from mbr_search.features.cache import write_text_atomic
@@ -41,10 +41,13 @@ from mbr_search.inference.model_member import (
     read_standardiser,
     write_standardiser,
 )
-from mbr_search.jsondoc import Node
+from mbr_search.jsondoc import JSON, JSONObject, Node
 from mbr_search.safe_names import name_problem
 from mbr_search.scoring.postprocess import PostProcess
 from mbr_search.training.sequences import Standardiser
+
+if TYPE_CHECKING:
+    from mbr_search.training._trainer import Trainer
 
 __all__ = [
     "CnnFeatures",
@@ -88,8 +91,8 @@ class ModelInfo:
     #: an ensemble's member trials
     ensemble_of: tuple[int, ...] | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def to_json(self) -> JSONObject:
+        out: JSONObject = {
             "study": self.study,
             "dataset": self.dataset,
             "trial": self.trial,
@@ -153,7 +156,7 @@ class ModelDir:
             raise DataError(f"{self.path}: a pose model has no embedding settings.")
         return self.features
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         """``model.json`` (everything but the path, the standardiser and the Keras files)."""
         return {
             "format": FORMAT,
@@ -172,7 +175,7 @@ class ModelDir:
 
     @classmethod
     def from_json(
-        cls, data: Any, *, path: Path, standardiser: Standardiser, source: str = MANIFEST
+        cls, data: JSON, *, path: Path, standardiser: Standardiser, source: str = MANIFEST
     ) -> ModelDir:
         """Check and read a parsed ``model.json``; every problem is one line naming the key."""
         root = Node(data, source)
@@ -228,7 +231,7 @@ class ModelDir:
                 )
 
 
-def save(model: ModelDir, nets: Sequence[Sequence[Any]] | None = None) -> Path:
+def save(model: ModelDir, nets: Sequence[Sequence[object]] | None = None) -> Path:
     """Write ``model`` to ``model.path``: ``nets[k][j]`` is member k's group j model, saved
     by its family's trainer (Keras ``.keras``, LightGBM text ``.txt``).
 
@@ -285,7 +288,7 @@ def load(path: Path) -> ModelDir:
         raise DataError(f"{exc}. {_REFIX}") from None
 
 
-def member_trainer(model: ModelDir, member: Member) -> Any:
+def member_trainer(model: ModelDir, member: Member) -> Trainer:
     """The trainer of ``member``'s family: it saves, loads and predicts its files (building
     nothing: no model is compiled for that)."""
     from mbr_search.training.trainers import trainer_for
@@ -293,7 +296,7 @@ def member_trainer(model: ModelDir, member: Member) -> Any:
     return trainer_for(member.params, model.behaviours, n_features=model.feature_dim, seed=0)
 
 
-def load_nets(model: ModelDir) -> list[list[Any]]:
+def load_nets(model: ModelDir) -> list[list[object]]:
     """The models, ``[member][group]``, loaded for inference only (never unpickled)."""
     from mbr_search.inference.model_files import check_model_file
 
@@ -302,7 +305,7 @@ def load_nets(model: ModelDir) -> list[list[Any]]:
     for member in model.members:
         for group in member.groups:
             check_model_file(model.path / group.file)
-    nets: list[list[Any]] = []
+    nets: list[list[object]] = []
     for member in model.members:
         trainer = member_trainer(model, member)
         nets.append([trainer.load(model.path / group.file) for group in member.groups])

@@ -5,12 +5,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from mbr_search.config.embed import CropSettings, EmbedSettings
 from mbr_search.config.windows import WindowSettings
 from mbr_search.errors import ConfigError, UsageError
-from mbr_search.jsondoc import Node
+from mbr_search.jsondoc import JSONObject, Node
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class PoseFeatures:
     #: :data:`mbr_search.features.pose_features.FEATURE_VERSION` at training time
     feature_version: int
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "kind": self.kind,
             "keypoints": list(self.keypoints),
@@ -62,7 +62,7 @@ class CnnFeatures:
     embed: EmbedSettings
     uses_pose: bool
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         crop = self.embed.crop
         return {
             "kind": self.kind,
@@ -121,7 +121,7 @@ class FrameWindows:
     #: the trial's choice (a name of the study's window_sets, or "none" for a fixed set)
     name: str = "none"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {"name": self.name, **self.settings.as_dict(), "fps": self.fps}
 
     @classmethod

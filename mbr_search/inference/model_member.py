@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from mbr_search._atomic import atomic_open
 from mbr_search.errors import ConfigError, DataError
 from mbr_search.inference.model_features import FrameWindows
-from mbr_search.jsondoc import Node
+from mbr_search.jsondoc import JSONObject, Node
 from mbr_search.models import FAMILIES, MODEL_KEY, Params, get_family
 from mbr_search.training.sequences import Standardiser
 
@@ -28,7 +27,7 @@ class Group:
     file: str
     columns: tuple[int, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {"file": self.file, "columns": list(self.columns)}
 
     @classmethod
@@ -58,7 +57,7 @@ class Member:
     def scaler_file(self, index: int) -> str | None:
         return f"m{index}_{STANDARDISER}" if self.scaler is not None else None
 
-    def to_json(self, index: int = 0) -> dict[str, Any]:
+    def to_json(self, index: int = 0) -> JSONObject:
         return {
             "trial": self.trial,
             "family": self.family,

@@ -11,7 +11,6 @@ go through this one path.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -24,7 +23,7 @@ from mbr_search.training.sequences import Standardiser
 
 def predict_member(
     member: Member,
-    nets: Sequence[Any],
+    nets: Sequence[object],
     scaler: Standardiser,
     video: VideoData,
     n_behaviours: int,
@@ -49,7 +48,7 @@ def predict_member(
 
 def predict_videos(
     members: Sequence[Member],
-    nets: Sequence[Sequence[Any]],
+    nets: Sequence[Sequence[object]],
     scaler: Standardiser,
     videos: Sequence[VideoData],
     n_behaviours: int,
@@ -73,7 +72,7 @@ def member_weights(members: Sequence[Member]) -> np.ndarray:
 
 def member_probabilities(
     members: Sequence[Member],
-    nets: Sequence[Sequence[Any]],
+    nets: Sequence[Sequence[object]],
     scaler: Standardiser,
     video: VideoData,
     n_behaviours: int,

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mbr_search._atomic import output_error
 from mbr_search.errors import OutputError, UsageError
@@ -98,7 +98,7 @@ def predict_files(
 
 
 def _label(
-    model: ModelDir, nets: Any, prepared: Prepared
+    model: ModelDir, nets: Sequence[Sequence[object]], prepared: Prepared
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Probabilities, 0/1 labels (threshold) and post-processed labels, and the seconds taken."""
     from mbr_search.inference.probabilities import predict_videos

@@ -19,12 +19,15 @@ import struct
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mbr_search._atomic import write_bytes_atomic, write_text_atomic
 from mbr_search.scoring.bouts import bouts
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
 #: PNG geometry in pixels: strip width, band heights, gaps
@@ -38,7 +41,7 @@ def ethogram_figure(
     fps: float,
     pred: np.ndarray,
     true: np.ndarray | None = None,
-) -> Any:
+) -> go.Figure:
     """A plotly figure: one row per behaviour (and its true bouts beneath, when given)."""
     import plotly.graph_objects as go
 

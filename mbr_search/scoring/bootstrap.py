@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
+
+from mbr_search.jsondoc import JSONObject
 
 #: draws per interval; the 5th and 95th percentiles of 1000 draws move by about 0.002
 DRAWS = 1000
@@ -50,7 +51,7 @@ class Interval:
     def show(self) -> str:
         return f"[{self.low:.3f}, {self.high:.3f}]"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "low": round(self.low, 6),
             "high": round(self.high, 6),
@@ -59,16 +60,6 @@ class Interval:
             "videos": self.videos,
             "unit": "video",
         }
-
-    @classmethod
-    def from_json(cls, raw: Mapping[str, Any]) -> Interval:
-        return cls(
-            low=float(raw["low"]),
-            high=float(raw["high"]),
-            level=float(raw["level"]),
-            draws=int(raw["draws"]),
-            videos=int(raw["videos"]),
-        )
 
 
 def video_draws(n_videos: int, draws: int, seed: int, size: int | None = None) -> np.ndarray:

@@ -7,12 +7,12 @@ predictions (:func:`tune`), never on test videos.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
 
-from mbr_search.jsondoc import Node
+from mbr_search.jsondoc import JSONObject, Node
 from mbr_search.scoring.bouts import bouts, segmental_scores
 from mbr_search.scoring.counts import f1_score
 
@@ -31,8 +31,8 @@ class PostProcess:
     opening: int = 0
     min_bout: int = 0
 
-    def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+    def as_dict(self) -> JSONObject:
+        return {"closing": self.closing, "opening": self.opening, "min_bout": self.min_bout}
 
     @classmethod
     def from_json(cls, node: Node) -> PostProcess:

@@ -11,7 +11,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from mbr_search.evaluate.ensemble.selection import (
     cross_fitted,
@@ -24,13 +26,16 @@ from mbr_search.evaluate.runner import Outcome, TrialRunner
 from mbr_search.evaluate.scores.decisions import decide
 from mbr_search.inference.model_dir import copy_members, save
 
+if TYPE_CHECKING:
+    from optuna.trial import FrozenTrial
+
 log = logging.getLogger(__name__)
 Echo = Callable[[str], None]
 
 
 def select_ensemble(
     runner: TrialRunner,
-    trials: Sequence[Any],
+    trials: Sequence[FrozenTrial],
     outcomes: Sequence[Outcome],
     out_dir: Path,
     say: Echo,
@@ -39,7 +44,7 @@ def select_ensemble(
     outside the evaluated ones are evaluated too (returned as extra outcomes)."""
     from mbr_search.errors import DataError
 
-    oof: dict[int, dict[str, Any]] = {}
+    oof: dict[int, dict[str, np.ndarray]] = {}
     for trial in trials:
         try:
             oof[trial.number] = runner.load_oof(trial)
@@ -80,7 +85,7 @@ def blend(
     weights: Sequence[float] | None = None,
     name: str = "ensemble",
     scores: Sequence[float] = (),
-    estimate: dict[str, Any] | None = None,
+    estimate: dict[str, np.ndarray] | None = None,
 ) -> EnsembleResult:
     """The (weighted) mean of the outcomes' probabilities, decided, scored and saved like a
     trial; equal weights: the plain mean of the top trials. ``estimate``: the cross-fitted
@@ -135,7 +140,7 @@ def blend(
 
 def _blend_test(
     outcomes: Sequence[Outcome], weights: dict[int, float]
-) -> tuple[dict[str, Any], float]:
+) -> tuple[dict[str, np.ndarray], float]:
     """The members' test probabilities blended, and the ensemble's predict time: the
     members were predicted separately, so their summed time plus the blending."""
     started = time.perf_counter()

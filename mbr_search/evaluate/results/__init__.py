@@ -37,7 +37,7 @@ from mbr_search.evaluate.results.models import EnsembleResult, ModelResult, Tria
 from mbr_search.evaluate.results.summaries import SummaryNumbers, SummaryPair, TestSummaries
 from mbr_search.evaluate.results.uncertainty import Difference, Uncertainty
 from mbr_search.features.cache import write_text_atomic
-from mbr_search.jsondoc import Node
+from mbr_search.jsondoc import JSONObject, Node
 
 #: The whole results.json vocabulary, importable from here (the parts live in this
 #: package's models.py, metrics.py, ceiling.py, context.py, importance.py, summaries.py and
@@ -129,7 +129,7 @@ class Results:
         """Every evaluated trial, best first, then the ensembles."""
         return [*self.trials, *self.ensembles()]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         """The JSON document (JSON-safe: floats rounded to 6 digits, non-finite as null)."""
         doc = {
             "schema_version": SCHEMA_VERSION,

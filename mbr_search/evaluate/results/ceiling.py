@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from mbr_search.jsondoc import Node
+from mbr_search.jsondoc import JSONObject, Node
 
 
 @dataclass(frozen=True)
@@ -15,7 +14,7 @@ class RaterAgreement:
     pairs: dict[str, float | None]
     mean_f1: float | None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {"pairs": dict(self.pairs), "mean_f1": self.mean_f1}
 
     @classmethod
@@ -30,7 +29,7 @@ class ModelAgreement:
     vs_raters: dict[str, float | None]
     mean_f1: float | None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {"vs_raters": dict(self.vs_raters), "mean_f1": self.mean_f1}
 
     @classmethod
@@ -47,7 +46,7 @@ class CeilingModel:
     source: str
     behaviours: dict[str, ModelAgreement]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "trial": self.trial,
             "source": self.source,
@@ -74,7 +73,7 @@ class HumanCeiling:
     behaviours: dict[str, RaterAgreement]
     model: CeilingModel
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "split": self.split,
             "videos": list(self.videos),

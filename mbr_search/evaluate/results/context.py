@@ -4,9 +4,8 @@ fidelity (folds) the ranked trials were scored on."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from mbr_search.jsondoc import Node
+from mbr_search.jsondoc import JSONObject, Node
 
 
 @dataclass(frozen=True)
@@ -18,7 +17,7 @@ class DatasetInfo:
     train_videos: tuple[str, ...]
     test_videos: tuple[str, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "name": self.name,
             "path": self.path,
@@ -49,7 +48,7 @@ class Settings:
     segmental_overlap: float
     cv_metric: str
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "top": self.top,
             "ensemble": self.ensemble,
@@ -86,7 +85,7 @@ class Fidelity:
     #: trial number -> the folds it was scored on
     left_out: dict[int, tuple[str, ...]]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "folds": list(self.folds),
             "left_out": {str(t): list(f) for t, f in self.left_out.items()},

@@ -4,9 +4,8 @@ files written before it existed, read as None)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from mbr_search.jsondoc import Node
+from mbr_search.jsondoc import JSONObject, Node
 
 
 @dataclass(frozen=True)
@@ -19,7 +18,7 @@ class GroupImportance:
     drop: dict[str, float | None]
     std: dict[str, float | None]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "group": self.group,
             "columns": self.columns,
@@ -56,7 +55,7 @@ class FeatureImportance:
     skipped: str | None = None
     fit_seconds: float = 0.0
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "trial": self.trial,
             "family": self.family,

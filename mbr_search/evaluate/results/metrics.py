@@ -5,9 +5,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any
 
-from mbr_search.jsondoc import Node
+from mbr_search.jsondoc import JSONObject, Node
 from mbr_search.scoring.postprocess import PostProcess
 
 Confusion = tuple[tuple[int, int], tuple[int, int]]
@@ -40,7 +39,7 @@ class MetricEntry:
         """Share of positive frames: the PR-AUC of a classifier without skill."""
         return self.positives / self.frames if self.frames else None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["confusion"] = [list(row) for row in self.confusion]
         return out
@@ -83,7 +82,7 @@ class Metrics:
         defined = [e.pr_auc for e in self.pooled.values() if e.pr_auc is not None]
         return sum(defined) / len(defined) if defined else None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "pooled": {b: e.to_json() for b, e in self.pooled.items()},
             "per_video": {
@@ -111,7 +110,7 @@ class PRCurve:
     recall: tuple[float, ...]
     thresholds: tuple[float, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "precision": list(self.precision),
             "recall": list(self.recall),
@@ -142,8 +141,8 @@ class ScoredBlock:
         """``raw`` (thresholded) or ``post`` (post-processed) scores."""
         return self.raw if name == "raw" else self.post
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def to_json(self) -> JSONObject:
+        out: JSONObject = {
             "raw": self.raw.to_json(),
             "post": self.post.to_json(),
             "files": dict(self.files),
@@ -182,5 +181,5 @@ def _optional_block(node: Node, key: str) -> ScoredBlock | None:
     return None if value is None else ScoredBlock.from_json(value)
 
 
-def _optional_block_json(block: ScoredBlock | None) -> dict[str, Any] | None:
+def _optional_block_json(block: ScoredBlock | None) -> JSONObject | None:
     return None if block is None else block.to_json()

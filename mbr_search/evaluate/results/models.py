@@ -20,7 +20,7 @@ from mbr_search.evaluate.results.metrics import (
     _thresholds,
 )
 from mbr_search.evaluate.results.uncertainty import Uncertainty
-from mbr_search.jsondoc import Node
+from mbr_search.jsondoc import JSONObject, Node
 from mbr_search.models import MODEL_KEY
 from mbr_search.scoring.postprocess import PostProcess
 from mbr_search.search.record import FoldScores
@@ -62,7 +62,7 @@ class TrialResult:
         value = self.params.get(MODEL_KEY)
         return value if isinstance(value, str) else None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "number": self.number,
             "rank": self.rank,
@@ -139,7 +139,7 @@ class EnsembleResult:
             return 1.0 / len(self.members)
         return self.weights[trial]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "method": self.method,
             "members": list(self.members),
@@ -184,7 +184,7 @@ def _optional_uncertainty(node: Node) -> Uncertainty | None:
     return None if child is None else Uncertainty.from_json(child)
 
 
-def _optional_uncertainty_json(value: Uncertainty | None) -> dict[str, Any] | None:
+def _optional_uncertainty_json(value: Uncertainty | None) -> JSONObject | None:
     return None if value is None else value.to_json()
 
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 from mbr_search.inference.summary import BehaviourSummary
-from mbr_search.jsondoc import Node
+from mbr_search.jsondoc import JSONObject, Node
 
 
 def _defined(value: float) -> float | None:
@@ -34,7 +33,7 @@ class SummaryNumbers:
             _defined(row.median_bout_s), _defined(row.latency_s),
         )  # fmt: skip
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "total_s": self.total_s,
             "percent": self.percent,
@@ -63,7 +62,7 @@ class SummaryPair:
     true: SummaryNumbers
     pred: SummaryNumbers
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "video": self.video,
             "behaviour": self.behaviour,
@@ -92,7 +91,7 @@ class TestSummaries:
     file: str
     rows: tuple[SummaryPair, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {"model": self.model, "file": self.file, "rows": [r.to_json() for r in self.rows]}
 
     @classmethod

@@ -12,16 +12,16 @@ predictions and is kept only as a labelled in-sample diagnostic (``oof_pr_auc``)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
-from mbr_search.jsondoc import Node
+from mbr_search.jsondoc import JSONObject, Node
 from mbr_search.scoring.bootstrap import Interval
 
 EstimateKind = Literal["oof", "cross_fitted"]
 ESTIMATE_KINDS: tuple[EstimateKind, ...] = ("oof", "cross_fitted")
 
 
-def _interval_json(value: Interval | None) -> dict[str, Any] | None:
+def _interval_json(value: Interval | None) -> JSONObject | None:
     return None if value is None else value.to_json()
 
 
@@ -55,7 +55,7 @@ class Uncertainty:
     #: from the same out-of-fold predictions (None: no test video, or an older file)
     expected_test: Interval | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "estimate": self.estimate,
             "kind": self.kind,
@@ -101,7 +101,7 @@ class Difference:
             return f"{self.b} better"
         return "no evidence"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "a": self.a,
             "b": self.b,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from itertools import combinations
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 
@@ -34,9 +34,23 @@ def _mean(values: Sequence[float | None]) -> float | None:
     return float(np.mean(defined)) if defined else None
 
 
+class RaterPairs(TypedDict):
+    """One behaviour's rater-vs-rater F1: per pair ``"A~B"``, and their mean."""
+
+    pairs: dict[str, float | None]
+    mean_f1: float | None
+
+
+class ModelVsRaters(TypedDict):
+    """One behaviour's model-vs-rater F1: per rater, and their mean."""
+
+    vs_raters: dict[str, float | None]
+    mean_f1: float | None
+
+
 def pairwise_f1(
     per_rater: Sequence[Mapping[str, np.ndarray]], behaviours: Sequence[str]
-) -> dict[str, Any]:
+) -> dict[str, RaterPairs]:
     """Per behaviour ``{"pairs": {"A~B": f1}, "mean_f1": m}`` pooled over videos.
 
     ``per_rater`` holds, per video, rater -> (frames, behaviours) 0/1 labels. F1 is
@@ -45,7 +59,7 @@ def pairwise_f1(
     no F1 (None) and is left out of the mean.
     """
     raters = raters_of(per_rater)
-    out: dict[str, Any] = {}
+    out: dict[str, RaterPairs] = {}
     for c, b in enumerate(behaviours):
         pairs: dict[str, float | None] = {}
         for r1, r2 in combinations(sorted(raters), 2):
@@ -63,13 +77,13 @@ def model_vs_raters(
     per_rater: Sequence[Mapping[str, np.ndarray]],
     preds: Sequence[np.ndarray],
     behaviours: Sequence[str],
-) -> dict[str, Any]:
+) -> dict[str, ModelVsRaters]:
     """Per behaviour ``{"vs_raters": {rater: f1}, "mean_f1": m}``: the model as one more rater.
 
     ``preds`` are the model's (frames, behaviours) 0/1 decisions for the same videos.
     """
     raters = raters_of(per_rater)
-    out: dict[str, Any] = {}
+    out: dict[str, ModelVsRaters] = {}
     for c, b in enumerate(behaviours):
         scores: dict[str, float | None] = {}
         for r in raters:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from mbr_search.evaluate.results.metrics import MetricEntry, Metrics
+from mbr_search.evaluate.results.metrics import MetricEntry, Metrics, PRCurve
 from mbr_search.scoring.bouts import segmental_prf, segmental_scores
 from mbr_search.scoring.counts import f1_score, ratio
 from mbr_search.training.scores import pr_auc
@@ -115,11 +114,11 @@ def score(
     return Metrics(pooled=pooled, per_video=per_video)
 
 
-def pr_curves(videos: Mapping[str, Scored], behaviours: Sequence[str]) -> dict[str, Any]:
+def pr_curves(videos: Mapping[str, Scored], behaviours: Sequence[str]) -> dict[str, PRCurve]:
     """Pooled precision-recall curves per behaviour, thinned to about 200 points."""
     from sklearn.metrics import precision_recall_curve
 
-    out: dict[str, Any] = {}
+    out: dict[str, PRCurve] = {}
     for c, b in enumerate(behaviours):
         y = np.concatenate([s.labels[:, c] for s in videos.values()])
         p = np.concatenate([s.probs[:, c] for s in videos.values()]).astype(np.float64)
@@ -127,9 +126,9 @@ def pr_curves(videos: Mapping[str, Scored], behaviours: Sequence[str]) -> dict[s
             continue
         precision, recall, thresholds = precision_recall_curve(y, p)
         keep = np.unique(np.linspace(0, len(thresholds) - 1, _PR_CURVE_POINTS).astype(int))
-        out[b] = {
-            "precision": [round(float(v), 5) for v in precision[keep]] + [1.0],
-            "recall": [round(float(v), 5) for v in recall[keep]] + [0.0],
-            "thresholds": [round(float(v), 5) for v in thresholds[keep]],
-        }
+        out[b] = PRCurve(
+            precision=(*(round(float(v), 5) for v in precision[keep]), 1.0),
+            recall=(*(round(float(v), 5) for v in recall[keep]), 0.0),
+            thresholds=tuple(round(float(v), 5) for v in thresholds[keep]),
+        )
     return out
