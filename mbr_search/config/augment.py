@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 
 from mbr_search.config._schema import Section
 from mbr_search.errors import ConfigError
+from mbr_search.jsondoc import JSONObject
 
 #: Noise above one body length would scatter the keypoints beyond the animal's outline.
 MAX_NOISE = 1.0
@@ -32,7 +33,7 @@ class AugmentSettings:
     swap_identities: bool = True
     noise: float = 0.02
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> JSONObject:
         return asdict(self)
 
 

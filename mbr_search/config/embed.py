@@ -11,10 +11,11 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mbr_search.config.backbones import BACKBONES, Backbone, get_backbone
 from mbr_search.errors import UsageError
+from mbr_search.jsondoc import JSONObject
 
 if TYPE_CHECKING:
     from mbr_search.config._schema import Section
@@ -68,7 +69,7 @@ class CropSettings:
             if not self.keypoints:
                 raise UsageError("crop keypoints is an empty list. Fix: name at least one.")
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JSONObject:
         return {
             "size": self.size,
             "keypoints": list(self.keypoints) if self.keypoints is not None else None,

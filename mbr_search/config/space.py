@@ -34,12 +34,19 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 from mbr_search.config._schema import Section
 from mbr_search.config._yaml import load_yaml_mapping, nearest
 from mbr_search.errors import ConfigError
+from mbr_search.jsondoc import JSON
 from mbr_search.models import FAMILIES, MODEL_KEY, Family, Params, family_of_param, get_family
+
+if TYPE_CHECKING:
+    import optuna
+
+#: A categorical choice, as Optuna stores one.
+Choice: TypeAlias = bool | int | float | str | None
 
 PARAM_TYPES = ("categorical", "int", "float")
 
@@ -50,13 +57,13 @@ class Param:
 
     name: str
     type: str
-    choices: tuple[Any, ...] = ()
+    choices: tuple[Choice, ...] = ()
     low: float | None = None
     high: float | None = None
     step: float | None = None
     log: bool = False
 
-    def suggest(self, trial: Any) -> Any:
+    def suggest(self, trial: optuna.Trial) -> Choice:
         """Ask an Optuna trial for a value of this parameter."""
         if self.type == "categorical":
             return trial.suggest_categorical(self.name, list(self.choices))
@@ -78,7 +85,7 @@ class FamilyBlock:
     #: searched; Optuna names are ``prefix + hyperparameter``
     params: tuple[Param, ...]
     #: (hyperparameter, value), not searched
-    fixed: tuple[tuple[str, Any], ...]
+    fixed: tuple[tuple[str, JSON], ...]
     #: ``"FAMILY."`` in a space that searches ``model``, else ""
     prefix: str = ""
 
@@ -86,9 +93,9 @@ class FamilyBlock:
         """The hyperparameter a searched :class:`Param` sets."""
         return p.name.removeprefix(self.prefix)
 
-    def suggest(self, trial: Any) -> dict[str, Any]:
+    def suggest(self, trial: optuna.Trial) -> dict[str, JSON]:
         """Defaults < fixed < suggested, with the family under ``model``."""
-        values: dict[str, Any] = {
+        values: dict[str, JSON] = {
             k: r.default for k, r in get_family(self.family).params.rules().items()
         }
         values.update(dict(self.fixed))
@@ -129,7 +136,7 @@ class SearchSpace:
         return first + tuple(p for b in self.blocks for p in b.params)
 
     @property
-    def fixed(self) -> tuple[tuple[str, Any], ...]:
+    def fixed(self) -> tuple[tuple[str, JSON], ...]:
         """Every fixed value (``FAMILY.name`` in a space that searches ``model``)."""
         return tuple((b.prefix + k, v) for b in self.blocks for k, v in b.fixed)
 
@@ -137,7 +144,7 @@ class SearchSpace:
     def is_grid(self) -> bool:
         return not self.searches_model and all(p.type == "categorical" for p in self.params)
 
-    def grid(self) -> dict[str, list[Any]]:
+    def grid(self) -> dict[str, list[Choice]]:
         """The GridSampler search space (only for grid spaces)."""
         return {p.name: list(p.choices) for p in self.params}
 
@@ -147,10 +154,10 @@ class SearchSpace:
     def block(self, family: str) -> FamilyBlock:
         return next(b for b in self.blocks if b.family == family)
 
-    def values_of(self, name: str) -> list[tuple[str, Any]]:
+    def values_of(self, name: str) -> list[tuple[str, JSON]]:
         """(Optuna name or fixed key, value) for every value hyperparameter ``name`` can take
         beyond its default: each fixed value and each choice (for the study's checks)."""
-        out: list[tuple[str, Any]] = []
+        out: list[tuple[str, JSON]] = []
         for b in self.blocks:
             out += [(b.prefix + k, v) for k, v in b.fixed if k == name]
             for p in b.params:
@@ -159,19 +166,19 @@ class SearchSpace:
                     out += [(p.name, v) for v in values]
         return out
 
-    def suggest(self, trial: Any) -> dict[str, Any]:
+    def suggest(self, trial: optuna.Trial) -> dict[str, JSON]:
         """All hyperparameters for one trial, with its family under ``model``: defaults <
         fixed < suggested. A searched ``model`` is suggested first, then its block only."""
         if not self.searches_model:
             return self.blocks[0].suggest(trial)
-        return self.block(self.model_param.suggest(trial)).suggest(trial)
+        return self.block(str(self.model_param.suggest(trial))).suggest(trial)
 
-    def suggest_params(self, trial: Any) -> Params:
+    def suggest_params(self, trial: optuna.Trial) -> Params:
         """The typed hyperparameters of one trial (:meth:`suggest` read by its family)."""
         values = self.suggest(trial)
-        return get_family(values[MODEL_KEY]).params.from_dict(values)
+        return get_family(str(values[MODEL_KEY])).params.from_dict(values)
 
-    def family_of(self, params: Mapping[str, Any]) -> Family:
+    def family_of(self, params: Mapping[str, JSON]) -> Family:
         """The family of a trial's recorded params (``model``; before it was recorded,
         the space's one family)."""
         if MODEL_KEY in params:
@@ -255,7 +262,7 @@ def _block(params_sec: Section, fixed_sec: Section, family: str, prefix: str) ->
         _check_name(params_sec, pname, valid, family, nested=bool(prefix))
         params.append(_param(params_sec.section(pname), prefix + str(pname)))
     params_sec.finish()
-    fixed: list[tuple[str, Any]] = []
+    fixed: list[tuple[str, JSON]] = []
     for pname in list(fixed_sec.data):
         if pname == MODEL_KEY:  # a re-run trial's record names its family
             if fixed_sec.raw(pname) != family:
@@ -326,7 +333,7 @@ def _param(sec: Section, name: str) -> Param:
 def _check_values(space: SearchSpace, block: FamilyBlock) -> None:
     """Values that would only fail deep inside training are refused here."""
     rules = get_family(block.family).params.rules()
-    values: list[tuple[str, Any]] = [kv for kv in block.fixed if kv[0] != MODEL_KEY]
+    values: list[tuple[str, JSON]] = [kv for kv in block.fixed if kv[0] != MODEL_KEY]
     for p in block.params:
         if p.type == "categorical":
             values.extend((block.key(p), c) for c in p.choices)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mbr_search.config.embed import EmbedSettings
 from mbr_search.errors import UsageError
 from mbr_search.features.cache import CacheEntry, file_fingerprint, find_entry
+from mbr_search.jsondoc import JSONObject
 
 if TYPE_CHECKING:
     from mbr_search.config.dataset import VideoEntry
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 PIPELINE_VERSION = 1
 
 
-def cache_settings(settings: EmbedSettings) -> dict[str, Any]:
+def cache_settings(settings: EmbedSettings) -> JSONObject:
     """The settings that key the cache. A weights file enters by content, not path."""
     if settings.weights_file is not None:
         weights = f"file:sha256:{_weights_fingerprint(settings.weights_file)}"
@@ -54,7 +55,7 @@ def _fingerprint_cached(path: str, size: int, mtime_ns: int) -> str:
     return file_fingerprint(Path(path))
 
 
-def entry_settings(settings: EmbedSettings, source_fps: float) -> dict[str, Any]:
+def entry_settings(settings: EmbedSettings, source_fps: float) -> JSONObject:
     """Cache-key settings for one video: the embed settings plus the video's own rate."""
     return {**cache_settings(settings), "source_fps": float(source_fps)}
 

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mbr_search.search.record import TrialRecord
 
+if TYPE_CHECKING:
+    from optuna.trial import FrozenTrial
 
-def folds_of(trial: Any) -> tuple[str, ...]:
+
+def folds_of(trial: FrozenTrial) -> tuple[str, ...]:
     """The folds a trial was scored on (fold indices as stored), in numeric order.
 
     A study written before fold scores were recorded has none: all its trials then fall in
@@ -28,7 +31,7 @@ def folds_of(trial: Any) -> tuple[str, ...]:
     return tuple(sorted(keys, key=lambda k: (len(k), k)))
 
 
-def by_value(trials: Sequence[Any]) -> list[Any]:
+def by_value(trials: Sequence[FrozenTrial]) -> list[FrozenTrial]:
     """Best value first; ties go to the lower trial number (deterministic)."""
     return sorted(trials, key=lambda t: (-float(t.value or 0.0), t.number))
 
@@ -38,15 +41,15 @@ class Ranking:
     """Complete trials split by fidelity: ``ranked`` (the trials scored on ``folds``, best
     first) and ``left_out`` (scored on other folds, best first within each fold set)."""
 
-    ranked: tuple[Any, ...]
-    left_out: tuple[Any, ...]
+    ranked: tuple[FrozenTrial, ...]
+    left_out: tuple[FrozenTrial, ...]
     folds: tuple[str, ...]
 
     @property
-    def best(self) -> Any:
+    def best(self) -> FrozenTrial:
         return self.ranked[0]
 
-    def ordered(self) -> list[Any]:
+    def ordered(self) -> list[FrozenTrial]:
         """Every trial: the ranked ones, then the left-out ones by fold count and value.
 
         For lists that show every trial (the report): a lower-fidelity trial never stands
@@ -68,7 +71,7 @@ class Ranking:
         )
 
 
-def rank_by_fidelity(trials: Sequence[Any]) -> Ranking:
+def rank_by_fidelity(trials: Sequence[FrozenTrial]) -> Ranking:
     """Group ``trials`` (complete, with a value) by their fold set and rank the best group.
 
     The group scored on the most folds wins; between two fold sets of the same size (folds
@@ -77,11 +80,11 @@ def rank_by_fidelity(trials: Sequence[Any]) -> Ranking:
     """
     if not trials:
         raise ValueError("rank_by_fidelity needs at least one trial")
-    groups: dict[tuple[str, ...], list[Any]] = {}
+    groups: dict[tuple[str, ...], list[FrozenTrial]] = {}
     for trial in trials:
         groups.setdefault(folds_of(trial), []).append(trial)
 
-    def strength(item: tuple[tuple[str, ...], list[Any]]) -> tuple[int, int, float]:
+    def strength(item: tuple[tuple[str, ...], list[FrozenTrial]]) -> tuple[int, int, float]:
         folds, members = item
         return len(folds), len(members), max(float(t.value or 0.0) for t in members)
 

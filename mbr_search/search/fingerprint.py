@@ -11,12 +11,16 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mbr_search.config.study import StudyConfig
 from mbr_search.errors import ConfigError
 from mbr_search.features.cache import file_fingerprint
 from mbr_search.features.embeddings import cache_settings
+from mbr_search.jsondoc import JSON, JSONObject
+
+if TYPE_CHECKING:
+    import optuna
 
 #: Study system attribute holding the fingerprint (JSON).
 ATTR = "mbr_search:fingerprint"
@@ -31,10 +35,10 @@ class Fingerprint:
     #: video id -> split and the content hash of each of its files
     videos: dict[str, dict[str, str | None]]
     behaviours: list[str]
-    cv: dict[str, Any]
+    cv: JSONObject
     seed: int
-    features: dict[str, Any]
-    space: dict[str, Any]
+    features: JSONObject
+    space: JSONObject
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -77,7 +81,7 @@ def fingerprint(study: StudyConfig) -> Fingerprint:
         for v in study.dataset.videos
     }
     if study.embed is not None:
-        features: dict[str, Any] = {"backbone": study.backbone, **cache_settings(study.embed)}
+        features: JSONObject = {"backbone": study.backbone, **cache_settings(study.embed)}
     else:
         pose = study.dataset.pose
         features = {"backbone": study.backbone, "pose": asdict(pose)}
@@ -88,12 +92,12 @@ def fingerprint(study: StudyConfig) -> Fingerprint:
         features["window_sets"] = {n: w.as_dict() for n, w in study.window_sets}
     if study.augment_given:
         features["augment"] = study.augment.as_dict()
-    space = {
+    space: JSONObject = {
         "model": study.space.model,
         "params": [asdict(p) for p in study.space.params],
         "fixed": [list(kv) for kv in study.space.fixed],
     }
-    cv: dict[str, Any] = {"scheme": study.cv.scheme, "k": study.cv.k}
+    cv: JSONObject = {"scheme": study.cv.scheme, "k": study.cv.k}
     # Stratified and plain folds differ. Recorded only when on, so a study searched before
     # stratification resumes with `cv.stratify: false` (its stored fingerprint has no key).
     if study.cv.scheme == "group_kfold" and study.cv.stratify:
@@ -108,7 +112,7 @@ def json_round_trip(fp: Fingerprint) -> Fingerprint:
     return Fingerprint.from_json(fp.to_json())
 
 
-def check_or_store(study: Any, cfg: StudyConfig) -> None:
+def check_or_store(study: optuna.Study, cfg: StudyConfig) -> None:
     """Store the fingerprint in a study that has none; refuse one made differently."""
     storage, study_id = study._storage, study._study_id
     now = fingerprint(cfg)
@@ -119,7 +123,7 @@ def check_or_store(study: Any, cfg: StudyConfig) -> None:
     check(Fingerprint.from_json(stored), now, cfg, study.study_name)
 
 
-def check_stored(study: Any, cfg: StudyConfig) -> None:
+def check_stored(study: optuna.Study, cfg: StudyConfig) -> None:
     """Refuse to read a study made with another configuration (no-op for old studies)."""
     stored = study._storage.get_study_system_attrs(study._study_id).get(ATTR)
     if stored is not None:
@@ -141,12 +145,14 @@ def _hash(path: Path | None) -> str | None:
     return file_fingerprint(path)[:16] if path is not None and path.is_file() else None
 
 
-def _short(value: Any) -> str:
+def _short(value: JSON) -> str:
     text = json.dumps(value, sort_keys=True, default=str)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _video_changes(old: dict[str, Any], new: dict[str, Any]) -> str:
+def _video_changes(
+    old: dict[str, dict[str, str | None]], new: dict[str, dict[str, str | None]]
+) -> str:
     gone = sorted(set(old) - set(new))
     added = sorted(set(new) - set(old))
     changed = sorted(v for v in set(old) & set(new) if old[v] != new[v])

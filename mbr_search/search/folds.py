@@ -20,6 +20,7 @@ import numpy as np
 
 from mbr_search.config.cv import CVConfig
 from mbr_search.errors import ConfigError
+from mbr_search.jsondoc import JSONObject
 
 #: orders the balancer starts from (the random permutation is always one of them)
 RESTARTS = 16
@@ -201,7 +202,7 @@ class FoldSummary:
     validation: tuple[str, ...]
     prevalence: dict[str, float]
 
-    def to_json(self) -> dict[str, object]:
+    def to_json(self) -> JSONObject:
         return {
             "index": self.index,
             "validation": list(self.validation),

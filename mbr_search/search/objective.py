@@ -18,10 +18,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import optuna
+from optuna.artifacts import FileSystemArtifactStore
 
 from mbr_search.config.study import StudyConfig
 from mbr_search.errors import OutputError, TrialFailed
@@ -81,7 +81,7 @@ class Objective:
         videos: Sequence[VideoData],
         folds: Sequence[Fold],
         *,
-        artifact_store: Any | None = None,
+        artifact_store: FileSystemArtifactStore | None = None,
         target_trials: int | None = None,
         on_fold: Callable[[int, int], None] | None = None,
         on_epoch: EpochCallback | None = None,

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mbr_search.errors import DataError
 
+if TYPE_CHECKING:
+    from optuna.artifacts import FileSystemArtifactStore
 
-def load_oof_artifact(store: Any, artifact_id: str, where: str) -> dict[str, np.ndarray]:
+
+def load_oof_artifact(
+    store: FileSystemArtifactStore, artifact_id: str, where: str
+) -> dict[str, np.ndarray]:
     """Video -> float32 probabilities; DataError naming ``where`` (the artifact folder)
     when the artifact is gone or not a readable array file."""
     from optuna.artifacts import download_artifact

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 import optuna
 from optuna.trial import TrialState
 
 from mbr_search.search.record import PRUNED_AT
+
+if TYPE_CHECKING:
+    from tqdm import tqdm as Tqdm
 
 
 def counts(study: optuna.Study) -> dict[str, int]:
@@ -37,7 +40,7 @@ class ProgressBar:
     def __init__(self, study: optuna.Study, target: int, *, enabled: bool = True) -> None:
         self.study = study
         self.enabled = enabled
-        self._bar: Any = None
+        self._bar: Tqdm | None = None
         if enabled:
             from tqdm import tqdm
 

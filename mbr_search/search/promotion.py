@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mbr_search.config.study import StudyConfig
 from mbr_search.errors import TrialFailed
@@ -23,16 +23,20 @@ from mbr_search.search.record import PROMOTED_FROM, TrialRecord
 
 if TYPE_CHECKING:
     import optuna
+    from optuna.artifacts import FileSystemArtifactStore
+    from optuna.trial import FrozenTrial
 
     from mbr_search.features.store import VideoData
 
 
-def promoted_from(trial: Any) -> int | None:
+def promoted_from(trial: FrozenTrial) -> int | None:
     value = trial.user_attrs.get(PROMOTED_FROM)
     return int(value) if value is not None else None
 
 
-def candidates(trials: Sequence[Any], cfg: StudyConfig, total_folds: int) -> list[Any]:
+def candidates(
+    trials: Sequence[FrozenTrial], cfg: StudyConfig, total_folds: int
+) -> list[FrozenTrial]:
     """The best ``cv.promoted`` (``max(promote, ensemble_pool)``) complete quick-look trials
     that no trial promotes yet (never a trial pruned by value)."""
     import optuna
@@ -53,7 +57,7 @@ def promote(
     study: optuna.Study,
     cfg: StudyConfig,
     videos: Sequence[VideoData],
-    artifact_store: Any,
+    artifact_store: FileSystemArtifactStore | None,
 ) -> list[tuple[int, int]]:
     """Re-run the promotion candidates on all folds; ``(quick trial, promoted trial)``."""
     from mbr_search.search.folds import video_folds

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from mbr_search.jsondoc import JSON
+
+if TYPE_CHECKING:
+    from optuna.trial import FrozenTrial
 
 #: Optuna user-attr names (stable: studies written by earlier versions use them too).
 PARAMS = "resolved_params"
@@ -43,7 +48,7 @@ class TrialRecord:
 
     number: int
     #: every hyperparameter, searched or fixed, and the family under ``model``
-    params: dict[str, Any]
+    params: dict[str, JSON]
     #: {fold: {behaviour: PR-AUC or None}}
     fold_scores: FoldScores = field(default_factory=dict)
     #: {fold: {output group: best epoch}}
@@ -55,7 +60,7 @@ class TrialRecord:
     #: set when the trial was pruned by value: its value is a partial (fewer folds) mean
     pruned_at: str | None = None
 
-    def progress_json(self) -> dict[str, Any]:
+    def progress_json(self) -> dict[str, object]:
         """The attrs updated after every fold."""
         return {
             FOLD_SCORES: self.fold_scores,
@@ -83,7 +88,7 @@ class TrialRecord:
         )
 
     @classmethod
-    def from_trial(cls, trial: Any) -> TrialRecord:
+    def from_trial(cls, trial: FrozenTrial) -> TrialRecord:
         """The record of an Optuna ``FrozenTrial``."""
         return cls.from_attrs(trial.number, trial.user_attrs, trial.params)
 

@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from mbr_search.search.summary import RunSummary, prevalence_baseline
 
 if TYPE_CHECKING:
     import optuna
+    from optuna.trial import FrozenTrial
 
     from mbr_search.features.store import VideoData
     from mbr_search.search.folds import Fold, FoldSummary
@@ -195,7 +196,7 @@ class _TrialLoop:
         spec: StorageSpec,
         opts: RunOptions,
         study: optuna.Study,
-        sampler: Any,
+        sampler: optuna.samplers.BaseSampler,
         data: _Data,
         started: float,
     ) -> None:
@@ -347,7 +348,7 @@ def _summary(
     return summary
 
 
-def median_trial_seconds(study: Any) -> float | None:
+def median_trial_seconds(study: optuna.Study) -> float | None:
     """Median wall time of the study's finished (complete or pruned) trials."""
     import optuna
 
@@ -360,7 +361,7 @@ def median_trial_seconds(study: Any) -> float | None:
     return float(np.median(seconds)) if seconds else None
 
 
-def report_failures(study: Any, trial: Any) -> None:
+def report_failures(study: optuna.Study, trial: FrozenTrial) -> None:
     """One line on stderr for a failed trial: its number and reason, no traceback."""
     import optuna
 
@@ -369,7 +370,7 @@ def report_failures(study: Any, trial: Any) -> None:
         print(f"trial {trial.number} failed: {reason}", file=sys.stderr)
 
 
-def _write_study_attrs(study: Any, cfg: StudyConfig, data: _Data) -> None:
+def _write_study_attrs(study: optuna.Study, cfg: StudyConfig, data: _Data) -> None:
     from mbr_search.search.study_record import StudyRecord
     from mbr_search.storage import redact_url
 

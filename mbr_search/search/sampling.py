@@ -11,11 +11,10 @@ are many (leave-one-video-out over 10+ videos).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 import optuna
-from optuna.distributions import BaseDistribution
+from optuna.distributions import BaseDistribution, CategoricalChoiceType
 from optuna.trial import FrozenTrial, TrialState
 
 from mbr_search.config.study import StudyConfig
@@ -98,7 +97,7 @@ class TrialSeededSampler(optuna.samplers.BaseSampler):
 
     def sample_relative(
         self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
-    ) -> dict[str, Any]:
+    ) -> dict[str, CategoricalChoiceType]:
         return self._for(trial).sample_relative(study, trial, search_space)
 
     def sample_independent(
@@ -107,7 +106,7 @@ class TrialSeededSampler(optuna.samplers.BaseSampler):
         trial: FrozenTrial,
         param_name: str,
         param_distribution: BaseDistribution,
-    ) -> Any:
+    ) -> CategoricalChoiceType:
         return self._for(trial).sample_independent(study, trial, param_name, param_distribution)
 
     def after_trial(
@@ -147,7 +146,7 @@ def build_pruner(study: StudyConfig) -> optuna.pruners.BasePruner:
     )
 
 
-def describe_sampler(sampler: Any) -> str:
+def describe_sampler(sampler: optuna.samplers.BaseSampler) -> str:
     if isinstance(sampler, TrialSeededSampler):
         return type(sampler._fallback).__name__
     return type(sampler).__name__

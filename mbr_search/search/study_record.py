@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mbr_search.jsondoc import JSON, JSONObject
 from mbr_search.search.folds import FoldSummary
+
+if TYPE_CHECKING:
+    import optuna
 
 STUDY_FILE = "study_file"
 DATASET = "dataset"
@@ -38,9 +42,9 @@ class StudyRecord:
     behaviours: tuple[str, ...] = ()
     baseline_pr_auc: float | None = None
     folds: tuple[FoldSummary, ...] = ()
-    overrides: tuple[tuple[str, Any], ...] = ()
+    overrides: tuple[tuple[str, JSON], ...] = ()
 
-    def to_attrs(self) -> dict[str, Any]:
+    def to_attrs(self) -> JSONObject:
         return {
             STUDY_FILE: self.study_file,
             DATASET: self.dataset,
@@ -52,7 +56,7 @@ class StudyRecord:
             OVERRIDES: [[k, v] for k, v in self.overrides],
         }
 
-    def write(self, study: Any) -> None:
+    def write(self, study: optuna.Study) -> None:
         """Set the attributes that differ from what the study holds (one storage write
         each: a resumed run with nothing new writes nothing)."""
         current = study.user_attrs
@@ -75,15 +79,15 @@ class StudyRecord:
         )
 
     @classmethod
-    def from_study(cls, study: Any) -> StudyRecord:
+    def from_study(cls, study: optuna.Study) -> StudyRecord:
         return cls.from_attrs(study.user_attrs)
 
 
-def _text(value: Any) -> str | None:
+def _text(value: object) -> str | None:
     return str(value) if isinstance(value, str) and value else None
 
 
-def _folds(raw: Any) -> tuple[FoldSummary, ...]:
+def _folds(raw: object) -> tuple[FoldSummary, ...]:
     """The stored folds; () when absent or unreadable (a study from before folds were
     stored: readers then recompute them)."""
     if not isinstance(raw, list):
@@ -94,7 +98,7 @@ def _folds(raw: Any) -> tuple[FoldSummary, ...]:
         return ()
 
 
-def _overrides(raw: Any) -> tuple[tuple[str, Any], ...]:
+def _overrides(raw: object) -> tuple[tuple[str, JSON], ...]:
     if not isinstance(raw, list):
         return ()
     return tuple(

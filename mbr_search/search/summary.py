@@ -4,13 +4,18 @@ interval, and the folds with their prevalence."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mbr_search.jsondoc import JSON
 from mbr_search.scoring.estimate import Estimate
 from mbr_search.scoring.labelled import known
 from mbr_search.search.folds import FoldSummary
+
+if TYPE_CHECKING:
+    from mbr_search.features.store import VideoData
+    from mbr_search.search.folds import Fold
 
 
 @dataclass
@@ -23,7 +28,7 @@ class RunSummary:
     target: int
     counts: dict[str, int]
     best_value: float | None
-    best_params: dict[str, Any] = field(default_factory=dict)
+    best_params: dict[str, JSON] = field(default_factory=dict)
     best_number: int | None = None
     baseline: float | None = None
     seconds: float = 0.0
@@ -43,7 +48,7 @@ class RunSummary:
     best_estimate: Estimate | None = None
 
 
-def prevalence_baseline(videos: list[Any], folds: list[Any]) -> float | None:
+def prevalence_baseline(videos: list[VideoData], folds: list[Fold]) -> float | None:
     """The PR-AUC of a classifier without skill: each validation video's prevalence,
     averaged like the objective averages (behaviours with positives, over folds)."""
     by_id = {v.id: v for v in videos}

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mbr_search.config.space import Param, SearchSpace
 from mbr_search.errors import NoCompleteTrialError, UsageError
+from mbr_search.jsondoc import JSON
+
+if TYPE_CHECKING:
+    import optuna
 
 #: How many of the earlier study's best trials are enqueued.
 TOP = 5
@@ -24,7 +28,7 @@ class WarmStart:
     """What was taken from the earlier study."""
 
     source: str
-    enqueued: tuple[dict[str, Any], ...]
+    enqueued: tuple[dict[str, JSON], ...]
     dropped: tuple[str, ...]
 
     def describe(self) -> str:
@@ -47,7 +51,7 @@ def parse_reference(value: str, default_storage: str | None) -> tuple[str, str |
     return name.strip(), storage.strip() if sep else default_storage
 
 
-def map_params(values: Mapping[str, Any], space: SearchSpace) -> tuple[dict[str, Any], list[str]]:
+def map_params(values: Mapping[str, JSON], space: SearchSpace) -> tuple[dict[str, JSON], list[str]]:
     """The values this space searches, and the names it does not (or whose value it
     cannot take)."""
     searched = {p.name: p for p in space.params}
@@ -57,7 +61,9 @@ def map_params(values: Mapping[str, Any], space: SearchSpace) -> tuple[dict[str,
     return kept, dropped
 
 
-def warm_start(target: Any, source: Any, space: SearchSpace, top: int = TOP) -> WarmStart:
+def warm_start(
+    target: optuna.Study, source: optuna.Study, space: SearchSpace, top: int = TOP
+) -> WarmStart:
     """Enqueue ``source``'s ``top`` complete trials into ``target`` (both Optuna studies)."""
     import optuna
 
@@ -73,7 +79,7 @@ def warm_start(target: Any, source: Any, space: SearchSpace, top: int = TOP) -> 
     # Best first, and a partial score (a quick look, a trial pruned by value) never ahead
     # of a trial scored on all folds.
     complete = rank_by_fidelity(complete).ordered()
-    enqueued: list[dict[str, Any]] = []
+    enqueued: list[dict[str, JSON]] = []
     dropped: set[str] = set()
     for trial in complete[:top]:
         # The sampled values, not the resolved ones: a family default that the earlier
@@ -86,7 +92,7 @@ def warm_start(target: Any, source: Any, space: SearchSpace, top: int = TOP) -> 
     return WarmStart(source.study_name, tuple(enqueued), tuple(sorted(dropped)))
 
 
-def _fits(param: Param, value: Any) -> bool:
+def _fits(param: Param, value: JSON) -> bool:
     if param.type == "categorical":
         return value in param.choices
     if isinstance(value, bool) or not isinstance(value, int | float):
