@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from mbr_search._atomic import atomic_path
+from mbr_search.scoring.labelled import known
 
 
 def write_frames_csv(
@@ -22,7 +23,8 @@ def write_frames_csv(
     source_frames: np.ndarray | None = None,
 ) -> Path:
     """One row per frame: ``frame, time_s[, source_frame]`` then per behaviour
-    ``b_true`` (when labels are known), ``b_prob``, ``b_pred_raw``, ``b_pred``."""
+    ``b_true`` (when labels are known; empty where a frame is not labelled), ``b_prob``,
+    ``b_pred_raw``, ``b_pred``."""
     import pandas as pd
 
     n = len(probs)
@@ -34,7 +36,8 @@ def write_frames_csv(
         columns["source_frame"] = source_frames
     for c, b in enumerate(behaviours):
         if labels is not None:
-            columns[f"{b}_true"] = labels[:, c].astype(np.uint8)
+            # a frame nobody labelled has an empty cell (never a 0: that is a negative)
+            columns[f"{b}_true"] = np.where(known(labels[:, c]), labels[:, c].astype(str), "")
         columns[f"{b}_prob"] = np.round(probs[:, c].astype(np.float64), 5)
         columns[f"{b}_pred_raw"] = raw[:, c].astype(np.uint8)
         columns[f"{b}_pred"] = post[:, c].astype(np.uint8)

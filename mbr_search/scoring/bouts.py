@@ -55,8 +55,8 @@ def segmental_scores(
     if not keep.all():
         hits = n_true = n_pred = 0
         for start, stop in bouts(keep):
-            h, t, n = segmental_scores(true[start:stop], pred[start:stop], overlap)
-            hits, n_true, n_pred = hits + h, n_true + t, n_pred + n
+            found, in_true, in_pred = segmental_scores(true[start:stop], pred[start:stop], overlap)
+            hits, n_true, n_pred = hits + found, n_true + in_true, n_pred + in_pred
         return hits, n_true, n_pred
     t, p = bouts(true > 0), bouts(pred)
     return segment_matches(t, p, overlap), len(t), len(p)

@@ -14,10 +14,13 @@ from typing import TypedDict
 import numpy as np
 
 from mbr_search.scoring.counts import f1_score
+from mbr_search.scoring.labelled import known
 
 
 def _counts(a: np.ndarray, b: np.ndarray) -> tuple[int, int, int]:
-    x, y = np.asarray(a).astype(bool), np.asarray(b).astype(bool)
+    """(both, only b, only a) over the frames both label (UNLABELLED frames are skipped)."""
+    keep = known(a) & known(b)
+    x, y = np.asarray(a)[keep] > 0, np.asarray(b)[keep] > 0
     return int(np.sum(x & y)), int(np.sum(~x & y)), int(np.sum(x & ~y))
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from mbr_search.evaluate.results.metrics import MetricEntry, Metrics, PRCurve
 from mbr_search.scoring.bouts import segmental_prf, segmental_scores
 from mbr_search.scoring.counts import f1_score, ratio
+from mbr_search.scoring.labelled import keep_known, known
 from mbr_search.training.scores import pr_auc
 
 #: Default intersection over union a predicted bout needs with a true bout to count as found.
@@ -27,7 +28,7 @@ _PR_CURVE_POINTS = 200
 class Scored:
     """One video's aligned per-frame arrays, all (frames, behaviours)."""
 
-    labels: np.ndarray  # 0/1
+    labels: np.ndarray  # 1, 0 or UNLABELLED (skipped by every score)
     probs: np.ndarray  # probabilities in [0, 1]
     preds: np.ndarray  # 0/1 decisions
 
@@ -41,15 +42,18 @@ def entry(
     *,
     ap: float | str | None = "compute",
 ) -> MetricEntry:
-    """All scores of one behaviour on one stretch of frames (1-D arrays)."""
-    y = np.asarray(labels).astype(bool).ravel()
+    """All scores of one behaviour on one stretch of frames (1-D arrays); a frame whose
+    label is UNLABELLED counts nowhere (bouts are cut where the labels stop)."""
+    raw = np.asarray(labels).ravel()
+    keep = known(raw)
+    y = raw > 0
     p = np.asarray(preds).astype(bool).ravel()
-    tp = int(np.sum(y & p))
-    fp = int(np.sum(~y & p))
-    fn = int(np.sum(y & ~p))
-    tn = int(np.sum(~y & ~p))
-    hits, n_true, n_pred = segmental_scores(y, p, overlap)
-    pr = pr_auc(y, probs) if ap == "compute" else (None if isinstance(ap, str) else ap)
+    tp = int(np.sum(y & p & keep))
+    fp = int(np.sum(~y & p & keep))
+    fn = int(np.sum(y & ~p & keep))
+    tn = int(np.sum(~y & ~p & keep))
+    hits, n_true, n_pred = segmental_scores(raw, p, overlap)
+    pr = pr_auc(raw, probs) if ap == "compute" else (None if isinstance(ap, str) else ap)
     return _from_counts(tn, fp, fn, tp, hits, n_true, n_pred, fps, pr)
 
 
@@ -120,11 +124,13 @@ def pr_curves(videos: Mapping[str, Scored], behaviours: Sequence[str]) -> dict[s
 
     out: dict[str, PRCurve] = {}
     for c, b in enumerate(behaviours):
-        y = np.concatenate([s.labels[:, c] for s in videos.values()])
-        p = np.concatenate([s.probs[:, c] for s in videos.values()]).astype(np.float64)
-        if not np.any(y):
+        y, p = keep_known(
+            np.concatenate([s.labels[:, c] for s in videos.values()]),
+            np.concatenate([s.probs[:, c] for s in videos.values()]).astype(np.float64),
+        )
+        if not np.any(y > 0):
             continue
-        precision, recall, thresholds = precision_recall_curve(y, p)
+        precision, recall, thresholds = precision_recall_curve(y > 0, p)
         keep = np.unique(np.linspace(0, len(thresholds) - 1, _PR_CURVE_POINTS).astype(int))
         out[b] = PRCurve(
             precision=(*(round(float(v), 5) for v in precision[keep]), 1.0),
