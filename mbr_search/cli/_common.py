@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mbr_search.config._yaml import parse_scalar
 from mbr_search.errors import UsageError
@@ -16,6 +16,7 @@ _MOVED_ENV = "_MBR_SEARCH_PASSWORD_MOVED"
 
 if TYPE_CHECKING:
     from mbr_search.config.study import StudyConfig
+    from mbr_search.jsondoc import JSON
     from mbr_search.storage import StorageSpec
 
 
@@ -67,8 +68,8 @@ def add_model_inputs(parser: argparse.ArgumentParser, inputs_help: str) -> None:
     parser.add_argument("--cache-dir", type=Path, help="feature cache folder")
 
 
-def parse_overrides(items: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def parse_overrides(items: list[str]) -> dict[str, JSON]:
+    out: dict[str, JSON] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
@@ -80,7 +81,11 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
 
 
 def study_and_storage(
-    args: argparse.Namespace, *, read_only: bool = False, **extra: Any
+    args: argparse.Namespace,
+    *,
+    read_only: bool = False,
+    trials: int | None = None,
+    timeout: float | None = None,
 ) -> tuple[StudyConfig, StorageSpec]:
     """The frozen study and its resolved storage: the one place a command builds them.
 
@@ -89,7 +94,7 @@ def study_and_storage(
     """
     from mbr_search.storage import resolve_storage
 
-    study = load_study_from_args(args, **extra)
+    study = load_study_from_args(args, trials=trials, timeout=timeout)
     spec = resolve_storage(study.storage, password_file=args.password_file, read_only=read_only)
     return study, spec
 
@@ -186,7 +191,9 @@ def _warn_password_moved(variable: str) -> None:
     )
 
 
-def load_study_from_args(args: argparse.Namespace, **extra: Any) -> Any:
+def load_study_from_args(
+    args: argparse.Namespace, *, trials: int | None = None, timeout: float | None = None
+) -> StudyConfig:
     """Build the frozen StudyConfig from CLI arguments (CLI > YAML > defaults)."""
     from mbr_search.config.study import load_study
 
@@ -196,7 +203,8 @@ def load_study_from_args(args: argparse.Namespace, **extra: Any) -> Any:
         storage=args.storage,
         study_name=args.study_name,
         cache_dir=args.cache_dir,
-        **extra,
+        trials=trials,
+        timeout=timeout,
     )
 
 

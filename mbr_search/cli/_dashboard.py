@@ -13,20 +13,20 @@ import argparse
 import ipaddress
 import socket
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from socketserver import ThreadingMixIn
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from mbr_search.errors import ConfigError, StorageError, UsageError
 
 if TYPE_CHECKING:
     import optuna
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from _typeshed.wsgi import WSGIApplication as WSGIApp
 
     from mbr_search.storage import StorageSpec
-
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -182,7 +182,7 @@ def _default_accept_encoding(app: WSGIApp) -> WSGIApp:
     absent header means "identity" in HTTP, so that is what we fill in.
     """
 
-    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def wrapped(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         environ.setdefault("HTTP_ACCEPT_ENCODING", "identity")
         return app(environ, start_response)
 
@@ -204,7 +204,7 @@ def _host_guard(app: WSGIApp, allowed: set[str]) -> WSGIApp:
     it by names this process cannot know.
     """
 
-    def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def guarded(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         host = str(environ.get("HTTP_HOST", "")).strip().lower()
         if host and host in allowed:
             return app(environ, start_response)
@@ -229,7 +229,7 @@ class _ThreadedServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
+    def log_message(self, format: str, *args: object) -> None:
         # One line per request would drown the URL we printed; errors still reach stderr.
         if len(args) > 1 and str(args[1]).startswith(("4", "5")):
             super().log_message(format, *args)

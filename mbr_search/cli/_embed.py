@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mbr_search.errors import UsageError
 from mbr_search.features.embed.backbones import BACKBONES
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from mbr_search.config.embed import EmbedSettings
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``embed`` and its options."""
     parser = subparsers.add_parser(
         "embed",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from mbr_search.cli._common import (
     add_study_arguments,
@@ -14,7 +13,7 @@ from mbr_search.cli._common import (
 )
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "evaluate",
         help="retrain the best trials on all training videos and score the test videos",

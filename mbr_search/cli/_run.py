@@ -10,7 +10,7 @@ import shlex
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mbr_search.cli._common import (
     add_study_arguments,
@@ -18,6 +18,10 @@ from mbr_search.cli._common import (
     storage_flags,
     study_and_storage,
 )
+
+if TYPE_CHECKING:
+    from mbr_search.search.summary import RunSummary
+    from mbr_search.storage import StorageSpec
 
 #: More worker processes than this many per CPU core only thrash: refused without
 #: --force-workers (100,000 workers once drove a 2-core machine to a load of 484).
@@ -27,7 +31,7 @@ WORKERS_PER_CORE = 4
 BUDGET_END_ENV = "MBR_SEARCH_BUDGET_END"
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "run",
         help="run (or resume) a hyperparameter search",
@@ -148,7 +152,7 @@ def _remaining_budget(text: str | None) -> float | None:
     return max(float(end) - time.time(), 0.0)
 
 
-def _warm_start(args: argparse.Namespace, storage: str | None) -> tuple[str, Any] | None:
+def _warm_start(args: argparse.Namespace, storage: str | None) -> tuple[str, StorageSpec] | None:
     if not args.warm_start:
         return None
     from mbr_search.search.warmstart import parse_reference
@@ -192,7 +196,7 @@ def _by_value(n: int) -> str:
     return f" ({n} of them pruned by value)" if n else ""
 
 
-def format_summary(summary: Any, study_ref: str) -> str:
+def format_summary(summary: RunSummary, study_ref: str) -> str:
     from mbr_search.search.folds import prevalence_lines
 
     c = summary.counts

@@ -46,14 +46,15 @@ class CVConfig:
 
 def parse_cv(sec: Section, dataset: Dataset) -> CVConfig:
     """The study's ``cv`` section, checked against the dataset's training videos."""
-    scheme = sec.text("scheme", "leave_one_video_out", choices=CV_SCHEMES)
+    d = CVConfig()  # the defaults, written once (in the dataclass)
+    scheme = sec.text("scheme", d.scheme, choices=CV_SCHEMES)
     cv = CVConfig(
         scheme=next(s for s in CV_SCHEMES if s == scheme),
-        k=sec.integer("k", 5, minimum=2),
-        max_folds=sec.integer("max_folds", None, minimum=1),
-        promote=sec.integer("promote", 3, minimum=0),
-        ensemble_pool=sec.integer("ensemble_pool", 6, minimum=0),
-        stratify=sec.flag("stratify", True),
+        k=sec.integer("k", d.k, minimum=2),
+        max_folds=sec.integer("max_folds", d.max_folds, minimum=1),
+        promote=sec.integer("promote", d.promote, minimum=0),
+        ensemble_pool=sec.integer("ensemble_pool", d.ensemble_pool, minimum=0),
+        stratify=sec.flag("stratify", d.stratify),
     )
     sec.finish()
     n_train = len(dataset.split("train"))

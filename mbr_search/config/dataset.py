@@ -113,7 +113,9 @@ def _pose_settings(sec: Section) -> PoseSettings:
                 raise sec.fail("axis", f"'{point}' is not in pose.keypoints {list(kps)}.")
     pose = PoseSettings(
         keypoints=kps,
-        likelihood_threshold=sec.number("likelihood_threshold", 0.5, 0.0, 1.0),
+        likelihood_threshold=sec.number(
+            "likelihood_threshold", PoseSettings.likelihood_threshold, 0.0, 1.0
+        ),
         axis=(axis[0], axis[1]) if axis is not None else None,
     )
     sec.finish()

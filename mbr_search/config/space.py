@@ -95,12 +95,16 @@ class FamilyBlock:
 
     def suggest(self, trial: optuna.Trial) -> dict[str, JSON]:
         """Defaults < fixed < suggested, with the family under ``model``."""
+        return self.resolve({p.name: p.suggest(trial) for p in self.params})
+
+    def resolve(self, sampled: Mapping[str, JSON]) -> dict[str, JSON]:
+        """Every hyperparameter of the family: defaults < fixed < ``sampled`` (values by
+        Optuna name; a param it lacks keeps its default), the family under ``model``."""
         values: dict[str, JSON] = {
             k: r.default for k, r in get_family(self.family).params.rules().items()
         }
         values.update(dict(self.fixed))
-        for p in self.params:
-            values[self.key(p)] = p.suggest(trial)
+        values.update({self.key(p): sampled[p.name] for p in self.params if p.name in sampled})
         values[MODEL_KEY] = self.family
         return values
 

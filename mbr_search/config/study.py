@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar
 
 from mbr_search import paths
 from mbr_search.config._schema import Section
@@ -27,6 +27,7 @@ from mbr_search.config.windows import (
     parse_windows,
 )
 from mbr_search.errors import ConfigError
+from mbr_search.jsondoc import JSON
 from mbr_search.safe_names import plain_name
 
 SamplerName = Literal["auto", "grid", "tpe", "random"]
@@ -109,7 +110,7 @@ class StudyConfig:
     #: ``features.augment`` was given (part of the study's fingerprint)
     augment_given: bool = False
     description: str = ""
-    overrides: tuple[tuple[str, Any], ...] = field(default=())
+    overrides: tuple[tuple[str, JSON], ...] = field(default=())
 
     @property
     def uses_pose_features(self) -> bool:
@@ -179,7 +180,7 @@ def resolve_space_path(name: str, study_file: Path) -> Path:
 def load_study(
     study: str,
     *,
-    overrides: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, JSON] | None = None,
     trials: int | None = None,
     timeout: float | None = None,
     storage: str | None = None,
@@ -334,10 +335,11 @@ def _check_space_features(path: Path, space: SearchSpace, feats: _Features) -> N
 
 
 def _sampler(sec: Section, space: SearchSpace) -> SamplerConfig:
+    d = SamplerConfig()  # the defaults, written once (in the dataclass)
     sampler = SamplerConfig(
-        name=pick(sec.text("name", "auto", choices=SAMPLERS), SAMPLERS),
-        n_startup_trials=sec.integer("n_startup_trials", 10, minimum=0),
-        multivariate=sec.flag("multivariate", True),
+        name=pick(sec.text("name", d.name, choices=SAMPLERS), SAMPLERS),
+        n_startup_trials=sec.integer("n_startup_trials", d.n_startup_trials, minimum=0),
+        multivariate=sec.flag("multivariate", d.multivariate),
     )
     sec.finish()
     if sampler.name == "grid" and not space.is_grid:
@@ -350,22 +352,24 @@ def _sampler(sec: Section, space: SearchSpace) -> SamplerConfig:
 
 
 def _pruner(sec: Section) -> PrunerConfig:
+    d = PrunerConfig()
     pruner = PrunerConfig(
-        name=pick(sec.text("name", "median", choices=PRUNERS), PRUNERS),
-        n_startup_trials=sec.integer("n_startup_trials", 4, minimum=0),
-        n_warmup_steps=sec.integer("n_warmup_steps", 1, minimum=0),
-        p_threshold=sec.number("p_threshold", 0.1, 0.0, 1.0),
-        pruned_as=pick(sec.text("pruned_as", "value", choices=PRUNED_AS), PRUNED_AS),
+        name=pick(sec.text("name", d.name, choices=PRUNERS), PRUNERS),
+        n_startup_trials=sec.integer("n_startup_trials", d.n_startup_trials, minimum=0),
+        n_warmup_steps=sec.integer("n_warmup_steps", d.n_warmup_steps, minimum=0),
+        p_threshold=sec.number("p_threshold", d.p_threshold, 0.0, 1.0),
+        pruned_as=pick(sec.text("pruned_as", d.pruned_as, choices=PRUNED_AS), PRUNED_AS),
     )
     sec.finish()
     return pruner
 
 
 def _training(sec: Section) -> TrainingConfig:
+    d = TrainingConfig()
     training = TrainingConfig(
-        max_epochs=sec.integer("max_epochs", 50, minimum=1),
-        patience=sec.integer("patience", 5, minimum=1),
-        fold_timeout=sec.number("fold_timeout", None, minimum=1.0),
+        max_epochs=sec.integer("max_epochs", d.max_epochs, minimum=1),
+        patience=sec.integer("patience", d.patience, minimum=1),
+        fold_timeout=sec.number("fold_timeout", d.fold_timeout, minimum=1.0),
     )
     sec.finish()
     return training

@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import mbr_search.report.ensemble_tables as etab
 import mbr_search.report.explain_sections as xs
@@ -21,6 +21,7 @@ import mbr_search.report.results_tables as rtab
 import mbr_search.report.study_sections as ss
 from mbr_search.errors import MbrSearchError
 from mbr_search.features.cache import write_text_atomic
+from mbr_search.jsondoc import JSON
 from mbr_search.report.best_config import write_best_config
 from mbr_search.report.document import Block, Document, Section, Text, row, table, txt
 from mbr_search.report.render import render_html, render_markdown
@@ -96,7 +97,9 @@ def build_report(
     )
 
 
-def _effective_config(cfg: StudyConfig, overrides: dict[str, Any]) -> tuple[Any, list[str]]:
+def _effective_config(
+    cfg: StudyConfig, overrides: dict[str, JSON]
+) -> tuple[StudyConfig, list[str]]:
     """The study as the search ran it: its YAML with the ``--set`` values it ran with."""
     from mbr_search.config.study import load_study
 
@@ -170,7 +173,7 @@ def _document(
 
 def _results_sections(results: ResultsFile) -> list[Section]:
     split, _ = scored(results.best)
-    head: list[Any] = []
+    head: list[Block] = []
     if results.results.cv_only:
         head.append(
             Text(

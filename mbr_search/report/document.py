@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -73,7 +73,7 @@ class Document:
     sections: list[Section] = field(default_factory=list)
 
 
-def num(value: Any, digits: int = DIGITS, *, id: str | None = None) -> Cell:
+def num(value: object, digits: int = DIGITS, *, id: str | None = None) -> Cell:
     """A number rounded for display; None/NaN show as a dash (undefined, not zero)."""
     if value is None or isinstance(value, bool) or not isinstance(value, int | float):
         return Cell(MISSING, None, id)
@@ -84,7 +84,7 @@ def num(value: Any, digits: int = DIGITS, *, id: str | None = None) -> Cell:
     return Cell(f"{value:.{digits}f}", float(value), id)
 
 
-def seconds(value: Any, *, id: str | None = None) -> Cell:
+def seconds(value: object, *, id: str | None = None) -> Cell:
     """Seconds with a precision that suits their size."""
     if not isinstance(value, int | float) or isinstance(value, bool):
         return Cell(MISSING, None, id)
@@ -92,8 +92,8 @@ def seconds(value: Any, *, id: str | None = None) -> Cell:
     return Cell(text, float(value), id)
 
 
-def txt(value: Any, *, id: str | None = None) -> Cell:
-    """Any value as text (floats in a compact form)."""
+def txt(value: object, *, id: str | None = None) -> Cell:
+    """A value as text (floats in a compact form)."""
     if value is None:
         return Cell(MISSING, None, id)
     if isinstance(value, float):
@@ -101,7 +101,7 @@ def txt(value: Any, *, id: str | None = None) -> Cell:
     return Cell(str(value), None, id)
 
 
-def row(*cells: Cell | Any) -> tuple[Cell, ...]:
+def row(*cells: object) -> tuple[Cell, ...]:
     return tuple(c if isinstance(c, Cell) else txt(c) for c in cells)
 
 

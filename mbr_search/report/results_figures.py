@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -10,6 +10,9 @@ from mbr_search.evaluate.results import ModelResult
 from mbr_search.report.document import Figure, slug
 from mbr_search.report.results_data import ResultsFile, pooled_frames, read_frames, scored
 from mbr_search.report.results_tables import entry, split_label
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 #: Points kept per PR curve and columns per ethogram: enough for the eye, small HTML.
 CURVE_POINTS = 400
@@ -142,7 +145,7 @@ def ethogram_figures(results: ResultsFile) -> list[Figure]:
     return figures
 
 
-def _ethogram(columns: dict[str, np.ndarray], results: ResultsFile, title: str) -> Any:
+def _ethogram(columns: dict[str, np.ndarray], results: ResultsFile, title: str) -> go.Figure:
     import plotly.graph_objects as go
 
     rows: list[np.ndarray] = []

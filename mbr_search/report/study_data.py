@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mbr_search.errors import NoCompleteTrialError
+from mbr_search.jsondoc import JSON
 from mbr_search.search.fidelity import rank_by_fidelity
 from mbr_search.search.folds import FoldSummary
 from mbr_search.search.record import TrialRecord
@@ -147,10 +148,10 @@ def fold_videos(
 
 
 def effective_overrides(
-    study_cfg: StudyConfig, stored: tuple[tuple[str, Any], ...]
-) -> dict[str, Any]:
+    study_cfg: StudyConfig, stored: tuple[tuple[str, JSON], ...]
+) -> dict[str, JSON]:
     """The ``--set`` values the search ran with (study record), under the report's own."""
-    merged: dict[str, Any] = dict(stored)
+    merged: dict[str, JSON] = dict(stored)
     merged.update(dict(study_cfg.overrides))
     return merged
 

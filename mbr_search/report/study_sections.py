@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mbr_search.report.document import (
     MISSING,
+    Block,
     Cell,
     Figure,
     Section,
@@ -71,7 +72,7 @@ def overview_section(data: StudyData, cfg: StudyConfig) -> Section:
     overrides = data.record.overrides
     if overrides:
         rows.append(row("Run with --set", " ".join(f"{k}={v}" for k, v in overrides)))
-    blocks: list[Any] = [
+    blocks: list[Block] = [
         table("overview", "Study overview", ("", "value"), rows),
         Text(
             "The prevalence baseline is the PR-AUC of a classifier without skill (each "
@@ -128,7 +129,7 @@ def best_config_section(data: StudyData, cfg: StudyConfig, best_config: str, ref
         row(name, txt(value), "searched" if name in searched else "fixed")
         for name, value in sorted(params.items())
     ]
-    blocks: list[Any] = [
+    blocks: list[Block] = [
         table(
             "best-params",
             f"Hyperparameters of trial #{best.number}",
@@ -164,7 +165,7 @@ def trials_section(data: StudyData) -> Section:
                 *(txt(t.params.get(p)) for p in params),
             )
         )
-    blocks: list[Any] = [
+    blocks: list[Block] = [
         table(
             "top-trials",
             "Best complete trials",
