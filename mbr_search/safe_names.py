@@ -9,7 +9,6 @@ loaded, so nothing downstream has to think about it.
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any
 
 from mbr_search.errors import ConfigError
 
@@ -18,7 +17,7 @@ from mbr_search.errors import ConfigError
 MAX_NAME_BYTES = 200
 
 
-def name_problem(value: Any) -> str | None:
+def name_problem(value: object) -> str | None:
     """What makes ``value`` unusable as one plain file name, or None when it is fine."""
     if not isinstance(value, str):
         return f"is {type(value).__name__}, not text"
@@ -40,7 +39,7 @@ def name_problem(value: Any) -> str | None:
     return None
 
 
-def plain_name(value: Any, what: str, source: Path | str) -> str:
+def plain_name(value: object, what: str, source: Path | str) -> str:
     """``value`` when it is a plain file name; else a :class:`ConfigError` naming
     ``source`` (the file or option it came from), ``what`` (its key) and the fix."""
     problem = name_problem(value)

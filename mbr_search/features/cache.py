@@ -28,6 +28,7 @@ import numpy as np
 # Re-exported: evaluate and report write their JSON/HTML through this name.
 from mbr_search._atomic import write_text_atomic as write_text_atomic
 from mbr_search.errors import DataError, OutputError
+from mbr_search.jsondoc import JSON
 from mbr_search.versions import versions
 
 FORMAT_VERSION = 1
@@ -103,7 +104,7 @@ def file_fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-def settings_key(settings: Mapping[str, Any], inputs: Sequence[Path]) -> str:
+def settings_key(settings: Mapping[str, JSON], inputs: Sequence[Path]) -> str:
     """Short stable key for the settings plus the input files' content."""
     payload = {
         "format": FORMAT_VERSION,
@@ -125,7 +126,7 @@ def find_entry(
     *,
     backbone: str,
     video_id: str,
-    settings: Mapping[str, Any],
+    settings: Mapping[str, JSON],
     inputs: Sequence[Path],
 ) -> CacheEntry | None:
     """The valid entry for these settings and inputs, or None (absent, partial or corrupt)."""
@@ -169,7 +170,7 @@ class FeatureWriter:
         *,
         backbone: str,
         video_id: str,
-        settings: Mapping[str, Any],
+        settings: Mapping[str, JSON],
         inputs: Sequence[Path],
         n_frames: int,
         dim: int,

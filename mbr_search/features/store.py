@@ -6,10 +6,11 @@ by ``mbr-search embed`` (the error says exactly which command to run).
 
 from __future__ import annotations
 
+import enum
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from mbr_search.features.embeddings import find_embedding
 from mbr_search.features.pose_features import FEATURE_VERSION, pose_features
 from mbr_search.features.pose_schema import PoseSchema, dataset_schema
 from mbr_search.features.windows import check_fits, window_blocks
+from mbr_search.jsondoc import JSONObject
 from mbr_search.scoring.labelled import LABEL_DTYPE, UNLABELLED, labelled_frames
 
 log = logging.getLogger(__name__)
@@ -88,8 +90,16 @@ def pose_entry(
         return writer.commit()
 
 
+class _StudyWindows(enum.Enum):
+    """The type of :data:`STUDY_WINDOWS` (a one-member enum: mypy narrows ``is`` on it)."""
+
+    STUDY = "the study's features.windows"
+
+
 #: ``windows=`` default of :func:`load_video`: the study's fixed ``features.windows``.
-STUDY_WINDOWS: Any = object()
+STUDY_WINDOWS: Literal[_StudyWindows.STUDY] = _StudyWindows.STUDY
+#: A ``windows=`` argument: window settings, None (no windows) or :data:`STUDY_WINDOWS`.
+WindowsArg = WindowSettings | None | _StudyWindows
 
 
 def load_video(
@@ -97,7 +107,7 @@ def load_video(
     video: VideoEntry,
     *,
     need_labels: bool = True,
-    windows: WindowSettings | None = STUDY_WINDOWS,
+    windows: WindowsArg = STUDY_WINDOWS,
     schema: PoseSchema | None = None,
 ) -> VideoData:
     """Features and aligned labels of one video of ``study``'s dataset, with ``windows``
@@ -159,7 +169,7 @@ def window_entry(
     x = base.load()
     check_fits(windows, fps, len(x), video_id)
     kept = ("source_frames", "keypoints")
-    extra: dict[str, Any] = {k: base.manifest[k] for k in kept if k in base.manifest}
+    extra: JSONObject = {k: base.manifest[k] for k in kept if k in base.manifest}
     with cache.FeatureWriter(
         cache_root, backbone=backbone, video_id=video_id, settings=settings, inputs=inputs,
         n_frames=len(x), dim=windows.out_dim(x.shape[1]), extra=extra,
@@ -171,7 +181,7 @@ def window_entry(
 
 
 def load_split(
-    study: StudyConfig, split: str, windows: WindowSettings | None = STUDY_WINDOWS
+    study: StudyConfig, split: str, windows: WindowsArg = STUDY_WINDOWS
 ) -> list[VideoData]:
     """All videos of one split (``train`` or ``test``), with ``windows`` as in load_video,
     once every pose file of the dataset (both splits) has the same keypoints and animals

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from mbr_search.config.study import StudyConfig
 from mbr_search.config.windows import WindowSettings
 from mbr_search.features.augmented import Augmenter
-from mbr_search.features.store import STUDY_WINDOWS, VideoData, load_split
+from mbr_search.features.store import STUDY_WINDOWS, VideoData, WindowsArg, load_split
 from mbr_search.features.windows import check_fits
 from mbr_search.models import Params
 from mbr_search.search.exclusive import check_exclusive_labels
@@ -53,7 +53,7 @@ class FeatureViews:
         self,
         study: StudyConfig,
         base: Mapping[str, VideoData] | Sequence[VideoData],
-        base_windows: WindowSettings | None = STUDY_WINDOWS,
+        base_windows: WindowsArg = STUDY_WINDOWS,
     ) -> None:
         """``base``: the training videos as loaded, with ``base_windows`` (default: the
         study's fixed ``features.windows``, as :func:`load_split` loads them); a mapping

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from mbr_search import paths
 from mbr_search.errors import StorageError
@@ -70,8 +70,8 @@ def load_or_create_study(
     storage: optuna.storages.BaseStorage | str,
     *,
     study_name: str,
-    sampler: Any,
-    pruner: Any,
+    sampler: optuna.samplers.BaseSampler | None,
+    pruner: optuna.pruners.BasePruner | None,
     direction: str = "maximize",
 ) -> optuna.Study:
     """Load ``study_name`` from ``storage`` or create it; safe when workers race to create.
@@ -164,7 +164,7 @@ def default_artifact_dir(spec: StorageSpec) -> Path:
     return paths.data_dir() / "artifacts"
 
 
-def _spec_of(storage: Any) -> StorageSpec:
+def _spec_of(storage: object) -> StorageSpec:
     # Only used to phrase errors; the URL is redacted before it can reach a message.
     url = getattr(storage, "url", None) or getattr(getattr(storage, "_backend", None), "url", None)
     if isinstance(url, str):

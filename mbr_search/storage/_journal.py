@@ -20,7 +20,7 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from optuna.storages.journal import JournalFileBackend
 
@@ -122,7 +122,7 @@ class SafeJournalFileBackend(JournalFileBackend):
         )
 
 
-def _end_of_last_line(handle: Any, size: int) -> int:
+def _end_of_last_line(handle: BinaryIO, size: int) -> int:
     """Offset just past the last newline of the open file (0 when there is none)."""
     block = 1 << 16
     end = size

@@ -13,7 +13,6 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
 
 #: Arbitrary but fixed 64-bit key for pg_advisory_lock; all mbr-search versions share it.
 PG_LOCK_KEY = 0x6D62_7273_6368  # "mbrsch"
@@ -40,7 +39,7 @@ def file_lock(path: Path) -> Iterator[None]:
 
 
 @contextmanager
-def server_lock(url: str, kind: str, connect_args: dict[str, Any]) -> Iterator[None]:
+def server_lock(url: str, kind: str, connect_args: dict[str, object]) -> Iterator[None]:
     """Hold a database-wide advisory lock (PostgreSQL or MySQL) for the block.
 
     The lock lives on its own connection, which is closed afterwards; if this process dies

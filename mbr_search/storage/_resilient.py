@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 import sqlalchemy
@@ -22,6 +22,11 @@ import sqlalchemy.exc
 from optuna.storages import RDBStorage
 
 from mbr_search.storage._url import redact_url
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Dialect
+    from sqlalchemy.engine.interfaces import DBAPIConnection
+    from sqlalchemy.pool import ConnectionPoolEntry
 
 _log = logging.getLogger(__name__)
 
@@ -82,8 +87,12 @@ class ResilientRDBStorage(RDBStorage):
             sqlalchemy.event.listen(self.engine, "do_connect", self._connect_with_retry)
 
     def _connect_with_retry(
-        self, dialect: Any, conn_rec: Any, cargs: tuple[Any, ...], cparams: dict[str, Any]
-    ) -> Any:
+        self,
+        dialect: Dialect,
+        conn_rec: ConnectionPoolEntry,
+        cargs: tuple[object, ...],
+        cparams: dict[str, object],
+    ) -> DBAPIConnection:
         deadline = time.monotonic() + RECONNECT_SECONDS
         warned = False
         while True:

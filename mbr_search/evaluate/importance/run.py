@@ -21,7 +21,7 @@ import dataclasses
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -46,7 +46,10 @@ from mbr_search.training.seeds import fold_seed
 from mbr_search.training.trainers import Trainer, trainer_for
 
 if TYPE_CHECKING:
+    from optuna.trial import FrozenTrial
+
     from mbr_search.evaluate.runner import TrialRunner
+    from mbr_search.training.sequences import Standardiser
 
 #: A trial whose folds trained longer than this in the search gets no importance.
 BUDGET_SECONDS = 600.0
@@ -62,7 +65,7 @@ def column_names(features: Features, base_dim: int, view: View) -> tuple[str, ..
 
 
 def runner_importance(
-    runner: TrialRunner, trial: Any, oof_videos: Sequence[str], *, asked: bool = True
+    runner: TrialRunner, trial: FrozenTrial, oof_videos: Sequence[str], *, asked: bool = True
 ) -> FeatureImportance:
     """:func:`winner_importance` of ``trial`` (an Optuna FrozenTrial) with the runner's
     study, training videos and feature settings; ``asked=False`` (``--no-importance``)
@@ -115,7 +118,7 @@ def winner_importance(
         return _skipped(record, params, skipped)
     started = time.perf_counter()
     folds = _folds(study, view, record, oof_videos)
-    by_video: dict[str, tuple[Trainer, Mapping[str, Any], Any, VideoData]] = {}
+    by_video: dict[str, tuple[Trainer, Mapping[str, object], Standardiser, VideoData]] = {}
     trainers = []
     try:
         for fold in folds:
@@ -194,7 +197,7 @@ def _folds(
 
 def _fold_models(
     study: StudyConfig, record: TrialRecord, params: Params, view: View, fold: Fold
-) -> tuple[Trainer, Mapping[str, Any], Any]:
+) -> tuple[Trainer, Mapping[str, object], Standardiser]:
     """One fold's models fitted on its training videos for the fold's best rounds."""
     augment = view.augmenter.copies if view.augmenter is not None else None
     seed = fold_seed(study.seed, record.number, fold.index)

@@ -10,10 +10,10 @@ and the key. Floats are written rounded to 6 digits, undefined values (0/0) as `
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -37,7 +37,7 @@ from mbr_search.evaluate.results.models import EnsembleResult, ModelResult, Tria
 from mbr_search.evaluate.results.summaries import SummaryNumbers, SummaryPair, TestSummaries
 from mbr_search.evaluate.results.uncertainty import Difference, Uncertainty
 from mbr_search.features.cache import write_text_atomic
-from mbr_search.jsondoc import JSONObject, Node
+from mbr_search.jsondoc import JSON, JSONObject, Node
 
 #: The whole results.json vocabulary, importable from here (the parts live in this
 #: package's models.py, metrics.py, ceiling.py, context.py, importance.py, summaries.py and
@@ -155,12 +155,11 @@ class Results:
             "importance": None if self.importance is None else self.importance.to_json(),
             "differences": [d.to_json() for d in self.differences],
         }
-        safe: dict[str, Any] = _json_safe(doc)
-        return safe
+        return {k: _json_safe(v) for k, v in doc.items()}
 
     @classmethod
     def from_json(
-        cls, data: Any, *, source: str = RESULTS_FILE, study_name: str | None = None
+        cls, data: JSON, *, source: str = RESULTS_FILE, study_name: str | None = None
     ) -> Results:
         """Check and read a parsed ``results.json``; with ``study_name``, refuse another
         study's file before anything else is read."""
@@ -233,7 +232,7 @@ class Results:
                     key = f"human_ceiling.model.behaviours.{b}.vs_raters"
                     raise Node(None, source, key).fail(f"lacks rater(s) {missing}")
 
-    def _keyed_by_behaviour(self) -> list[tuple[str, dict[str, Any]]]:
+    def _keyed_by_behaviour(self) -> list[tuple[str, Mapping[str, object]]]:
         """(key path, mapping) of everything the file keys by behaviour."""
         named: list[tuple[str, ModelResult]] = [
             (f"trials[{i}]", t) for i, t in enumerate(self.trials)
@@ -242,7 +241,7 @@ class Results:
             named.append(("ensemble", self.ensemble))
         if self.selected is not None:
             named.append(("selected_ensemble", self.selected))
-        out: list[tuple[str, dict[str, Any]]] = []
+        out: list[tuple[str, Mapping[str, object]]] = []
         for key, model in named:
             out += [
                 (f"{key}.thresholds", model.thresholds),
@@ -282,7 +281,7 @@ class Results:
         return path
 
 
-def _json_safe(value: Any) -> Any:
+def _json_safe(value: object) -> JSON:
     """JSON-safe: numpy scalars to Python, non-finite floats to None, floats rounded."""
     if isinstance(value, dict):
         return {str(k): _json_safe(v) for k, v in value.items()}
@@ -292,4 +291,6 @@ def _json_safe(value: Any) -> Any:
         value = value.item()
     if isinstance(value, float):
         return round(value, 6) if np.isfinite(value) else None
-    return value
+    if value is None or isinstance(value, str | int):
+        return value
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")

@@ -10,7 +10,6 @@ trials and ensembles share. ``oof_pr_auc`` is absent from files written before i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from mbr_search.evaluate.results.metrics import (
     ScoredBlock,
@@ -20,7 +19,7 @@ from mbr_search.evaluate.results.metrics import (
     _thresholds,
 )
 from mbr_search.evaluate.results.uncertainty import Uncertainty
-from mbr_search.jsondoc import JSONObject, Node
+from mbr_search.jsondoc import JSON, JSONObject, Node
 from mbr_search.models import MODEL_KEY
 from mbr_search.scoring.postprocess import PostProcess
 from mbr_search.search.record import FoldScores
@@ -36,7 +35,7 @@ class TrialResult:
     cv_value: float
     fold_scores: FoldScores
     #: every hyperparameter (the trial's resolved params)
-    params: dict[str, Any]
+    params: dict[str, JSON]
     #: retraining epochs per output group ("all" when multi-label)
     epochs: dict[str, int]
     #: CV training time during the search; None when the trial did not record it

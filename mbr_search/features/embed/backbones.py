@@ -8,12 +8,14 @@ from __future__ import annotations
 import re
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mbr_search.config.backbones import BACKBONES, Backbone, get_backbone
 from mbr_search.errors import DataError, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import keras
 
 __all__ = ["BACKBONES", "Backbone", "build_model", "get_backbone", "has_gpu", "load_weights_file"]
@@ -30,7 +32,7 @@ def build_model(
     import keras
 
     constructor = getattr(keras.applications, backbone.constructor)
-    kwargs: dict[str, Any] = {
+    kwargs: dict[str, object] = {
         "include_top": False,
         "pooling": "avg",
         "input_shape": (backbone.input_size, backbone.input_size, 3),
@@ -58,7 +60,9 @@ def build_model(
     return model
 
 
-def _build_imagenet(constructor: Any, backbone: Backbone, kwargs: dict[str, Any]) -> Any:
+def _build_imagenet(
+    constructor: Callable[..., keras.Model], backbone: Backbone, kwargs: dict[str, object]
+) -> keras.Model:
     try:
         return constructor(weights="imagenet", **kwargs)
     except Exception as exc:  # keras.utils.get_file raises a bare Exception when offline
@@ -81,7 +85,7 @@ def _build_imagenet(constructor: Any, backbone: Backbone, kwargs: dict[str, Any]
         ) from exc
 
 
-def load_weights_file(model: Any, backbone: Backbone, path: Path) -> None:
+def load_weights_file(model: keras.Model, backbone: Backbone, path: Path) -> None:
     """Load a local weights file into ``model``; refuse files of another architecture.
 
     Keras raises on a layer-count or variable mismatch, but its native ``.weights.h5``

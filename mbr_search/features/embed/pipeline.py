@@ -14,9 +14,9 @@ import queue
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 
@@ -31,7 +31,13 @@ from mbr_search.features.embed.video import read_frames
 from mbr_search.features.embeddings import entry_inputs, entry_settings
 
 if TYPE_CHECKING:
+    import keras
+
     from mbr_search.config.dataset import Dataset
+
+#: What the decoding thread hands the model: (first frame, network input batch), None at
+#: the end of a video, or the exception that stopped it.
+_Item: TypeAlias = tuple[int, np.ndarray] | BaseException | None
 
 #: Batches prepared ahead of the model; enough to hide a slow keyframe, small in memory.
 _PREFETCH = 3
@@ -45,7 +51,7 @@ def embed_dataset(
     force: bool = False,
     batch_size: int = 32,
     progress: bool = True,
-    model: Any = None,
+    model: keras.Model | None = None,
 ) -> list[CacheEntry]:
     """Embed every video of ``dataset`` (skipping valid cache entries unless ``force``).
 
@@ -85,7 +91,7 @@ def embed_video(
     batch_size: int = 32,
     progress: bool = True,
     length_tolerance: int = 10,
-    model: Any = None,
+    model: keras.Model | None = None,
 ) -> CacheEntry:
     """Embed one video (``source_fps`` None: the rate stored in the video file).
 
@@ -96,7 +102,7 @@ def embed_video(
     return _embed_jobs([job], settings, cache_root, force, batch_size, progress, model)[0]
 
 
-def load_backbone(settings: EmbedSettings) -> Any:
+def load_backbone(settings: EmbedSettings) -> keras.Model:
     """Build the settings' backbone for this machine: mixed precision and XLA on GPU only."""
     gpu = has_gpu()
     model = build_model(settings.spec, settings.weights_kind, settings.weights_file, mixed=gpu)
@@ -113,7 +119,7 @@ def _embed_jobs(
     force: bool,
     batch_size: int,
     progress: bool,
-    model: Any = None,
+    model: keras.Model | None = None,
 ) -> list[CacheEntry]:
     if batch_size < 1:
         raise DataError(f"batch size {batch_size} must be >= 1. Fix: e.g. --batch-size 32.")
@@ -163,7 +169,7 @@ def _find(cache_root: Path, settings: EmbedSettings, plan: Plan) -> CacheEntry |
 
 def _run(
     plans: Sequence[tuple[int, Plan]],
-    model: Any,
+    model: keras.Model,
     settings: EmbedSettings,
     cache_root: Path,
     batch_size: int,
@@ -171,7 +177,7 @@ def _run(
 ) -> Iterator[tuple[int, CacheEntry]]:
     """Embed the plans in order, yielding each committed entry as soon as it is complete."""
     spec = settings.spec
-    batches: queue.Queue[Any] = queue.Queue(maxsize=_PREFETCH)
+    batches: queue.Queue[_Item] = queue.Queue(maxsize=_PREFETCH)
     stop = threading.Event()
     producer = threading.Thread(
         target=_produce,
@@ -227,7 +233,7 @@ def _produce(
     plans: Sequence[Plan],
     spec: Backbone,
     batch_size: int,
-    out: queue.Queue[Any],
+    out: queue.Queue[_Item],
     stop: threading.Event,
 ) -> None:
     """Background worker: decoded, cropped, preprocessed batches; None after each video."""
@@ -265,13 +271,15 @@ def _input_image(frame: np.ndarray, plan: Plan, j: int, side: int) -> np.ndarray
     return resize_to(square, side)
 
 
-def _to_network(buffer: np.ndarray, n: int, preprocess: Any) -> np.ndarray:
+def _to_network(
+    buffer: np.ndarray, n: int, preprocess: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
     # OpenCV decodes BGR; keras.applications expect RGB before their own preprocess_input.
     rgb = buffer[:n, :, :, ::-1].astype(np.float32)
     return np.asarray(preprocess(rgb), dtype=np.float32)
 
 
-def _put(out: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:
+def _put(out: queue.Queue[_Item], item: _Item, stop: threading.Event) -> bool:
     while not stop.is_set():
         try:
             out.put(item, timeout=0.1)

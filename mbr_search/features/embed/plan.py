@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -20,6 +19,7 @@ from mbr_search.features.embed.backbones import has_gpu
 from mbr_search.features.embed.crop import crop_centres
 from mbr_search.features.embed.video import VideoInfo, probe_video
 from mbr_search.features.embeddings import entry_settings
+from mbr_search.jsondoc import JSONObject
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,8 @@ class Plan:
     centres: np.ndarray | None
     mode: str
     crop_size: int
-    settings: dict[str, Any]
-    stats: dict[str, Any] = field(default_factory=dict)
+    settings: JSONObject
+    stats: JSONObject = field(default_factory=dict)
 
     @property
     def n_out(self) -> int:
@@ -72,7 +72,7 @@ def prepare(job: Job, settings: EmbedSettings) -> Plan:
                     info.fps, fps, fps)  # fmt: skip
     crop = settings.crop
     centres_all: np.ndarray | None = None
-    stats: dict[str, Any] = {"frames_filled": 0, "pose_rows": None, "keypoints": None}
+    stats: JSONObject = {"frames_filled": 0, "pose_rows": None, "keypoints": None}
     if job.pose is not None:
         pose = read_pose(job.pose, job.pose_format)
         difference = abs(pose.n_frames - info.n_frames)
@@ -114,7 +114,7 @@ def prepare(job: Job, settings: EmbedSettings) -> Plan:
     return Plan(job, info, float(fps), indices, centres, mode, crop.size, key, stats)
 
 
-def describe(plan: Plan, settings: EmbedSettings) -> dict[str, Any]:
+def describe(plan: Plan, settings: EmbedSettings) -> JSONObject:
     """What the manifest says about how this entry was made (beyond the keyed settings)."""
     info = plan.info
     return {
