@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -152,7 +152,9 @@ def suggest_files(
     return result
 
 
-def _member_probs(model: ModelDir, nets: list[list[Any]], video: VideoData) -> np.ndarray:
+def _member_probs(
+    model: ModelDir, nets: Sequence[Sequence[object]], video: VideoData
+) -> np.ndarray:
     from mbr_search.inference.probabilities import member_probabilities
 
     return member_probabilities(

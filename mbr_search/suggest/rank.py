@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from mbr_search.errors import UsageError
+from mbr_search.jsondoc import JSONObject
 
 NEAR = "near threshold"
 DISAGREE = "ensemble disagreement"
@@ -60,7 +61,7 @@ class RankSettings:
         if self.gap_frames < 0:
             raise UsageError(f"--gap-seconds: {self.gap_frames} frames, must be >= 0.")
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "n": self.n,
             "min_frames": self.min_frames,
@@ -104,7 +105,7 @@ class Segment:
             parts = [spread, near] if self.disagreement > self.near else [near, spread]
         return f"{self.kind} of {self.behaviour}: " + "; ".join(parts)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "video": self.video, "behaviour": self.behaviour, "start": self.start,
             "stop": self.stop, "score": self.score, "near": self.near,

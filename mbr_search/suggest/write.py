@@ -27,6 +27,7 @@ from typing import Any
 
 from mbr_search._atomic import atomic_path, write_text_atomic
 from mbr_search.data.labels import OBSERVED_CODE
+from mbr_search.jsondoc import JSONObject
 from mbr_search.predict.boris import start_stop_events, write_boris_xlsx
 from mbr_search.suggest.rank import RankSettings, Segment
 
@@ -52,7 +53,7 @@ class Suggestion:
     stop_s: float
     clip: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "rank": self.rank, "segment": self.segment.to_json(), "input": self.input,
             "start_frame": self.start_frame, "stop_frame": self.stop_frame,
@@ -79,7 +80,7 @@ class SuggestionSet:
     #: why some or all segments have no clip (None: every one has)
     clips_note: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "format": FORMAT, "format_version": 1, "model": self.model, "fps": self.fps,
             "settings": self.settings.to_json(),

@@ -9,13 +9,18 @@ is fitted.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mbr_search.errors import TrialFailed
 from mbr_search.models import gbdt
+
+if TYPE_CHECKING:
+    import lightgbm
+    from lightgbm.callback import CallbackEnv
 
 
 @dataclass(frozen=True)
@@ -35,7 +40,7 @@ def fit_booster(
     val: Frames | None = None,
     rounds: int | None = None,
     deadline: float | None = None,
-) -> tuple[Any, int]:
+) -> tuple[lightgbm.Booster, int]:
     """One binary booster and its best round.
 
     With ``val``: at most ``max_rounds`` rounds, stopped early on the validation frames
@@ -45,8 +50,8 @@ def fit_booster(
     lgb = gbdt.import_lightgbm()
     metric = gbdt.STOP_METRIC if val is not None and val.y.any() else gbdt.FALLBACK_METRIC
     train_set = lgb.Dataset(train.x, label=train.y, weight=train.weight, free_raw_data=True)
-    callbacks: list[Any] = []
-    valid_sets: list[Any] = []
+    callbacks: list[Callable[[CallbackEnv], None]] = []
+    valid_sets: list[lightgbm.Dataset] = []
     if deadline is not None:
         callbacks.append(_deadline(deadline))
     if val is not None:
@@ -65,8 +70,8 @@ def fit_booster(
     return booster, best if best > 0 else booster.current_iteration()
 
 
-def _deadline(deadline: float) -> Any:
-    def check(env: Any) -> None:
+def _deadline(deadline: float) -> Callable[[CallbackEnv], None]:
+    def check(env: CallbackEnv) -> None:
         if time.perf_counter() > deadline:
             raise TrialFailed(
                 f"fold exceeded training.fold_timeout after {env.iteration + 1} boosting rounds"

@@ -10,7 +10,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +18,9 @@ from mbr_search.errors import TrialFailed
 from mbr_search.models.build import Resettable
 from mbr_search.training.scores import val_score
 from mbr_search.training.sequences import Batchable, packed_targets
+
+if TYPE_CHECKING:
+    import keras
 
 #: Called after every epoch of a fold with (epoch, validation score or None).
 EpochCallback = Callable[[int, float | None], None]
@@ -29,8 +32,8 @@ STREAM_BYTES = 128 * 2**20
 
 
 def fit_epoch(
-    net: Any, x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator
-) -> Any:
+    net: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator
+) -> keras.callbacks.History:
     """One shuffled epoch; large data is streamed so Keras never copies it whole."""
     if x.nbytes > STREAM_BYTES:
         return net.fit(shuffled_batches(x, y, batch_size, rng), verbose=0)
@@ -40,7 +43,7 @@ def fit_epoch(
 
 def shuffled_batches(
     x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator
-) -> Any:
+) -> keras.utils.PyDataset:
     """One epoch of shuffled float32 batches drawn from the float16 sequences.
 
     Handing Keras the whole array instead makes it cast a float32 copy and then copy that
@@ -132,7 +135,7 @@ def fit_fold(
 
 
 def fit_epochs(
-    net: Any,
+    net: keras.Model,
     data: Batchable,
     columns: Sequence[int],
     *,

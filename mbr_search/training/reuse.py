@@ -24,13 +24,15 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mbr_search.models import SequenceParams
 
 if TYPE_CHECKING:
+    import keras
+
     from mbr_search.models.build import Resettable
     from mbr_search.training.seeds import OutputGroup
     from mbr_search.training.sequences import Batchable
@@ -75,7 +77,9 @@ class ModelPool:
             self._models.popitem(last=False)
 
 
-def restart(models: dict[str, Resettable], fresh: dict[str, Any], learning_rate: float) -> bool:
+def restart(
+    models: dict[str, Resettable], fresh: dict[str, keras.Model], learning_rate: float
+) -> bool:
     """Give the pooled ``models`` the state of the ``fresh`` uncompiled ones; False when
     their variables do not line up (then the caller builds instead)."""
     for name, model in models.items():

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mbr_search.models import SequenceParams
+
+if TYPE_CHECKING:
+    import keras
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ def build_group_models(
     seed: int,
     *,
     compile: bool = True,
-) -> dict[str, Any]:
+) -> dict[str, keras.Model]:
     """Seed Keras, then build one compiled model per output group, in group order.
 
     The order matters: the seed fixes the initial weights of the sequence of models built
