@@ -7,7 +7,8 @@ explicit step that fails fast on a wrong URL or password instead of on every nod
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+
+from mbr_search.cli._common import add_study_arguments, study_and_storage
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -20,22 +21,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
             "several machines can then run `mbr-search run STUDY --storage URL`."
         ),
     )
-    parser.add_argument("study", metavar="STUDY", help="study name in studies/ or a YAML path")
-    parser.add_argument(
-        "--storage",
-        metavar="URL",
-        help=(
-            "storage URL: sqlite:///file.db, postgresql+psycopg2://user@host/db or "
-            "journal:///file.log (default: the study's, else the local SQLite file)"
-        ),
-    )
-    parser.add_argument("--study-name", metavar="NAME", help="name inside the storage")
-    parser.add_argument(
-        "--password-file",
-        type=Path,
-        metavar="FILE",
-        help="read the database password from FILE (or set MBR_SEARCH_DB_PASSWORD)",
-    )
+    # The same study and storage options as run, evaluate and report (cli/_common.py).
+    add_study_arguments(parser)
     return parser
 
 
@@ -45,13 +32,11 @@ def run(args: argparse.Namespace) -> int:
     from optuna.trial import TrialState
 
     from mbr_search.cli._common import copyable_url
-    from mbr_search.config.study import load_study
     from mbr_search.search.sampling import build_pruner, build_sampler
-    from mbr_search.storage import load_or_create_study, open_storage, resolve_storage
+    from mbr_search.storage import load_or_create_study, open_storage
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    config = load_study(args.study, storage=args.storage, study_name=args.study_name)
-    spec = resolve_storage(config.storage, password_file=args.password_file)
+    config, spec = study_and_storage(args)
     storage = open_storage(spec)
     existed = config.study_name in {s.study_name for s in storage.get_all_studies()}
     study = load_or_create_study(

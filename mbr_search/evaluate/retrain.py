@@ -21,7 +21,7 @@ from mbr_search.features.store import VideoData
 from mbr_search.models import Params
 from mbr_search.training.seeds import trial_seed
 from mbr_search.training.sequences import Standardiser
-from mbr_search.training.trainers import Augment, trainer_for
+from mbr_search.training.trainers import Augment, Trainer, trainer_for
 
 
 @dataclass
@@ -34,6 +34,8 @@ class Retrained:
     #: (group name, behaviour columns, compiled Keras model), in output-group order
     nets: list[tuple[str, tuple[int, ...], object]]
     seconds: float
+    #: the trainer that fitted them: ``close()`` frees what it holds (the Keras session)
+    trainer: Trainer
 
 
 def retrain_epochs(
@@ -80,4 +82,4 @@ def retrain(
             "Fix: evaluate other trials (--top) or lower the learning rate."
         ) from None
     nets = [(g.name, g.columns, models[g.name]) for g in groups]
-    return Retrained(trial_number, params, epochs, nets, time.perf_counter() - started)
+    return Retrained(trial_number, params, epochs, nets, time.perf_counter() - started, trainer)

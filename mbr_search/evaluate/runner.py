@@ -201,8 +201,6 @@ class TrialRunner:
 
     def run(self, trial: FrozenTrial, rank: int, oof: dict[str, np.ndarray]) -> Outcome:
         """Decide on OOF, retrain, predict and score the test videos, save the model dir."""
-        import keras
-
         record = TrialRecord.from_trial(trial)
         folder = self.out_dir / "trials" / f"trial_{trial.number}"
         if folder.exists():
@@ -219,7 +217,7 @@ class TrialRunner:
             self._say_scores(trial.number, tested.block)
         model = self._model_dir(folder / "model", trial, member, decisions)
         save(model, [nets])
-        keras.backend.clear_session()
+        fitted.trainer.close()  # the Keras session, as the search's trainers free it
         result = TrialResult(
             number=trial.number,
             rank=rank,

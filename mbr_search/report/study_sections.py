@@ -39,9 +39,11 @@ SKIPPED_NOTE = (
 
 def overview_section(data: StudyData, cfg: StudyConfig) -> Section:
     """Headline numbers: the best CV score beside the no-skill baseline, and the study."""
+    from mbr_search.search.progress import finished_count
+
     best = data.best
     c = data.counts
-    finished = c["COMPLETE"] + c["PRUNED"]
+    finished = finished_count(c)
     lift = (
         float(best.value) - data.baseline
         if data.baseline is not None and best.value is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import optuna
@@ -22,9 +23,13 @@ def counts(study: optuna.Study) -> dict[str, int]:
     return out
 
 
-def finished(study: optuna.Study) -> int:
-    c = counts(study)
+def finished_count(c: Mapping[str, int]) -> int:
+    """The trials a target counts in a :func:`counts` result: complete plus pruned."""
     return c["COMPLETE"] + c["PRUNED"]
+
+
+def finished(study: optuna.Study) -> int:
+    return finished_count(counts(study))
 
 
 def best_value(study: optuna.Study) -> float | None:

@@ -124,13 +124,12 @@ def _promote(
 ) -> list[tuple[int, int]]:
     """With ``cv.max_folds``: once the target is reached (not on a timeout, budget or
     recycling stop), re-run the best quick looks on all folds (search/promotion.py)."""
-    from mbr_search.search.progress import counts
+    from mbr_search.search.progress import finished
     from mbr_search.search.promotion import promote
 
-    c = counts(study)
     if opts.worker_index != 0 or loop.recycle or loop.budget_reached:
         return []
-    if c["COMPLETE"] + c["PRUNED"] < cfg.trials and not loop.exhausted:
+    if finished(study) < cfg.trials and not loop.exhausted:
         return []
     return promote(study, cfg, data.videos, loop.objective.artifact_store)
 
@@ -236,15 +235,15 @@ class _TrialLoop:
 
     def _step(self) -> bool:
         """Run or wait for one trial; False when the loop is over."""
-        from mbr_search.search.progress import counts
+        from mbr_search.search.progress import counts, finished_count
         from mbr_search.storage import reap_stale_trials
 
         reap_stale_trials(self.study)
         c = counts(self.study)
         remaining = None if self.deadline is None else self.deadline - time.perf_counter()
-        if self._should_stop(c["COMPLETE"] + c["PRUNED"], remaining):
+        if self._should_stop(finished_count(c), remaining):
             return False
-        if c["COMPLETE"] + c["PRUNED"] + c["RUNNING"] >= self.cfg.trials:
+        if finished_count(c) + c["RUNNING"] >= self.cfg.trials:
             self._wait_for_others(c["RUNNING"])
             return True
         self._one_trial(remaining)
@@ -326,12 +325,12 @@ def _summary(
 ) -> RunSummary:
     import optuna
 
-    from mbr_search.search.progress import counts
+    from mbr_search.search.progress import counts, finished_count
 
     c = counts(study)
     summary = RunSummary(
         study_name=study.study_name, storage_display=spec.display,
-        finished=c["COMPLETE"] + c["PRUNED"], target=target, counts=c, best_value=None,
+        finished=finished_count(c), target=target, counts=c, best_value=None,
         baseline=baseline, seconds=time.perf_counter() - started,
         grid_exhausted=loop.exhausted, recycle=loop.recycle,
         budget_reached=loop.budget_reached,
