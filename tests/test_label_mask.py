@@ -16,6 +16,7 @@ from mbr_search.errors import DataError
 from mbr_search.predict.boris import start_stop_events, write_boris_xlsx
 from mbr_search.scoring.bootstrap import pooled_mean_pr_auc
 from mbr_search.scoring.labelled import UNLABELLED, known
+from mbr_search.training.fit import labelled_sequences
 from mbr_search.training.frame_trainer import labelled_frames
 from mbr_search.training.scores import pr_auc
 from mbr_search.training.sequences import Batchable, class_weights, packed_targets
@@ -114,6 +115,16 @@ def test_losses_weights_and_scores_skip_unlabelled_frames() -> None:
     )
     frames = labelled_frames(np.arange(12.0).reshape(6, 2), labels, weighted=True)
     assert frames.y.tolist() == [1, 0, 0, 1] and frames.x[:, 0].tolist() == [0, 2, 8, 10]
+
+
+def test_sequences_without_a_labelled_frame_are_not_trained_on() -> None:
+    y = np.full((3, 4, 1), U, dtype=np.int8)
+    y[1, 2] = 1  # one labelled frame in the middle sequence
+    data = Batchable(np.arange(24.0).reshape(3, 4, 2), y, np.ones((3, 4), bool), ())
+    x, targets = labelled_sequences(data.x, packed_targets(data, [0]))
+    assert x.shape == (1, 4, 2) and x[0, 0, 0] == 8.0 and targets[0, 2].tolist() == [1.0, 0.5]
+    full = Batchable(data.x, np.zeros((3, 4, 1), np.int8), data.mask, ())
+    assert labelled_sequences(full.x, packed_targets(full, [0]))[0].shape == (3, 4, 2)
 
 
 def test_a_training_video_labelled_nowhere_is_refused_in_one_line(tmp_path: Path) -> None:

@@ -97,7 +97,9 @@ def fit_fold(
     """
     model.reset()
     net = model.net
-    y_train = packed_targets(train, columns, exclusive=exclusive)
+    x_train, y_train = labelled_sequences(
+        train.x, packed_targets(train, columns, exclusive=exclusive)
+    )
     y_val = packed_targets(val, columns, exclusive=exclusive)
     rng = np.random.default_rng(seed)
     start = time.perf_counter()
@@ -108,7 +110,7 @@ def fit_fold(
     waited = 0
     epoch = 0
     for epoch in range(1, max_epochs + 1):
-        history = fit_epoch(net, train.x, y_train, batch_size, rng)
+        history = fit_epoch(net, x_train, y_train, batch_size, rng)
         loss = float(history.history["loss"][-1])
         if not math.isfinite(loss):
             raise TrialFailed(f"training loss became {loss} at epoch {epoch}")
@@ -134,6 +136,19 @@ def fit_fold(
     return FitResult(best_epoch, epoch, time.perf_counter() - start, best_pred)
 
 
+def labelled_sequences(x: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The training sequences with a labelled frame (some weight in ``targets``). One all
+    unlabelled (a stretch of a partly labelled video nobody labelled) adds nothing to any
+    loss, only steps and compute, so it is left out of the training batches (its frames
+    still give context inside sequences that are kept). Fully labelled data keeps every
+    row."""
+    n = targets.shape[-1] // 2
+    keep = (targets[..., n:] > 0).any(axis=(1, 2))
+    if keep.all() or not keep.any():
+        return x, targets
+    return x[keep], targets[keep]
+
+
 def fit_epochs(
     net: keras.Model,
     data: Batchable,
@@ -149,11 +164,11 @@ def fit_epochs(
 
     NaN loss raises :class:`TrialFailed`, as in :func:`fit_fold`.
     """
-    targets = packed_targets(data, columns, exclusive=exclusive)
+    x, targets = labelled_sequences(data.x, packed_targets(data, columns, exclusive=exclusive))
     rng = np.random.default_rng(seed)
     loss = math.nan
     for epoch in range(1, epochs + 1):
-        history = fit_epoch(net, data.x, targets, batch_size, rng)
+        history = fit_epoch(net, x, targets, batch_size, rng)
         loss = float(history.history["loss"][-1])
         if not math.isfinite(loss):
             raise TrialFailed(f"training loss became {loss} at epoch {epoch}")
