@@ -4,6 +4,7 @@ tests/test_label_mask_families.py, the suggest round trip in tests/test_label_ro
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -91,6 +92,34 @@ def test_boris_event_outside_the_observed_span_is_refused(tmp_path: Path) -> Non
     match = r"s.xlsx: row \d+: the event 'groom' at 1.8 s reaches outside the observed spans "
     with pytest.raises(DataError, match=match + r".* shorter than its events\. Fix: widen"):
         read_labels(src, ("groom", "rear"), n_frames=40, fps=10)
+
+
+def test_boris_project_observation_time_interval_marks_the_labelled_frames(
+    tmp_path: Path,
+) -> None:
+    """BORIS 8 can limit an observation to part of the media: its 'observation time
+    interval' (media seconds; the events carry the time offset, [0, 0] is the whole media)."""
+    events = [[5.0 + 1.2, "", "groom", "", ""], [5.0 + 1.5, "", "groom", "", ""]]
+    observation = {"events": events, "time offset": 5.0, "observation time interval": [1.0, 2.0]}
+    project = {
+        "behaviors_conf": {"0": {"code": "groom", "type": "State event"}},
+        "subjects_conf": {},
+        "observations": {"v": observation},
+    }
+    path = tmp_path / "p.boris"
+    path.write_text(json.dumps(project))
+    src = LabelSource(path, "boris", observation="v")
+    got = read_labels(src, ("groom",), n_frames=40, fps=10).values[:, 0]
+    assert np.flatnonzero(known(got)).tolist() == list(range(10, 20))
+    assert np.flatnonzero(got == 1).tolist() == [12, 13, 14]
+    observation["observation time interval"] = [0, 0]  # the whole media: every frame
+    path.write_text(json.dumps(project))
+    assert known(read_labels(src, ("groom",), n_frames=40, fps=10).values).all()
+    observation["observation time interval"] = [1.3, 0]  # from 1.3 s to the end
+    path.write_text(json.dumps(project))
+    with pytest.raises(DataError, match=r"events\[0\]: the event 'groom' at 1.2 s reaches "
+                       r"outside the observed spans \('observation time interval'\)"):  # fmt: skip
+        read_labels(src, ("groom",), n_frames=40, fps=10)
 
 
 def test_losses_weights_and_scores_skip_unlabelled_frames() -> None:

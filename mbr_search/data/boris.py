@@ -42,6 +42,8 @@ from typing import Any
 from mbr_search.data._xlsx import xlsx_rows
 from mbr_search.errors import DataError
 
+#: The key of a project observation that limits it to part of the media (BORIS 8).
+INTERVAL_KEY = "observation time interval"
 #: How BORIS names the subject of events coded without one.
 NO_FOCAL = "No focal subject"
 _STATUSES = ("START", "STOP", "POINT")
@@ -64,6 +66,9 @@ class Export:
     behaviours: set[str]  # every behaviour the file names, in any observation
     subjects: set[str]
     from_ethogram: bool  # behaviours come from an ethogram (not only from coded events)
+    #: a project observation's "observation time interval" (media seconds; stop None: to
+    #: the end), when BORIS was told to observe part of the media only
+    interval: tuple[float, float | None] | None = None
 
 
 def check_names(
@@ -274,7 +279,19 @@ def _project(path: Path, observation: str) -> Export:
         | {str(e[2]) for e in every if len(e) > 2},
         subjects=subjects | {str(e[1]) or NO_FOCAL for e in every if len(e) > 2} | {NO_FOCAL},
         from_ethogram=True,
+        interval=_interval(path, observation, chosen.get(INTERVAL_KEY)),
     )
+
+
+def _interval(path: Path, observation: str, raw: Any) -> tuple[float, float | None] | None:
+    """BORIS's ``[start, stop]`` (``[0, 0]``, or absent: the whole media; stop 0: to the end)."""
+    if not isinstance(raw, list) or len(raw) != 2:
+        return None
+    where = f"observation '{observation}' {INTERVAL_KEY}"
+    start, stop = (_seconds(path, where, value, "time") for value in raw)
+    if start == 0 and stop == 0:
+        return None
+    return start, stop if stop > 0 else None
 
 
 def _project_event(path: Path, observation: str, i: int, raw: Any, offset: float) -> Event:

@@ -4,9 +4,10 @@ files, this module turns one observation's events into frames.
 A state event covers the frames from its START's nearest frame up to, not including, its
 STOP's nearest frame (at least one frame); a point event is one frame. When the
 observation codes the state behaviour ``observed`` (``labels.observed``; the sheets
-``suggest`` writes hold one such state per suggested segment), only the frames inside its
-spans were labelled: every other frame is UNLABELLED, and an event reaching outside them is
-refused (the observed span is shorter than the events, so one of them is wrong).
+``suggest`` writes hold one such state per suggested segment), or a project limits the
+observation to part of the media (BORIS's ``observation time interval``), only the frames
+inside those spans were labelled: every other frame is UNLABELLED, and an event reaching
+outside them is refused (the observed span is shorter than the events: one of them is wrong).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import NoReturn
 
 import numpy as np
 
-from mbr_search.data.boris import NO_FOCAL, Event, check_names, load_export
+from mbr_search.data.boris import INTERVAL_KEY, NO_FOCAL, Event, check_names, load_export
 from mbr_search.errors import DataError
 from mbr_search.scoring.labelled import LABEL_DTYPE, UNLABELLED
 
@@ -63,9 +64,22 @@ def read_boris(
             for b, (_, file) in enumerate(names):
                 if file == behaviour:
                     out[first:stop, b] = 1
-    if observed is not None and observed not in wanted:
-        _apply_observed(path, out, spans, _spans(path, export.events, {observed}, None, fps))
+    if observed is not None:
+        seen = [] if observed in wanted else _spans(path, export.events, {observed}, None, fps)
+        if export.interval is not None:
+            seen.append(_interval_span(export.interval, observation, n_frames, fps))
+        _apply_observed(path, out, spans, seen)
     return out
+
+
+def _interval_span(
+    interval: tuple[float, float | None], observation: str, n_frames: int, fps: float
+) -> Span:
+    """A project's observation time interval as one observed span."""
+    start, stop = interval
+    last = n_frames if stop is None else _frame(stop, fps)
+    marker = Event(start, NO_FOCAL, INTERVAL_KEY, "", "START", f"observation '{observation}'")
+    return INTERVAL_KEY, _frame(start, fps), last, marker
 
 
 def _apply_observed(path: Path, out: np.ndarray, spans: list[Span], observed: list[Span]) -> None:
@@ -78,12 +92,12 @@ def _apply_observed(path: Path, out: np.ndarray, spans: list[Span], observed: li
     for behaviour, first, stop, event in spans:
         lo, hi = max(0, first), max(0, min(len(out), stop))
         if hi > lo and not inside[lo:hi].all():
-            code = observed[0][0]
+            codes = " and ".join(sorted({f"'{span[0]}'" for span in observed}))
             who = f", subject '{event.subject}'" if event.subject != NO_FOCAL else ""
             raise DataError(
                 f"{path}: {event.where}: the event '{behaviour}'{who} at {event.time:g} s "
-                f"reaches outside the observed spans (the '{code}' events): the observation "
-                f"is shorter than its events. Fix: widen the '{code}' span to cover the "
+                f"reaches outside the observed spans ({codes}): the observation is shorter "
+                f"than its events. Fix: widen the observed span ({codes}) to cover the "
                 "event, or correct or delete the event."
             )
     out[~inside[: len(out)]] = UNLABELLED
