@@ -4,9 +4,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 from mbr_search.jsondoc import JSONObject, Node
+from mbr_search.scoring.bouts import segmental_prf
+from mbr_search.scoring.counts import f1_score, ratio
 from mbr_search.scoring.postprocess import PostProcess
 
 Confusion = tuple[tuple[int, int], tuple[int, int]]
@@ -38,6 +41,48 @@ class MetricEntry:
     def prevalence(self) -> float | None:
         """Share of positive frames: the PR-AUC of a classifier without skill."""
         return self.positives / self.frames if self.frames else None
+
+    @classmethod
+    def from_counts(
+        cls, confusion: Confusion, hits: int, n_true: int, n_pred: int, fps: float,
+        pr: float | None,
+    ) -> MetricEntry:  # fmt: skip
+        """The entry for one behaviour from frame counts ``((tn, fp), (fn, tp))`` and bout
+        matches (per video or pooled)."""
+        (tn, fp), (fn, tp) = confusion
+        seg_p, seg_r, seg_f = segmental_prf(hits, n_true, n_pred)
+        frames = tn + fp + fn + tp
+        return cls(
+            accuracy=ratio(tp + tn, frames),
+            precision=ratio(tp, tp + fp),
+            recall=ratio(tp, tp + fn),
+            f1=f1_score(tp, fp, fn),
+            pr_auc=pr,
+            confusion=((tn, fp), (fn, tp)),
+            frames=frames,
+            positives=tp + fn,
+            segmental_precision=seg_p,
+            segmental_recall=seg_r,
+            segmental_f1=seg_f,
+            segment_hits=hits,
+            bouts_true=n_true,
+            bouts_pred=n_pred,
+            seconds_true=(tp + fn) / fps,
+            seconds_pred=(tp + fp) / fps,
+        )
+
+    @classmethod
+    def pooled(cls, entries: Sequence[MetricEntry], fps: float, ap: float | None) -> MetricEntry:
+        """Pooled entry from per-video entries: counts add up, bouts never cross videos;
+        ``ap`` is the PR-AUC of the pooled probabilities."""
+        (tn, fp), (fn, tp) = (
+            (sum(e.confusion[0][0] for e in entries), sum(e.confusion[0][1] for e in entries)),
+            (sum(e.confusion[1][0] for e in entries), sum(e.confusion[1][1] for e in entries)),
+        )
+        hits = sum(e.segment_hits for e in entries)
+        n_true = sum(e.bouts_true for e in entries)
+        n_pred = sum(e.bouts_pred for e in entries)
+        return cls.from_counts(((tn, fp), (fn, tp)), hits, n_true, n_pred, fps, ap)
 
     def to_json(self) -> JSONObject:
         out = {f.name: getattr(self, f.name) for f in fields(self)}

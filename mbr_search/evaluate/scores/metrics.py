@@ -14,8 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mbr_search.evaluate.results.metrics import MetricEntry, Metrics, PRCurve
-from mbr_search.scoring.bouts import segmental_prf, segmental_scores
-from mbr_search.scoring.counts import f1_score, ratio
+from mbr_search.scoring.bouts import segmental_scores
 from mbr_search.scoring.labelled import keep_known, known
 from mbr_search.training.scores import pr_auc
 
@@ -54,46 +53,7 @@ def entry(
     tn = int(np.sum(~y & ~p & keep))
     hits, n_true, n_pred = segmental_scores(raw, p, overlap)
     pr = pr_auc(raw, probs) if ap == "compute" else (None if isinstance(ap, str) else ap)
-    return _from_counts(tn, fp, fn, tp, hits, n_true, n_pred, fps, pr)
-
-
-def _from_counts(
-    tn: int, fp: int, fn: int, tp: int, hits: int, n_true: int, n_pred: int,
-    fps: float, pr: float | None,
-) -> MetricEntry:  # fmt: skip
-    """The entry for one behaviour from frame counts and bout matches (per video or pooled)."""
-    seg_p, seg_r, seg_f = segmental_prf(hits, n_true, n_pred)
-    frames = tn + fp + fn + tp
-    return MetricEntry(
-        accuracy=ratio(tp + tn, frames),
-        precision=ratio(tp, tp + fp),
-        recall=ratio(tp, tp + fn),
-        f1=f1_score(tp, fp, fn),
-        pr_auc=pr,
-        confusion=((tn, fp), (fn, tp)),
-        frames=frames,
-        positives=tp + fn,
-        segmental_precision=seg_p,
-        segmental_recall=seg_r,
-        segmental_f1=seg_f,
-        segment_hits=hits,
-        bouts_true=n_true,
-        bouts_pred=n_pred,
-        seconds_true=(tp + fn) / fps,
-        seconds_pred=(tp + fp) / fps,
-    )
-
-
-def pooled_entry(entries: Sequence[MetricEntry], fps: float, ap: float | None) -> MetricEntry:
-    """Pooled entry from per-video entries: counts add up, bouts never cross videos."""
-    (tn, fp), (fn, tp) = (
-        (sum(e.confusion[0][0] for e in entries), sum(e.confusion[0][1] for e in entries)),
-        (sum(e.confusion[1][0] for e in entries), sum(e.confusion[1][1] for e in entries)),
-    )
-    hits = sum(e.segment_hits for e in entries)
-    n_true = sum(e.bouts_true for e in entries)
-    n_pred = sum(e.bouts_pred for e in entries)
-    return _from_counts(tn, fp, fn, tp, hits, n_true, n_pred, fps, ap)
+    return MetricEntry.from_counts(((tn, fp), (fn, tp)), hits, n_true, n_pred, fps, pr)
 
 
 def score(
@@ -114,7 +74,7 @@ def score(
         labels = [s.labels[:, c] for s in videos.values()]
         probs = [s.probs[:, c] for s in videos.values()]
         ap = pr_auc(np.concatenate(labels), np.concatenate(probs)) if videos else None
-        pooled[b] = pooled_entry([per_video[v][b] for v in videos], fps, ap)
+        pooled[b] = MetricEntry.pooled([per_video[v][b] for v in videos], fps, ap)
     return Metrics(pooled=pooled, per_video=per_video)
 
 
