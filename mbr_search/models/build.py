@@ -7,17 +7,20 @@ rebuild costs ~10 s of tracing per fold on CPU, a reset well under 1 s).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mbr_search.models import get_family
 from mbr_search.models._params import SequenceParams
 
+if TYPE_CHECKING:
+    import keras
+
 
 def build_model(
     params: SequenceParams, *, n_features: int, n_outputs: int, compile: bool = True
-) -> Any:
+) -> keras.Model:
     """A compiled Keras model mapping (batch, time, features) to (batch, time, n_outputs);
     ``compile=False`` only builds it (its initial state, for restarting a pooled model)."""
     import keras
@@ -49,7 +52,7 @@ def build_model(
 class Resettable:
     """A compiled model plus its initial weights, resettable between folds."""
 
-    def __init__(self, net: Any) -> None:
+    def __init__(self, net: keras.Model) -> None:
         self.net = net
         self._initial = [np.array(w) for w in net.get_weights()]
 

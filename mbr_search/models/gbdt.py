@@ -45,13 +45,17 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from types import ModuleType
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from mbr_search.errors import DataError
 from mbr_search.models._family import FRAME, Family
 from mbr_search.models._params import Params, integer, non_negative, param, positive, share
+
+if TYPE_CHECKING:
+    import lightgbm
 
 #: LightGBM's metric for early stopping: the validation PR-AUC, as for the neural families;
 #: validation frames without a positive fall back to the log loss (PR-AUC is undefined).
@@ -61,7 +65,7 @@ FALLBACK_METRIC = "binary_logloss"
 _log = logging.getLogger(__name__)
 
 
-def import_lightgbm() -> Any:
+def import_lightgbm() -> ModuleType:
     """LightGBM, its native messages routed to this module's logger at debug level: a bad
     model file is one DataError line, not a '[LightGBM] [Fatal]' line before it."""
     import lightgbm
@@ -96,7 +100,9 @@ def num_threads() -> int:
         return 0
 
 
-def booster_params(params: GbdtParams, seed: int, metric: str) -> dict[str, Any]:
+def booster_params(
+    params: GbdtParams, seed: int, metric: str
+) -> dict[str, str | int | float | bool]:
     """LightGBM training parameters: deterministic given ``seed`` and the thread count."""
     return {
         "objective": "binary",
@@ -116,17 +122,17 @@ def booster_params(params: GbdtParams, seed: int, metric: str) -> dict[str, Any]
     }
 
 
-def predict(booster: Any, x: np.ndarray, rounds: int | None = None) -> np.ndarray:
+def predict(booster: lightgbm.Booster, x: np.ndarray, rounds: int | None = None) -> np.ndarray:
     """(frames,) float32 probabilities, from the first ``rounds`` trees (None: all)."""
     return np.asarray(booster.predict(x, num_iteration=rounds), dtype=np.float32)
 
 
-def to_text(booster: Any) -> str:
+def to_text(booster: lightgbm.Booster) -> str:
     """The booster in LightGBM's text model format (no pickle)."""
     return str(booster.model_to_string())
 
 
-def from_text(text: str, source: str) -> Any:
+def from_text(text: str, source: str) -> lightgbm.Booster:
     """A booster from its text model; an edited or truncated model is a :class:`DataError`."""
     lgb = import_lightgbm()
     try:

@@ -22,7 +22,7 @@ SOFTMAX = "softmax"
 HEADS = (SIGMOID, SOFTMAX)
 
 
-def is_exclusive(params: Any) -> bool:
+def is_exclusive(params: object) -> bool:
     """Whether ``params`` (any family's) ask for the softmax head."""
     return getattr(params, "head", SIGMOID) == SOFTMAX
 
