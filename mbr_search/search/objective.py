@@ -52,9 +52,6 @@ class _Progress:
     scores: list[float] = field(default_factory=list)
     oof: dict[str, np.ndarray] = field(default_factory=dict)
 
-    def is_skipped(self, fold: int, behaviour: str) -> bool:
-        return any(s.fold == fold and s.behaviour == behaviour for s in self.skipped)
-
     def as_record(self, number: int, params: Params) -> TrialRecord:
         return TrialRecord(
             number, params.record(), self.fold_scores, self.best_epochs, tuple(self.skipped),

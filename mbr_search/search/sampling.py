@@ -144,9 +144,3 @@ def build_pruner(study: StudyConfig) -> optuna.pruners.BasePruner:
     return optuna.pruners.MedianPruner(
         n_startup_trials=cfg.n_startup_trials, n_warmup_steps=cfg.n_warmup_steps
     )
-
-
-def describe_sampler(sampler: optuna.samplers.BaseSampler) -> str:
-    if isinstance(sampler, TrialSeededSampler):
-        return type(sampler._fallback).__name__
-    return type(sampler).__name__
