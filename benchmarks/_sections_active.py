@@ -92,7 +92,10 @@ search (LSTM, TCN, Transformer and LightGBM) at {c["trials"]} trials, then `eval
 CSVs with empty cells where nobody labelled (a pool video without a labelled frame is left
 out); the model directory it writes (the selected ensemble that `predict` and `suggest`
 use) predicts the pool and the test videos, and its thresholds and member weights feed the
-ranking. An unlabelled frame is never a negative, in any family (issue 23)."""
+ranking. An unlabelled frame is never a negative, in any family (issue 23). Cut to fit 2
+shared cores: {c["trials"]} trials per search (the shipped study runs 30), budget(s) n =
+{", ".join(str(n) for n in c["n"])}, {c["rounds"]} rounds, {c["seeds"]} random seed(s);
+every round is a fresh search on the labels so far."""
     p = c["params"]
     return f"""\
 The model is fixed, not searched, so both arms get the same learner: the shipped
