@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from mbr_search.inference.summary import BehaviourSummary
     from mbr_search.predict.inputs import Prepared
 
+__all__ = ["PredictionFiles", "check_out_dir", "make_out_dir", "predict_files"]
+
 
 @dataclass(frozen=True)
 class PredictionFiles:
