@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from mbr_search.features.store import VideoData
     from mbr_search.inference.model_dir import ModelDir
 
+__all__ = ["Lengths", "check_n", "pair_videos", "suggest_files"]
+
 
 @dataclass(frozen=True)
 class Lengths:
