@@ -71,7 +71,7 @@ def arm_summary(parts: dict[int, tuple[dict[str, Any], units.Probs]]) -> dict[st
             "covered": sum(bool(r["covered"]) for r in folds),
             "covered_expected": sum(bool(r["covered_expected"]) for r in folds),
             "n_folds": len(folds),
-            "noise_floor": noise_floor(labels, probs, size=_test_size(parts)),
+            "noise_floor": noise_floor(labels, probs, size=_test_size(parts, name)),
         }
     first = next(iter(parts.values()))[0]
     return {
@@ -192,8 +192,9 @@ def search_value(loaded: dict[str, dict[int, Any]]) -> dict[str, Any]:
     }
 
 
-def _test_size(parts: dict[int, tuple[dict[str, Any], units.Probs]]) -> int:
-    return max(len(e["test_videos"]) for e, _ in parts.values())
+def _test_size(parts: dict[int, tuple[dict[str, Any], units.Probs]], name: str) -> int:
+    """The videos of an outer fold's test set: the most any unit scored ``name`` on."""
+    return max(len(p[name]) for _, p in parts.values() if name in p)
 
 
 def noise_floor(

@@ -157,7 +157,7 @@ def _watch_arguments(
     while "visible to every user" not in err_path.read_text() and proc.poll() is None:
         time.sleep(0.01)
     leaks: list[str] = []
-    scans, deadline = 0, time.monotonic() + 300
+    scans, deadline, stopped = 0, time.monotonic() + 300, False
     while proc.poll() is None and time.monotonic() < deadline:
         tree = _tree(proc.pid)
         lines = [line for pid, line in _cmdlines().items() if pid in tree]
@@ -165,9 +165,18 @@ def _watch_arguments(
         leaks += [line for line in lines if PASSWORD in line]
         if serve_until and serve_until in out_path.read_text() and scans >= 5:
             proc.send_signal(signal.SIGINT)
+            stopped = True
             break
         time.sleep(0.01)
-    code = proc.wait(timeout=60)
+    try:
+        code = proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        # say which wait ran out and what the command printed, instead of a bare timeout
+        proc.kill()
+        proc.wait()
+        why = "60 s after Ctrl-C" if stopped else "after the 300 s watch"
+        output = err_path.read_text() + out_path.read_text()
+        raise AssertionError(f"{cmd[3:5]} still running {why}: {output[-2000:]}") from None
     return code, err_path.read_text() + out_path.read_text(), leaks, scans
 
 
