@@ -42,6 +42,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "models: about one more trial's training; default: on)",
     )  # fmt: skip
     parser.add_argument(
+        "--tta", action="store_true",
+        help="test-time augmentation of the test videos: average each member trained on "
+        "augmented copies over fixed rotations, the mirror image and swapped animals "
+        "(pose studies; default: off)",
+    )  # fmt: skip
+    parser.add_argument(
         "--cv-only", action="store_true",
         help="allow a dataset without test videos: cross-validation results only",
     )  # fmt: skip
@@ -59,6 +65,10 @@ def run(args: argparse.Namespace) -> int:
 
     # The checks that need no TensorFlow first: a study that cannot be evaluated fails fast.
     check_test_videos(study, args.cv_only)
+    if args.tta:
+        from mbr_search.inference.tta import check_backbone
+
+        check_backbone(study.backbone, f"study '{study.name}'")
     load_trials(study, spec)
     from mbr_search.out_folder import claim_folder
 
@@ -70,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
     path = evaluate_study(
         study, top=args.top, out_dir=out, storage_spec=spec, artifact_dir=args.artifacts,
-        ensemble=args.ensemble, cv_only=args.cv_only, importance=args.importance,
+        ensemble=args.ensemble, cv_only=args.cv_only, importance=args.importance, tta=args.tta,
         echo=lambda msg: print(msg, file=sys.stderr, flush=True),
     )  # fmt: skip
     print(summary(path))

@@ -21,6 +21,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         ),
     )
     add_model_inputs(parser, "files to label")
+    parser.add_argument(
+        "--tta", action="store_true",
+        help="test-time augmentation: average each member trained on augmented copies over "
+        "fixed rotations, the mirror image and swapped animals (pose models; ~16x the "
+        "prediction time; default: off)",
+    )  # fmt: skip
     return parser
 
 
@@ -32,11 +38,16 @@ def run(args: argparse.Namespace) -> int:
     # Cheap checks first, so a wrong input fails before TensorFlow is imported.
     check_out_dir(args.out)
     model = model_dir.load(args.model_dir)
+    if args.tta:
+        from mbr_search.inference.tta import check_backbone
+
+        check_backbone(model.backbone, f"the model in {model.path}")
     validate(model, [p.expanduser() for p in args.inputs], args.pose or None)
     quiet_tensorflow(args.debug)
     written = predict_files(
         args.model_dir, args.inputs, args.out, source_fps=args.fps, poses=args.pose or None,
         cache_dir=args.cache_dir, echo=lambda msg: print(msg, file=sys.stderr, flush=True),
+        tta=args.tta,
     )  # fmt: skip
     for w in written:
         print(f"{w.source}: {w.n_frames} frames, {w.n_bouts} bouts")

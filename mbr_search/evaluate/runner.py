@@ -73,6 +73,7 @@ class TrialRunner:
         artifact_dir: Path | None,
         out_dir: Path,
         say: Callable[[str], None],
+        tta: bool = False,
     ) -> None:
         from optuna.artifacts import FileSystemArtifactStore
 
@@ -97,6 +98,12 @@ class TrialRunner:
         self.artifact_dir = Path(artifact_dir or default_artifact_dir(spec))
         self.store = FileSystemArtifactStore(str(self.artifact_dir))
         self.features = feature_settings(study_cfg)
+        #: test-time augmentation of the test videos (``inference/tta.py``), or None
+        self.tta_test = None
+        if tta and self.test:
+            from mbr_search.inference.tta import study_tta_videos
+
+            self.tta_test = study_tta_videos(study_cfg, self.test)
 
     def oof_labels(self, probs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {v: self.train_by_id[v].labels for v in probs}
@@ -190,11 +197,16 @@ class TrialRunner:
     ) -> Tested:
         """Predict and score the test videos with ``members`` (nothing without test videos)."""
         from mbr_search.inference.probabilities import predict_videos
+        from mbr_search.inference.tta import tta_predict_videos
 
         if not self.test:
             return Tested()
         started = time.perf_counter()
-        probs = predict_videos(members, nets, self.scaler, self.test, len(self.behaviours))
+        n = len(self.behaviours)
+        if self.tta_test is not None:
+            probs = tta_predict_videos(members, nets, self.scaler, self.tta_test, n)
+        else:
+            probs = predict_videos(members, nets, self.scaler, self.test, n)
         seconds = round(time.perf_counter() - started, 3)
         block, scoring = self.scored_block(probs, decisions, folder, is_test=True)
         return Tested(block, probs, scoring.preds_post, seconds)

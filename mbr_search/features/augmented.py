@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mbr_search.config.dataset import PoseSettings
 from mbr_search.config.study import StudyConfig
 from mbr_search.config.windows import WindowSettings
 from mbr_search.data.pose import Pose, read_pose
@@ -62,14 +63,8 @@ class Augmenter:
     def _copy(self, video: VideoData, k: int, rng: np.random.Generator) -> VideoData:
         entry = self.entries[video.id]
         pose = self._pose(video.id)
-        rear, front = axis_points(pose.keypoints, self.study.dataset.pose)
-        lengths = augment.body_lengths(pose.xy, rear, front)
         t = augment.draw(self.study.augment, pose.xy.shape[1], rng)
-        xy, likelihood = augment.apply(t, pose.xy, pose.likelihood, lengths, rng)
-        moved = Pose(xy, likelihood, pose.individuals, pose.keypoints, pose.source)
-        feats, _ = pose_features(moved, self.study.dataset.pose, entry.fps)
-        # float16 like the cache the video itself was read from: same precision, same path.
-        x = feats[frame_indices(len(feats), entry.fps, self.study.fps)].astype(np.float16)
+        x = transformed_features(pose, t, self.study.dataset.pose, entry.fps, self.study.fps, rng)
         if self.windows is not None:
             fps = self.study.fps or entry.fps
             x = window_features(x, fps, self.windows).astype(np.float16)
@@ -79,3 +74,24 @@ class Augmenter:
                 f"{video.n_frames}. Fix: delete its cache entries and re-run."
             )
         return VideoData(f"{video.id}{COPY_MARK}{k}", video.split, x, video.labels, True)
+
+
+def transformed_features(
+    pose: Pose,
+    t: augment.Transform,
+    settings: PoseSettings,
+    source_fps: float,
+    fps: float | None,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """(frames, dim) float16 base features of ``pose`` moved by ``t``: the video's own
+    pipeline (pose features at ``source_fps``, resampled to ``fps``, float16 like the
+    cache), so the identity transform gives the cached features exactly. ``pose`` holds
+    the keypoints of ``settings`` (its body axis sets the noise scale). Training copies
+    draw ``t`` at random; test-time augmentation (``inference/tta.py``) uses fixed ones."""
+    rear, front = axis_points(pose.keypoints, settings)
+    lengths = augment.body_lengths(pose.xy, rear, front)
+    xy, likelihood = augment.apply(t, pose.xy, pose.likelihood, lengths, rng)
+    moved = Pose(xy, likelihood, pose.individuals, pose.keypoints, pose.source)
+    feats, _ = pose_features(moved, settings, source_fps)
+    return feats[frame_indices(len(feats), source_fps, fps)].astype(np.float16)

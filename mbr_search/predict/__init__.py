@@ -53,21 +53,27 @@ def predict_files(
     poses: Sequence[Path] | None = None,
     cache_dir: Path | None = None,
     echo: Callable[[str], None] | None = None,
+    tta: bool = False,
 ) -> list[PredictionFiles]:
     """Predict every input with the model directory at ``model_path``; write into ``out_dir``.
 
     ``source_fps`` is the inputs' own frame rate (default: the training videos'); ``poses``
-    pairs a DeepLabCut file with each video input for CNN models that crop on the pose.
+    pairs a DeepLabCut file with each video input for CNN models that crop on the pose;
+    ``tta`` averages each member's probabilities over fixed transforms of the keypoints
+    (``inference/tta.py``; pose models only, a UsageError for a CNN model).
     """
     from mbr_search import paths
     from mbr_search.inference import model_dir
     from mbr_search.inference.summary import write_summary_csv
+    from mbr_search.inference.tta import check_backbone
     from mbr_search.predict.boris import OUT_FIX
     from mbr_search.predict.inputs import prepare, validate
 
     say = echo or (lambda _msg: None)
     _check_arguments(inputs, source_fps)
     model = model_dir.load(model_path)
+    if tta:
+        check_backbone(model.backbone, f"the model in {model.path}")
     paths_in = [Path(p).expanduser() for p in inputs]
     pose_list = [Path(p).expanduser() for p in poses] if poses else None
     validate(model, paths_in, pose_list)
@@ -87,7 +93,7 @@ def predict_files(
             raise UsageError(f"{path}: unknown frame rate. Fix: pass --fps.")
         if nets is None:
             nets = model_dir.load_nets(model)
-        probs, raw, post, seconds = _label(model, nets, prepared)
+        probs, raw, post, seconds = _label(model, nets, prepared, tta=tta, source_fps=source_fps)
         files, summary = _write_outputs(
             out_dir / prepared.name, model.behaviours, rate, probs, raw, post,
             prepared.source_frames,
@@ -100,16 +106,28 @@ def predict_files(
 
 
 def _label(
-    model: ModelDir, nets: Sequence[Sequence[object]], prepared: Prepared
+    model: ModelDir,
+    nets: Sequence[Sequence[object]],
+    prepared: Prepared,
+    *,
+    tta: bool = False,
+    source_fps: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Probabilities, 0/1 labels (threshold) and post-processed labels, and the seconds taken."""
+    """Probabilities, 0/1 labels (threshold) and post-processed labels, and the seconds
+    taken (with ``tta``: each member's mean over the transformed keypoints)."""
     from mbr_search.inference.probabilities import predict_videos
+    from mbr_search.inference.tta import tta_predict_videos
+    from mbr_search.predict.inputs import tta_input
     from mbr_search.scoring import postprocess, thresholds
 
     started = time.perf_counter()
-    probs = predict_videos(
-        model.members, nets, model.standardiser, [prepared.video], len(model.behaviours)
-    )[prepared.name]
+    n = len(model.behaviours)
+    if not tta:
+        by_id = predict_videos(model.members, nets, model.standardiser, [prepared.video], n)
+    else:
+        video = tta_input(model, prepared, source_fps)
+        by_id = tta_predict_videos(model.members, nets, model.standardiser, [video], n)
+    probs = by_id[prepared.name]
     raw = thresholds.binarise(probs, model.threshold_list)
     post = postprocess.apply_all(raw, model.postprocess_list)
     return probs, raw, post, time.perf_counter() - started

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mbr_search.config.dataset import PoseSettings
 from mbr_search.data.pose import POSE_SUFFIXES
 from mbr_search.data.resample import frame_indices
 from mbr_search.errors import DataError, UsageError
 from mbr_search.features.cache import CacheEntry
 from mbr_search.features.store import VideoData
 from mbr_search.inference.model_dir import ModelDir
+
+if TYPE_CHECKING:
+    from mbr_search.inference.tta import TtaVideo
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".mpg", ".mpeg", ".wmv", ".m4v", ".webm")
 
@@ -156,7 +161,7 @@ def prepare(
 def _pose_entry(
     model: ModelDir, path: Path, source_fps: float | None, cache_root: Path
 ) -> tuple[CacheEntry, float]:
-    from mbr_search.config.dataset import PoseSettings, VideoEntry
+    from mbr_search.config.dataset import VideoEntry
     from mbr_search.features.store import pose_entry
 
     fps = source_fps or model.source_fps
@@ -165,14 +170,34 @@ def _pose_entry(
             f"{path}: a pose file does not say its frame rate and the training videos had "
             "several. Fix: pass --fps, the frame rate of the input video."
         )
+    entry = VideoEntry(input_name(path), "predict", float(fps), path, None, None)
+    return pose_entry(entry, pose_settings(model), model.fps, cache_root), float(fps)
+
+
+def pose_settings(model: ModelDir) -> PoseSettings:
+    """The pose settings a pose model's features were computed with."""
     features = model.pose_features
-    settings = PoseSettings(
+    return PoseSettings(
         keypoints=features.keypoints,
         likelihood_threshold=features.likelihood_threshold,
         axis=features.axis,
     )
-    entry = VideoEntry(input_name(path), "predict", float(fps), path, None, None)
-    return pose_entry(entry, settings, model.fps, cache_root), float(fps)
+
+
+def tta_input(model: ModelDir, prepared: Prepared, source_fps: float | None) -> TtaVideo:
+    """A prepared pose input with its test-time augmented views (``inference/tta.py``).
+    model.json does not record the study's ``features.augment``, so the transforms are
+    those of the default settings (rotation, reflection, identity swap: what a study
+    without that section trains on)."""
+    from mbr_search.config.augment import AugmentSettings
+    from mbr_search.data.pose import read_pose
+    from mbr_search.inference.tta import check_backbone, transform_set, tta_video
+
+    check_backbone(model.backbone, f"the model in {model.path}")
+    fps = float(source_fps or model.source_fps or 0)
+    pose = read_pose(prepared.source)
+    transforms = transform_set(AugmentSettings(), pose.xy.shape[1])
+    return tta_video(prepared.video, pose, pose_settings(model), (fps, model.fps), transforms)
 
 
 def _video_entry(
