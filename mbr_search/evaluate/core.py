@@ -74,22 +74,15 @@ def evaluate_study(
     importance: bool = True,
     tta: bool = False,
 ) -> Path:
-    """Evaluate the ``top`` best complete trials of the study; returns ``results.json``'s path.
-
-    Raises UsageError when the dataset has no test video and ``cv_only`` is False,
-    NoCompleteTrialError without a complete trial, StorageError when the study is not in
-    the storage, DataError when out-of-fold predictions are missing. ``tta``: the test
-    videos are predicted with test-time augmentation (``inference/tta.py``; pose studies
-    only, a UsageError otherwise); out-of-fold decisions are unchanged.
-    """
+    """Evaluate the ``top`` best complete trials (test videos with test-time augmentation,
+    ``inference/tta.py``, when ``tta``); returns ``results.json``'s path. Raises UsageError
+    when the dataset has no test video and ``cv_only`` is False (or ``tta`` for a CNN study),
+    NoCompleteTrialError without a complete trial, StorageError when the study is not in the
+    storage, DataError when out-of-fold predictions are missing."""
     say = echo or (lambda _msg: None)
     if top < 1:
         raise UsageError(f"--top {top}: must be at least 1.")
     check_test_videos(study_cfg, cv_only)
-    if tta:
-        from mbr_search.inference.tta import check_backbone
-
-        check_backbone(study_cfg.backbone, f"study '{study_cfg.name}'")
     study, ranking = load_trials(study_cfg, storage_spec)
     # Only trials scored on the same (most) folds are ranked, picked and ensembled.
     trials = list(ranking.ranked)
@@ -98,8 +91,6 @@ def evaluate_study(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     runner = TrialRunner(study_cfg, storage_spec, artifact_dir, out_dir, say, tta=tta)
-    if runner.tta_test:
-        say(f"Test videos predicted with TTA: {len(runner.tta_test[0].views)} views each.")
     # Every trial's out-of-fold predictions first: a missing one fails before any training.
     oofs = [runner.load_oof(trial) for trial in chosen]
     outcomes = [

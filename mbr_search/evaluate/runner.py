@@ -82,6 +82,10 @@ class TrialRunner:
         from mbr_search.storage import default_artifact_dir
         from mbr_search.training.sequences import MomentCache
 
+        if tta:
+            from mbr_search.inference.tta import check_backbone
+
+            check_backbone(study_cfg.backbone, f"study '{study_cfg.name}'")
         self.study = study_cfg
         self.say = say
         self.out_dir = out_dir
@@ -104,6 +108,7 @@ class TrialRunner:
             from mbr_search.inference.tta import study_tta_videos
 
             self.tta_test = study_tta_videos(study_cfg, self.test)
+            say(f"Test videos predicted with TTA: {len(self.tta_test[0].views)} views each.")
 
     def oof_labels(self, probs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {v: self.train_by_id[v].labels for v in probs}
