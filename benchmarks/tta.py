@@ -10,10 +10,13 @@ averaged over the fixed transform set (rotations by multiples of 90 degrees, the
 image, the two rats swapped: 16 views), the other members on the video itself. Both are
 scored with the package's pooled mean PR-AUC over social / nonsocial / aggression; the
 paired difference (TTA - plain) gets a 90 % bootstrap interval over whole videos
-(``mbr_search.scoring.bootstrap.difference``). The plain prediction is first checked to
-reproduce the test probabilities the yardstick unit recorded
-(``quality_parts/auto_pose_o{K}.npz``). Each (member, view) is predicted once and timed
-(process CPU seconds), so both arms, and TTA over every member, come from the same numbers.
+(``mbr_search.scoring.bootstrap.difference``). The labels ``predict`` writes (the model's
+thresholds, chosen on out-of-fold predictions without TTA, then its post-processing) are
+scored too: pooled frame F1 and bout F1. The plain prediction is checked against the test
+probabilities the yardstick unit recorded (``quality_parts/auto_pose_o{K}.npz``). Each
+(member, view) is predicted once and timed (process CPU seconds), so both arms, and TTA
+over every member, come from the same numbers. It runs a ``git archive`` snapshot of the
+committed ``mbr_search/``.
 
     .venv/bin/python benchmarks/tta.py [--rotations 4] [--folds 0 1 2 3 4]
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -117,11 +121,13 @@ def run_fold(fold: int, cache: Path, rotations: int, limit: int | None) -> dict[
     for vid, path, fps in videos[:limit]:
         probs, transforms, cpu = views_probs(model, nets, path, fps, cache, rotations)
         preds = combine(model, probs)
+        decided = {a: decide(model, pr) for a, pr in preds.items()}
         used = [list(member_views(m, len(probs))) for m in model.members]
         pred = cpu["predict"]
         out["videos"][vid] = {
             "preds": preds,
-            "labels": recorded[f"labels/{vid}"],
+            "post": decided,
+            "labels": recorded[f"labels/{vid}"].astype(np.int8),
             # stored as round(p * Q) in uint16 (quality_units.py)
             "recorded": recorded[f"{RECORDED}/{vid}"].astype(np.float64) / Q,
             "cpu_plain": cpu["features"] + pred[0].sum(),
@@ -141,7 +147,37 @@ def run_fold(fold: int, cache: Path, rotations: int, limit: int | None) -> dict[
          "weight": m.weight} for m in model.members
     ]  # fmt: skip
     out["recorded_score"] = unit["models"][RECORDED]["outer"]
+    out["plain_vs_recorded_max_abs"] = max(
+        float(np.abs(d["preds"]["plain"] - d["recorded"]).max()) for d in out["videos"].values()
+    )
+    out["windowed_members"] = sum(m.windows is not None for m in model.members)
     return out
+
+
+def decide(model: Any, probs: np.ndarray) -> np.ndarray:
+    """0/1 labels as ``predict`` writes them: the model's thresholds (chosen by evaluate on
+    out-of-fold predictions without TTA), then its post-processing."""
+    from mbr_search.scoring import postprocess, thresholds
+
+    raw = thresholds.binarise(probs, model.threshold_list)
+    return postprocess.apply_all(raw, model.postprocess_list)
+
+
+def f1_scores(labels: dict, probs: dict, post: dict) -> dict[str, Any]:
+    """Pooled frame F1 and segmental (bout) F1 of the post-processed labels, per behaviour
+    and their mean (the package's scorer, evaluate/scores/metrics.py)."""
+    from mbr_search.evaluate.scores.metrics import Scored, score
+
+    behaviours = ["social", "nonsocial", "aggression"]
+    scored = {v: Scored(labels[v], probs[v], post[v]) for v in labels}
+    pooled = score(scored, behaviours, 10.0).pooled
+    f1 = {b: pooled[b].f1 for b in behaviours}
+    seg = {b: pooled[b].segmental_f1 for b in behaviours}
+    return {
+        "f1": {b: round(v, 4) if v is not None else None for b, v in f1.items()},
+        "mean_f1": round(float(np.mean([v for v in f1.values() if v is not None])), 4),
+        "mean_segmental_f1": round(float(np.mean([v for v in seg.values() if v is not None])), 4),
+    }
 
 
 def check_implementation(fold: int, cache: Path, rotations: int, expected: np.ndarray) -> float:
@@ -185,6 +221,9 @@ def scores(folds: dict[int, dict[str, Any]]) -> dict[str, Any]:
             max(np.abs(d["preds"]["plain"] - d["recorded"]).max() for d in videos.values())
         ),
     }
+    out["post_processed"] = {
+        a: f1_scores(labels, arms[a], {v: d["post"][a] for v, d in videos.items()}) for a in arms
+    }
     for arm in ("tta", "tta_all_members"):
         value, iv = difference(labels, arms[arm], arms["plain"], seed=0)
         out[f"{arm}_minus_plain"] = {
@@ -196,6 +235,8 @@ def scores(folds: dict[int, dict[str, Any]]) -> dict[str, Any]:
         lab = {v: labels[v] for v in ids}
         out["per_fold"][f"o{k}"] = {
             "recorded_outer": f["recorded_score"],
+            "plain_vs_recorded_max_abs": f["plain_vs_recorded_max_abs"],
+            "windowed_members": f["windowed_members"],
             **{a: round(pooled_mean_pr_auc(lab, {v: arms[a][v] for v in ids}), 4) for a in arms},
             "members": f["members"],
         }
@@ -211,7 +252,11 @@ def main() -> int:
     started = time.perf_counter()
     report = _bench.header("tta", rotations=args.rotations, folds=args.folds, arm=ARM)
     with tempfile.TemporaryDirectory(prefix="mbr-bench-tta-") as name:
-        cache = Path(name)
+        cache = Path(name) / "cache"
+        # The committed mbr_search/, not a working tree others are editing: every
+        # mbr_search import in this script is inside a function, after this line.
+        report["code"] = _bench.snapshot(Path(name) / "code")
+        sys.path.insert(0, str(Path(name) / "code"))
         folds = {k: run_fold(k, cache, args.rotations, args.videos) for k in args.folds}
         first = folds[args.folds[0]]
         vid = next(iter(first["videos"]))

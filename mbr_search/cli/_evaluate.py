@@ -42,10 +42,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "models: about one more trial's training; default: on)",
     )  # fmt: skip
     parser.add_argument(
-        "--tta", action="store_true",
+        "--tta", action=argparse.BooleanOptionalAction, default=None,
         help="test-time augmentation of the test videos: average each member trained on "
         "augmented copies over fixed rotations, the mirror image and swapped animals "
-        "(pose studies; default: off)",
+        "(default: on for pose studies, off for CNN studies, where --tta is refused)",
     )  # fmt: skip
     parser.add_argument(
         "--cv-only", action="store_true",
@@ -65,10 +65,9 @@ def run(args: argparse.Namespace) -> int:
 
     # The checks that need no TensorFlow first: a study that cannot be evaluated fails fast.
     check_test_videos(study, args.cv_only)
-    if args.tta:
-        from mbr_search.inference.tta import check_backbone
+    from mbr_search.inference.tta import resolve
 
-        check_backbone(study.backbone, f"study '{study.name}'")
+    resolve(args.tta, study.backbone, f"study '{study.name}'")  # --tta on a CNN study
     load_trials(study, spec)
     from mbr_search.out_folder import claim_folder
 

@@ -22,10 +22,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     add_model_inputs(parser, "files to label")
     parser.add_argument(
-        "--tta", action="store_true",
+        "--tta", action=argparse.BooleanOptionalAction, default=None,
         help="test-time augmentation: average each member trained on augmented copies over "
-        "fixed rotations, the mirror image and swapped animals (pose models; ~16x the "
-        "prediction time; default: off)",
+        "fixed rotations, the mirror image and swapped animals (default: on for pose models, "
+        "off for CNN models, where --tta is refused)",
     )  # fmt: skip
     return parser
 
@@ -38,10 +38,9 @@ def run(args: argparse.Namespace) -> int:
     # Cheap checks first, so a wrong input fails before TensorFlow is imported.
     check_out_dir(args.out)
     model = model_dir.load(args.model_dir)
-    if args.tta:
-        from mbr_search.inference.tta import check_backbone
+    from mbr_search.inference.tta import resolve
 
-        check_backbone(model.backbone, f"the model in {model.path}")
+    resolve(args.tta, model.backbone, f"the model in {model.path}")  # --tta on a CNN model
     validate(model, [p.expanduser() for p in args.inputs], args.pose or None)
     quiet_tensorflow(args.debug)
     written = predict_files(

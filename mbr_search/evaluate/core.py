@@ -72,10 +72,10 @@ def evaluate_study(
     echo: Echo | None = None,
     selection: bool = True,
     importance: bool = True,
-    tta: bool = False,
+    tta: bool | None = None,
 ) -> Path:
     """Evaluate the ``top`` best complete trials (test videos with test-time augmentation,
-    ``inference/tta.py``, when ``tta``); returns ``results.json``'s path. Raises UsageError
+    ``inference/tta.py:resolve``, by ``tta``); returns ``results.json``'s path. Raises UsageError
     when the dataset has no test video and ``cv_only`` is False (or ``tta`` for a CNN study),
     NoCompleteTrialError without a complete trial, StorageError when the study is not in the
     storage, DataError when out-of-fold predictions are missing."""

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
     from mbr_search.evaluate.retrain import Retrained
+    from mbr_search.inference.tta import TtaVideo
     from mbr_search.storage import StorageSpec
 
 
@@ -73,19 +74,19 @@ class TrialRunner:
         artifact_dir: Path | None,
         out_dir: Path,
         say: Callable[[str], None],
-        tta: bool = False,
+        tta: bool | None = None,
     ) -> None:
         from optuna.artifacts import FileSystemArtifactStore
 
         from mbr_search.features.store import load_split
+        from mbr_search.inference.tta import resolve
         from mbr_search.search.views import FeatureViews
         from mbr_search.storage import default_artifact_dir
         from mbr_search.training.sequences import MomentCache
 
-        if tta:
-            from mbr_search.inference.tta import check_backbone
-
-            check_backbone(study_cfg.backbone, f"study '{study_cfg.name}'")
+        #: test-time augmentation of the test videos (``inference/tta.py``)
+        self.tta = resolve(tta, study_cfg.backbone, f"study '{study_cfg.name}'")
+        self._tta_views: list[TtaVideo] | None = None
         self.study = study_cfg
         self.say = say
         self.out_dir = out_dir
@@ -102,13 +103,16 @@ class TrialRunner:
         self.artifact_dir = Path(artifact_dir or default_artifact_dir(spec))
         self.store = FileSystemArtifactStore(str(self.artifact_dir))
         self.features = feature_settings(study_cfg)
-        #: test-time augmentation of the test videos (``inference/tta.py``), or None
-        self.tta_test = None
-        if tta and self.test:
-            from mbr_search.inference.tta import study_tta_videos
 
-            self.tta_test = study_tta_videos(study_cfg, self.test)
-            say(f"Test videos predicted with TTA: {len(self.tta_test[0].views)} views each.")
+    def tta_views(self) -> list[TtaVideo]:
+        """The test videos with their TTA views, computed on first use."""
+        from mbr_search.inference.tta import study_tta_videos
+
+        if self._tta_views is None:
+            self._tta_views = study_tta_videos(self.study, self.test)
+            n_views = len(self._tta_views[0].views) if self._tta_views else 0
+            self.say(f"Test videos predicted with TTA: {n_views} views each.")
+        return self._tta_views
 
     def oof_labels(self, probs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {v: self.train_by_id[v].labels for v in probs}
@@ -202,14 +206,14 @@ class TrialRunner:
     ) -> Tested:
         """Predict and score the test videos with ``members`` (nothing without test videos)."""
         from mbr_search.inference.probabilities import predict_videos
-        from mbr_search.inference.tta import tta_predict_videos
+        from mbr_search.inference.tta import tta_predict_videos, uses_views
 
         if not self.test:
             return Tested()
         started = time.perf_counter()
         n = len(self.behaviours)
-        if self.tta_test is not None:
-            probs = tta_predict_videos(members, nets, self.scaler, self.tta_test, n)
+        if self.tta and uses_views(members):
+            probs = tta_predict_videos(members, nets, self.scaler, self.tta_views(), n)
         else:
             probs = predict_videos(members, nets, self.scaler, self.test, n)
         seconds = round(time.perf_counter() - started, 3)

@@ -36,6 +36,9 @@ from mbr_search.training.sequences import Standardiser
 #: rotations (multiples of 360 / ROTATIONS degrees) when the training rotated
 ROTATIONS = 4
 IDENTITY_INDEX = 0
+#: TTA when neither ``--tta`` nor ``--no-tta`` is given (pose models only), decided by
+#: benchmarks/tta.py (docs/benchmarks.md, "Test-time augmentation")
+DEFAULT = False
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,22 @@ def tta_predict_videos(
         probs = tta_member_probabilities(members, nets, scaler, video, n_behaviours)
         out[video.id] = np.tensordot(weights, probs, axes=1).astype(np.float32)
     return out
+
+
+def resolve(tta: bool | None, backbone: str, where: str) -> bool:
+    """Whether to use TTA: ``--tta`` (True; a UsageError for a CNN model), ``--no-tta``
+    (False) or neither (None: :data:`DEFAULT` for a pose model, off for a CNN one)."""
+    if tta is None:
+        return DEFAULT and backbone == "pose"
+    if tta:
+        check_backbone(backbone, where)
+    return tta
+
+
+def uses_views(members: Sequence[Member]) -> bool:
+    """Whether any member is averaged over transformed views (else TTA is the plain
+    prediction, and the views are not computed)."""
+    return any(len(member_views(m, 2)) > 1 for m in members)
 
 
 def check_backbone(backbone: str, where: str) -> None:

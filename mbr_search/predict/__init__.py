@@ -53,27 +53,26 @@ def predict_files(
     poses: Sequence[Path] | None = None,
     cache_dir: Path | None = None,
     echo: Callable[[str], None] | None = None,
-    tta: bool = False,
+    tta: bool | None = None,
 ) -> list[PredictionFiles]:
     """Predict every input with the model directory at ``model_path``; write into ``out_dir``.
 
     ``source_fps`` is the inputs' own frame rate (default: the training videos'); ``poses``
     pairs a DeepLabCut file with each video input for CNN models that crop on the pose;
     ``tta`` averages each member's probabilities over fixed transforms of the keypoints
-    (``inference/tta.py``; pose models only, a UsageError for a CNN model).
+    (``inference/tta.py``; None: on for pose models; True for a CNN model: a UsageError).
     """
     from mbr_search import paths
     from mbr_search.inference import model_dir
     from mbr_search.inference.summary import write_summary_csv
-    from mbr_search.inference.tta import check_backbone
+    from mbr_search.inference.tta import resolve
     from mbr_search.predict.boris import OUT_FIX
     from mbr_search.predict.inputs import prepare, validate
 
     say = echo or (lambda _msg: None)
     _check_arguments(inputs, source_fps)
     model = model_dir.load(model_path)
-    if tta:
-        check_backbone(model.backbone, f"the model in {model.path}")
+    tta = resolve(tta, model.backbone, f"the model in {model.path}")
     paths_in = [Path(p).expanduser() for p in inputs]
     pose_list = [Path(p).expanduser() for p in poses] if poses else None
     validate(model, paths_in, pose_list)
@@ -116,13 +115,13 @@ def _label(
     """Probabilities, 0/1 labels (threshold) and post-processed labels, and the seconds
     taken (with ``tta``: each member's mean over the transformed keypoints)."""
     from mbr_search.inference.probabilities import predict_videos
-    from mbr_search.inference.tta import tta_predict_videos
+    from mbr_search.inference.tta import tta_predict_videos, uses_views
     from mbr_search.predict.inputs import tta_input
     from mbr_search.scoring import postprocess, thresholds
 
     started = time.perf_counter()
     n = len(model.behaviours)
-    if not tta:
+    if not (tta and uses_views(model.members)):
         by_id = predict_videos(model.members, nets, model.standardiser, [prepared.video], n)
     else:
         video = tta_input(model, prepared, source_fps)
