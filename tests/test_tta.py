@@ -158,6 +158,20 @@ def test_tta_averages_only_members_trained_on_augmented_copies(
     assert np.array_equal(both[1], alone[0])  # augment: false sees the video only
 
 
+def test_tta_is_on_off_or_the_default_and_never_the_default_for_cnn_models() -> None:
+    from mbr_search.errors import UsageError
+    from mbr_search.inference import tta
+
+    assert tta.resolve(None, "pose", "m") is tta.DEFAULT
+    assert tta.resolve(True, "pose", "m") and not tta.resolve(False, "pose", "m")
+    assert not tta.resolve(None, "mobilenet_v3_small", "m")  # the default never refuses
+    assert not tta.resolve(False, "mobilenet_v3_small", "m")
+    with pytest.raises(UsageError, match="Fix: leave out --tta"):
+        tta.resolve(True, "mobilenet_v3_small", "m")
+    assert tta.uses_views([_member(False), _member(True)])
+    assert not tta.uses_views([_member(False)])
+
+
 def test_tta_on_a_cnn_model_is_refused_with_exit_code_2(tmp_path: Path) -> None:
     from mbr_search.config.embed import CropSettings, EmbedSettings
     from mbr_search.inference import model_dir
@@ -221,7 +235,7 @@ def test_evaluate_and_predict_with_tta_end_to_end(tmp_path: Path) -> None:
     for flag in ("--tta", "--no-tta"):
         pred = tmp_path / f"pred{flag}"
         args = ["predict", str(out / "model"), str(RAT08), "--out", str(pred)]
-        res = run_cli(*args, *([flag] if flag == "--tta" else []))
+        res = run_cli(*args, flag)
         assert res.returncode == 0, res.stderr
         probs[flag] = pd.read_csv(pred / f"{STEM}_frames.csv")
     for b in BEHAVIOURS:
