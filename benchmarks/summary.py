@@ -23,6 +23,7 @@ import _bench
 import _sections_active
 import _sections_peers
 import _sections_quality
+import _sections_tta
 import _sections_yardstick
 from _fmt import Result, fmt, provenance, table, yes
 from _sections_efficiency import headline as efficiency_headline
@@ -66,6 +67,7 @@ TITLES = {
     "quality_fixed": "Quality on one fixed 15/5 split (smoke arm, superseded by the yardstick)",
     "active_learning": "Active learning: suggested segments vs random segments",
     "peers": "Side by side with the peers: DLC2Action and a SimBA-style random forest",
+    "tta": "Test-time augmentation (issue 20)",
 }
 QUICK = "**`--quick` run: a smoke test of the script at toy scale, not a measurement.**\n\n"
 
@@ -109,6 +111,8 @@ def headline(name: str, d: Result) -> str:
         return _sections_peers.headline(d)
     if name == "active_learning":
         return _sections_active.headline(d)
+    if name == "tta":
+        return _sections_tta.headline(d)
     if name == "baseline":
         means = [
             f"{m['name']}: {m['summary']['mean']:.3f}"
@@ -134,6 +138,7 @@ RENDER: dict[str, Callable[[Result], str]] = {
     "augmentation": _sections_quality.augmentation,
     "active_learning": _sections_active.active_learning,
     "peers": _sections_peers.peers,
+    "tta": _sections_tta.tta,
 }
 
 

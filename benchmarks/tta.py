@@ -212,8 +212,13 @@ def scores(folds: dict[int, dict[str, Any]]) -> dict[str, Any]:
         for a in ("plain", "tta", "tta_all_members")
     }
     recorded = {v: d["recorded"] for v, d in videos.items()}
+    views = {d["views"] for d in videos.values()}
+    if len(views) != 1:
+        raise ValueError(f"the videos have different numbers of TTA views: {sorted(views)}")
     out: dict[str, Any] = {
         "videos": len(videos),
+        "views": views.pop(),
+        "frames": sum(len(d["labels"]) for d in videos.values()),
         "pooled": {a: round(pooled_mean_pr_auc(labels, p), 4) for a, p in arms.items()},
         "cpu_seconds": {a: round(sum(d[f"cpu_{a}"] for d in videos.values()), 1) for a in arms},
         "recorded_pooled": round(pooled_mean_pr_auc(labels, recorded), 4),
