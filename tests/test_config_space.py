@@ -97,7 +97,7 @@ def _space(tmp_path: Path, body: str) -> Path:
             "model: lstm\nparams:\n  lstm_units: {type: integer, low: 1, high: 4}\n",
             "'integer' is not one of",
         ),
-        ("model: gru\n", "'gru' is not one of ['gbdt', 'lstm', 'tcn', 'transformer']"),
+        ("model: gru\n", "'gru' is not one of ['gbdt', 'lstm', 'mstcn', 'tcn', 'transformer']"),
         ("model: lstm\nfixed:\n  tcn_norm: batch\n", "belongs to the tcn family, not to lstm"),
         ("model: lstm\nfixed:\n  lstm_unitz: 8\n", "unknown hyperparameter for a lstm space"),
         ("model: tcn\nfixed:\n  tcn_norm: group\n", "tcn_norm: value 'group' is invalid"),
@@ -187,7 +187,8 @@ def test_bundled_auto_pose_space_has_all_four_families() -> None:
         ("model: lstm\nfixed:\n  num_leaves: 31\n", "belongs to the gbdt family, not to lstm"),
         (
             "model: {choices: [lstm, gru]}\n",
-            "unknown model family 'gru'; the registry has ['gbdt', 'lstm', 'tcn', 'transformer']",
+            "unknown model family 'gru'; the registry has "
+            "['gbdt', 'lstm', 'mstcn', 'tcn', 'transformer']",
         ),
         ("model: {choices: []}\n", "model.choices: is empty"),
         (

@@ -58,6 +58,8 @@ SPACES = {
     "tcn_kernel_size: 3, tcn_layers: 1, dropout: 0.0, multi_label: true}",
     "transformer": "model: transformer\nfixed: {seq_len: 150, batch_size: 16, transformer_dim: 16, "
     "transformer_heads: 2, transformer_layers: 1, dropout: 0.0, multi_label: true}",
+    "mstcn": "model: mstcn\nfixed: {seq_len: 150, batch_size: 16, mstcn_filters: 8, "
+    "mstcn_layers: 3, mstcn_refine_layers: 2, mstcn_stages: 1, dropout: 0.0, multi_label: true}",
     "gbdt": "model: gbdt\nfixed: {num_leaves: 8, max_rounds: 30, early_stopping_rounds: 5, "
     "frame_step: 2}",
 }

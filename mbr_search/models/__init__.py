@@ -11,17 +11,17 @@ is training's (a booster: :func:`mbr_search.training.boost.fit_booster`).
 from __future__ import annotations
 
 from mbr_search.errors import ConfigError
-from mbr_search.models import gbdt, lstm, tcn, transformer
-from mbr_search.models._family import FRAME, KINDS, SEQUENCE, Family
+from mbr_search.models import gbdt, lstm, mstcn, tcn, transformer
+from mbr_search.models._family import FRAME, KINDS, SEQUENCE, Family, final_block
 from mbr_search.models._params import MODEL_KEY, ParamRule, Params, SequenceParams
 
 __all__ = [
     "FAMILIES", "FRAME", "KINDS", "MODEL_KEY", "SEQUENCE", "Family", "ParamRule", "Params",
-    "SequenceParams", "family_of_param", "get_family",
+    "SequenceParams", "family_of_param", "final_block", "get_family",
 ]  # fmt: skip
 
 FAMILIES: dict[str, Family] = {
-    f.name: f for f in (lstm.FAMILY, tcn.FAMILY, transformer.FAMILY, gbdt.FAMILY)
+    f.name: f for f in (lstm.FAMILY, tcn.FAMILY, transformer.FAMILY, gbdt.FAMILY, mstcn.FAMILY)
 }
 
 

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 def build_model(
     params: SequenceParams, *, n_features: int, n_outputs: int, compile: bool = True
 ) -> keras.Model:
-    """A compiled Keras model mapping (batch, time, features) to (batch, time, n_outputs);
+    """A compiled Keras model mapping (batch, time, features) to (batch, time, n_outputs)
+    (a multi-stage family: to every stage's n_outputs side by side, the last the prediction);
     ``compile=False`` only builds it (its initial state, for restarting a pooled model)."""
     import keras
 
@@ -35,7 +36,10 @@ def build_model(
     inputs = keras.Input(shape=(None, n_features), name="features")
     x = keras.layers.Dropout(params.dropout, name="input_dropout")(inputs)
     x = family.stack(inputs, x, params)
-    outputs, loss = output_layer(x, n_outputs, params.head)
+    if family.output is not None:
+        outputs, loss = family.output(x, n_outputs, params)
+    else:
+        outputs, loss = output_layer(x, n_outputs, params.head)
     net = keras.Model(inputs, outputs, name=f"{family.name}_classifier")
     if family.finish is not None:
         family.finish(net, params)

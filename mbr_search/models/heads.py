@@ -27,8 +27,9 @@ def is_exclusive(params: object) -> bool:
     return getattr(params, "head", SIGMOID) == SOFTMAX
 
 
-def output_layer(x: Any, n_outputs: int, head: str) -> tuple[Any, Any]:
-    """(per-frame probabilities of the ``n_outputs`` behaviours, the loss to compile)."""
+def output_layer(x: Any, n_outputs: int, head: str, prefix: str = "") -> tuple[Any, Any]:
+    """(per-frame probabilities of the ``n_outputs`` behaviours, the loss to compile);
+    ``prefix`` names the layers of one of several heads (MS-TCN's stages)."""
     import keras
 
     from mbr_search.models.layers import BehaviourColumns
@@ -37,7 +38,10 @@ def output_layer(x: Any, n_outputs: int, head: str) -> tuple[Any, Any]:
     if head == SOFTMAX:
         # The last unit is "none"; it stays inside the softmax (so the behaviours' sum can
         # be below 1) and is dropped from the output, which the loss reconstructs.
-        probs = keras.layers.Dense(n_outputs + 1, activation="softmax", name="exclusive")(x)
-        return BehaviourColumns(n_outputs, name="behaviours")(probs), weighted_exclusive_ce
-    outputs = keras.layers.Dense(n_outputs, activation="sigmoid", name="behaviours")(x)
+        probs = keras.layers.Dense(n_outputs + 1, activation="softmax", name=f"{prefix}exclusive")(
+            x
+        )
+        columns = BehaviourColumns(n_outputs, name=f"{prefix}behaviours")(probs)
+        return columns, weighted_exclusive_ce
+    outputs = keras.layers.Dense(n_outputs, activation="sigmoid", name=f"{prefix}behaviours")(x)
     return outputs, weighted_bce

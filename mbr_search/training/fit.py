@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mbr_search.errors import TrialFailed
+from mbr_search.models import final_block
 from mbr_search.models.build import Resettable
 from mbr_search.training.scores import val_score
 from mbr_search.training.sequences import Batchable, packed_targets
@@ -114,7 +115,9 @@ def fit_fold(
         loss = float(history.history["loss"][-1])
         if not math.isfinite(loss):
             raise TrialFailed(f"training loss became {loss} at epoch {epoch}")
-        pred = net.predict(val.x, batch_size=max(batch_size, 32), verbose=0)
+        pred = final_block(
+            net.predict(val.x, batch_size=max(batch_size, 32), verbose=0), len(columns)
+        )
         score = val_score(pred, val, columns)
         if on_epoch is not None:
             on_epoch(epoch, score)

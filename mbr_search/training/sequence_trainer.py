@@ -21,7 +21,7 @@ import numpy as np
 from mbr_search._atomic import output_error
 from mbr_search.errors import DataError, TrialFailed
 from mbr_search.features.store import VideoData
-from mbr_search.models import Params, SequenceParams
+from mbr_search.models import Params, SequenceParams, final_block
 from mbr_search.models.heads import is_exclusive
 from mbr_search.training._trainer import Augment, FoldFit, FoldLimits, Trainer
 from mbr_search.training.fit import EpochCallback, fit_epochs, fit_fold
@@ -176,6 +176,7 @@ class SequenceTrainer(Trainer):
         out = np.zeros((len(data.x), params.seq_len, len(self.behaviours)), dtype=np.float32)
         for g in self.groups:
             pred = models[g.name].predict(data.x, batch_size=max(params.batch_size, 32), verbose=0)
+            pred = final_block(pred, len(g.columns))
             for j, col in enumerate(g.columns):
                 out[..., col] = pred[..., j]
         return unpad(out, data, video.id)
