@@ -97,7 +97,7 @@ def fit_fold(
     has the softmax head (its targets carry per-frame class weights).
     """
     model.reset()
-    net = model.net
+    net, n = model.net, len(columns)
     x_train, y_train = labelled_sequences(
         train.x, packed_targets(train, columns, exclusive=exclusive)
     )
@@ -115,9 +115,7 @@ def fit_fold(
         loss = float(history.history["loss"][-1])
         if not math.isfinite(loss):
             raise TrialFailed(f"training loss became {loss} at epoch {epoch}")
-        pred = final_block(
-            net.predict(val.x, batch_size=max(batch_size, 32), verbose=0), len(columns)
-        )
+        pred = final_block(net.predict(val.x, batch_size=max(batch_size, 32), verbose=0), n)
         score = val_score(pred, val, columns)
         if on_epoch is not None:
             on_epoch(epoch, score)
