@@ -61,7 +61,6 @@ def test_videos(fold: int) -> tuple[list[tuple[str, Path, float]], dict[str, Any
 def views_probs(model: Any, nets: Any, path: Path, fps: float, cache: Path, rotations: int):
     """(views, members, frames, behaviours) probabilities of one input, the transforms, and
     CPU seconds: features of the video, of the other views, per (view, member) prediction."""
-    from mbr_search.config.augment import AugmentSettings
     from mbr_search.data.pose import read_pose
     from mbr_search.inference.probabilities import member_probabilities
     from mbr_search.inference.tta import transform_set, tta_video
@@ -71,7 +70,7 @@ def views_probs(model: Any, nets: Any, path: Path, fps: float, cache: Path, rota
     prepared = prepare(model, path, source_fps=fps, pose=None, cache_root=cache)
     t1 = time.process_time()
     pose = read_pose(path)
-    transforms = transform_set(AugmentSettings(), pose.xy.shape[1], rotations=rotations)
+    transforms = transform_set(model.pose_features.augment, pose.xy.shape[1], rotations=rotations)
     video = tta_video(prepared.video, pose, pose_settings(model), (fps, model.fps), transforms)
     t2 = time.process_time()
     n = len(model.behaviours)
@@ -183,7 +182,6 @@ def f1_scores(labels: dict, probs: dict, post: dict) -> dict[str, Any]:
 def check_implementation(fold: int, cache: Path, rotations: int, expected: np.ndarray) -> float:
     """Max |difference| between ``tta_predict_videos`` (what predict and evaluate run) and
     the benchmark's own combination of per-(view, member) probabilities, on one video."""
-    from mbr_search.config.augment import AugmentSettings
     from mbr_search.data.pose import read_pose
     from mbr_search.inference import model_dir
     from mbr_search.inference.tta import transform_set, tta_predict_videos, tta_video
@@ -194,7 +192,7 @@ def check_implementation(fold: int, cache: Path, rotations: int, expected: np.nd
     nets = model_dir.load_nets(model)
     prepared = prepare(model, path, source_fps=fps, pose=None, cache_root=cache)
     pose = read_pose(path)
-    transforms = transform_set(AugmentSettings(), pose.xy.shape[1], rotations=rotations)
+    transforms = transform_set(model.pose_features.augment, pose.xy.shape[1], rotations=rotations)
     video = tta_video(prepared.video, pose, pose_settings(model), (fps, model.fps), transforms)
     n = len(model.behaviours)
     got = tta_predict_videos(model.members, nets, model.standardiser, [video], n)[video.id]

@@ -241,3 +241,77 @@ def test_evaluate_and_predict_with_tta_end_to_end(tmp_path: Path) -> None:
     for b in BEHAVIOURS:
         assert np.allclose(probs["--tta"][f"{b}_prob"], tested[f"{b}_prob"], atol=1e-4)
     assert not np.allclose(probs["--tta"]["social_prob"], probs["--no-tta"]["social_prob"])
+
+
+def _study_model(tmp_path: Path, features: str) -> tuple[Any, Any]:
+    """A tiny study with ``features`` and the model directory evaluate would write for it
+    (its feature settings from ``evaluate/features_info.py``; a placeholder model file)."""
+    from mbr_search.config.study import load_study
+    from mbr_search.evaluate.features_info import feature_settings, source_fps
+    from mbr_search.inference import model_dir
+    from mbr_search.scoring.postprocess import PostProcess
+    from mbr_search.training.sequences import Standardiser
+
+    path = write_tiny_study(tmp_path / "s", name="aug")
+    path.write_text(path.read_text().replace("features: {backbone: pose}", features))
+    study = load_study(str(path))
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "m0_all.keras").write_bytes(b"placeholder: only the manifest is read")
+    dim = _base_video(tmp_path).features.shape[1]
+    model_dir.save(
+        model_dir.ModelDir(
+            path=folder, behaviours=tuple(BEHAVIOURS), fps=study.fps, backbone="pose",
+            features=feature_settings(study), feature_dim=dim, source_fps=source_fps(study),
+            members=(_member(True),), thresholds=dict.fromkeys(BEHAVIOURS, 0.5),
+            postprocess={b: PostProcess() for b in BEHAVIOURS},
+            standardiser=Standardiser(np.zeros(dim, np.float32), np.ones(dim, np.float32)),
+            info=model_dir.ModelInfo("aug", "rat", 0, 0.5, ("rat01",)),
+        )
+    )  # fmt: skip
+    return study, folder
+
+
+def _predict_views(folder: Path, tmp_path: Path) -> Any:
+    """rat08 prepared as ``predict`` prepares it, with its TTA views."""
+    from mbr_search.inference import model_dir
+    from mbr_search.predict.inputs import prepare, tta_input
+
+    model = model_dir.load(folder)
+    prepared = prepare(model, RAT08, source_fps=None, pose=None, cache_root=tmp_path / "cache")
+    return tta_input(model, prepared, None)
+
+
+def test_predict_builds_the_views_of_the_studys_augment_settings(tmp_path: Path) -> None:
+    """model.json records ``features.augment``: with ``reflect: false`` predict's TTA uses
+    the 8 unmirrored views evaluate uses, not the default 16."""
+    from mbr_search.config.augment import AugmentSettings
+    from mbr_search.inference import model_dir
+    from mbr_search.inference.tta import study_tta_videos
+
+    features = "features: {backbone: pose, augment: {reflect: false, noise: 0.05}}"
+    study, folder = _study_model(tmp_path, features)
+    saved = json.loads((folder / "model.json").read_text())["features"]["augment"]
+    assert saved == AugmentSettings(reflect=False, noise=0.05).as_dict()
+    assert model_dir.load(folder).pose_features.augment == study.augment
+    predicted = _predict_views(folder, tmp_path)
+    (evaluated,) = study_tta_videos(study, [_base_video(tmp_path)])
+    assert predicted.transforms == evaluated.transforms and len(predicted.transforms) == 8
+    assert not any(t.mirror for t in predicted.transforms)
+    for mine, theirs in zip(predicted.views, evaluated.views, strict=True):
+        assert np.array_equal(mine.features, theirs.features)
+
+
+def test_a_model_json_without_augment_settings_reads_as_the_defaults(tmp_path: Path) -> None:
+    """A model directory written before model.json recorded ``features.augment`` loads,
+    and predict's TTA uses the default settings' 16 views."""
+    from mbr_search.config.augment import AugmentSettings
+    from mbr_search.inference import model_dir
+
+    _, folder = _study_model(tmp_path, "features: {backbone: pose, augment: {reflect: false}}")
+    manifest = folder / "model.json"
+    data = json.loads(manifest.read_text())
+    del data["features"]["augment"]
+    manifest.write_text(json.dumps(data, indent=2))
+    assert model_dir.load(folder).pose_features.augment == AugmentSettings()
+    assert len(_predict_views(folder, tmp_path).transforms) == 16

@@ -10,8 +10,9 @@ from mbr_search.inference.model_dir import CnnFeatures, Features, PoseFeatures
 
 
 def feature_settings(study: StudyConfig) -> Features:
-    """Pose: keypoint names (in feature order), axis, likelihood threshold, animals.
-    CNN: the embedding settings and whether crops were centred on the pose."""
+    """Pose: keypoint names (in feature order), axis, likelihood threshold, animals, and
+    ``features.augment`` (the transforms of predict's TTA views). CNN: the embedding
+    settings and whether crops were centred on the pose."""
     train = study.dataset.split("train")
     if study.uses_pose_features:
         first = next(v for v in train if v.pose is not None)
@@ -26,6 +27,7 @@ def feature_settings(study: StudyConfig) -> Features:
             likelihood_threshold=settings.likelihood_threshold,
             individuals=tuple(pose.individuals),
             feature_version=FEATURE_VERSION,
+            augment=study.augment,
         )
     assert study.embed is not None
     return CnnFeatures(study.embed, uses_pose=any(v.pose is not None for v in train))

@@ -8,8 +8,9 @@ Layout::
     m<k>_standardiser.npz a member with window features: mean and std of its own features
 
 ``model.json`` holds the behaviours, the frame rate, the backbone and its feature settings
-(pose: keypoint names, body axis, likelihood threshold, animals; CNN: backbone, weights,
-crop, whether crops were centred with pose), the feature dimension, the decision thresholds
+(pose: keypoint names, body axis, likelihood threshold, animals, the study's
+``features.augment``, whose transforms TTA uses; CNN: backbone, weights, crop, whether
+crops were centred with pose), the feature dimension, the decision thresholds
 and post-processing, and per member its hyperparameters, its window features (the trial's
 choice, with the frame rate they were counted at) and which behaviour columns each model
 file predicts. An ensemble has several members whose probabilities are averaged; members

@@ -4,9 +4,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
+from mbr_search.config.augment import AugmentSettings
 from mbr_search.config.embed import CropSettings, EmbedSettings
 from mbr_search.config.windows import WindowSettings
 from mbr_search.errors import ConfigError, UsageError
@@ -15,7 +16,8 @@ from mbr_search.jsondoc import JSONObject, Node
 
 @dataclass(frozen=True)
 class PoseFeatures:
-    """How pose features were computed: keypoints in feature order, axis, trust, animals."""
+    """How pose features were computed: keypoints in feature order, axis, trust, animals;
+    and the study's ``features.augment``, whose transforms test-time augmentation uses."""
 
     kind: ClassVar[str] = "pose"
 
@@ -26,6 +28,9 @@ class PoseFeatures:
     individuals: tuple[str, ...]
     #: :data:`mbr_search.features.pose_features.FEATURE_VERSION` at training time
     feature_version: int
+    #: the study's ``features.augment`` (model.json files written before it was recorded
+    #: read as the defaults, what a study without that section trains on)
+    augment: AugmentSettings = field(default_factory=AugmentSettings)
 
     def to_json(self) -> JSONObject:
         return {
@@ -35,6 +40,7 @@ class PoseFeatures:
             "likelihood_threshold": self.likelihood_threshold,
             "individuals": list(self.individuals),
             "feature_version": self.feature_version,
+            "augment": self.augment.as_dict(),
         }
 
     @classmethod
@@ -44,13 +50,26 @@ class PoseFeatures:
         pair = axis.texts() if axis is not None else None
         if pair is not None and len(pair) != 2:
             raise node["axis"].fail("must name two keypoints, [rear, front]")
+        augment = node.optional("augment")
         return cls(
             keypoints=keypoints,
             axis=(pair[0], pair[1]) if pair else None,
             likelihood_threshold=node["likelihood_threshold"].number(),
             individuals=node["individuals"].texts(),
             feature_version=node["feature_version"].integer(),
+            augment=augment_from_json(augment) if augment is not None else AugmentSettings(),
         )
+
+
+def augment_from_json(node: Node) -> AugmentSettings:
+    """``features.augment`` as :meth:`AugmentSettings.as_dict` wrote it."""
+    return AugmentSettings(
+        copies=node["copies"].integer(),
+        rotate=node["rotate"].boolean(),
+        reflect=node["reflect"].boolean(),
+        swap_identities=node["swap_identities"].boolean(),
+        noise=node["noise"].number(),
+    )
 
 
 @dataclass(frozen=True)

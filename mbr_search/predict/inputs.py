@@ -185,18 +185,16 @@ def pose_settings(model: ModelDir) -> PoseSettings:
 
 
 def tta_input(model: ModelDir, prepared: Prepared, source_fps: float | None) -> TtaVideo:
-    """A prepared pose input with its test-time augmented views (``inference/tta.py``).
-    model.json does not record the study's ``features.augment``, so the transforms are
-    those of the default settings (rotation, reflection, identity swap: what a study
-    without that section trains on)."""
-    from mbr_search.config.augment import AugmentSettings
+    """A prepared pose input with its test-time augmented views (``inference/tta.py``):
+    the transforms of the study's ``features.augment`` as model.json records it (the
+    defaults for a model.json written before it did), the same views ``evaluate`` uses."""
     from mbr_search.data.pose import read_pose
     from mbr_search.inference.tta import check_backbone, transform_set, tta_video
 
     check_backbone(model.backbone, f"the model in {model.path}")
     fps = float(source_fps or model.source_fps or 0)
     pose = read_pose(prepared.source)
-    transforms = transform_set(AugmentSettings(), pose.xy.shape[1])
+    transforms = transform_set(model.pose_features.augment, pose.xy.shape[1])
     return tta_video(prepared.video, pose, pose_settings(model), (fps, model.fps), transforms)
 
 
