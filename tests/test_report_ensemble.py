@@ -104,7 +104,9 @@ def _results() -> Results:
         dataset=DatasetInfo("rats", "d.yaml", ("v",), ("t",)), behaviours=BEHAVIOURS,
         fps=10.0, backbone="pose", baseline_pr_auc=0.1, created="2026-12-02T00:00:00+00:00",
         versions={"mbr-search": "0"}, cv_only=False,
-        settings=Settings(2, True, "max F1", "F1", {"closing": (0, 2)}, 0.5, "mean PR-AUC"),
+        settings=Settings(
+            2, True, "max F1", "F1", {"closing": (0, 2)}, 0.5, "mean PR-AUC", tta=True, tta_views=16
+        ),
         trials=trials, ensemble=_ensemble((7, 2), None, oof=0.73, test=0.66),
         human_ceiling=None,
         selected=_ensemble((7, 4), {7: 0.6, 4: 0.4}, oof=0.75, test=0.68),
@@ -144,6 +146,11 @@ def test_results_json_keeps_the_estimates_and_reads_older_files(written: Path) -
     old = Results.from_json(doc)
     assert old.fidelity is None and old.selected is not None
     assert old.selected.oof_pr_auc is None and old.trials[0].oof_pr_auc is None
+    # ... and one written before it recorded test-time augmentation: not recorded
+    assert (again.settings.tta, again.settings.tta_views) == (True, 16)
+    del doc["settings"]["tta"], doc["settings"]["tta_views"]
+    older = Results.from_json(doc).settings
+    assert older.tta is None and older.tta_views is None
 
 
 def test_report_shows_members_weights_and_the_score_of_each(written: Path) -> None:
@@ -233,3 +240,24 @@ def test_report_opens_with_the_model_predict_uses_and_its_estimate(written: Path
     assert rows["Its 90 % interval"] == "0.650 – 0.750"
     assert rows["Test score"] == "0.6800"
     assert 'id="predict-estimate" data-value="0.7"' in html
+
+
+def test_printed_summary_and_report_say_whether_test_videos_had_tta(written: Path) -> None:
+    from dataclasses import replace
+
+    from mbr_search.cli._evaluate import summary
+    from mbr_search.evaluate.printed import tta_line
+
+    said = "Test videos predicted with test-time augmentation (TTA): 16 views each"
+    assert [line for line in summary(written).splitlines() if "TTA" in line] == [
+        f"  {said}, for the members trained on augmented copies."
+    ]
+    html, md = _render(written)
+    assert said in md and said in html
+    settings = _results().settings
+    assert "without test-time augmentation" in tta_line(replace(settings, tta=False))
+    assert "predicted plainly" in tta_line(replace(settings, tta_views=None))
+    assert "not recorded" in tta_line(replace(settings, tta=None, tta_views=None))
+    # no test video: no line about how test videos were predicted
+    cv_only = replace(_results(), cv_only=True).write(written.parent / "cv.json")
+    assert "TTA" not in summary(cv_only)

@@ -230,6 +230,8 @@ def test_evaluate_and_predict_with_tta_end_to_end(tmp_path: Path) -> None:
     assert ev.returncode == 0, ev.stderr
     assert "predicted with TTA: 16 views each" in ev.stderr
     results = json.loads((out / "results.json").read_text())
+    assert (results["settings"]["tta"], results["settings"]["tta_views"]) == (True, 16)
+    assert "Test videos predicted with test-time augmentation (TTA): 16 views" in ev.stdout
     tested = pd.read_csv(out / results["trials"][0]["test"]["files"]["rat08"])
     probs = {}
     for flag in ("--tta", "--no-tta"):

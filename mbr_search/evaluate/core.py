@@ -186,15 +186,15 @@ def _results(
         created=now_iso(),
         versions=versions(),
         cv_only=not runner.test,
-        settings=_settings(top, ensemble, runner.fps),
+        settings=_settings(top, ensemble, runner),
         trials=tuple(o.result for o in outcomes),
         ensemble=ens,
         human_ceiling=_human_ceiling(runner, outcomes[0]),
     )
 
 
-def _settings(top: int, ensemble: bool, fps: float) -> Settings:
-    grid = postprocess.grid(fps)
+def _settings(top: int, ensemble: bool, runner: TrialRunner) -> Settings:
+    grid = postprocess.grid(runner.fps)
     return Settings(
         top=top,
         ensemble=bool(ensemble),
@@ -203,6 +203,8 @@ def _settings(top: int, ensemble: bool, fps: float) -> Settings:
         postprocess_grid_frames={k: tuple(v) for k, v in grid.items()},
         segmental_overlap=metrics.SEGMENT_OVERLAP,
         cv_metric="mean PR-AUC over behaviours and folds",
+        tta=runner.tta,
+        tta_views=runner.tta_view_count,
     )
 
 

@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mbr_search.evaluate.results import EnsembleResult, ModelResult, Results, TrialResult
+from mbr_search.evaluate.results import (
+    EnsembleResult,
+    ModelResult,
+    Results,
+    Settings,
+    TrialResult,
+)
 from mbr_search.scoring.bootstrap import Interval
 
 
@@ -111,6 +117,23 @@ def members_line(selected: EnsembleResult, trials: tuple[TrialResult, ...]) -> s
     return "  selected ensemble members: " + ", ".join(parts)
 
 
+def tta_line(settings: Settings) -> str:
+    """How the test videos were predicted: with test-time augmentation (TTA) or not."""
+    if settings.tta is None:
+        return "TTA on the test videos: not recorded (a results.json from before it was)."
+    if not settings.tta:
+        return "Test videos predicted without test-time augmentation (TTA)."
+    if settings.tta_views is None:
+        return (
+            "Test videos predicted plainly: TTA was on, but no model has a member trained on "
+            "augmented copies."
+        )
+    return (
+        f"Test videos predicted with test-time augmentation (TTA): {settings.tta_views} views "
+        "each, for the members trained on augmented copies."
+    )
+
+
 def summary_text(results: Results, path: Path) -> str:
     """The lines evaluate prints after writing ``path`` (results.json)."""
     source = "out-of-fold" if results.cv_only else "test"
@@ -123,6 +146,8 @@ def summary_text(results: Results, path: Path) -> str:
         "predictions; in-sample: "
         "the search value, or OOF after selection on it (optimistic)",
     ]
+    if not results.cv_only:
+        lines.append(f"  {tta_line(results.settings)}")
     lines += [model_line(m, results.behaviours, results.cv_only) for m in results.models()]
     if results.differences:
         lines.append("  paired differences on the same videos:")

@@ -114,6 +114,13 @@ class TrialRunner:
             self.say(f"Test videos predicted with TTA: {n_views} views each.")
         return self._tta_views
 
+    @property
+    def tta_view_count(self) -> int | None:
+        """Views per test video (the most) if any model was predicted over them, else None."""
+        if not self._tta_views:
+            return None
+        return max(len(v.views) for v in self._tta_views)
+
     def oof_labels(self, probs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {v: self.train_by_id[v].labels for v in probs}
 

@@ -20,6 +20,7 @@ import mbr_search.report.results_figures as rfig
 import mbr_search.report.results_tables as rtab
 import mbr_search.report.study_sections as ss
 from mbr_search.errors import MbrSearchError
+from mbr_search.evaluate.printed import tta_line
 from mbr_search.features.cache import write_text_atomic
 from mbr_search.jsondoc import JSON
 from mbr_search.report.best_config import write_best_config
@@ -182,6 +183,8 @@ def _results_sections(results: ResultsFile) -> list[Section]:
                 "Mark some videos `split: test` in the dataset manifest for a held-out estimate."
             )
         )
+    else:
+        head.append(Text(tta_line(results.results.settings)))
     head += [rtab.summary_table(results), etab.estimates_table(results)]
     head += [b for b in (etab.differences_table(results), etab.fidelity_text(results)) if b]
     head += [rfig.pr_curves_figure(results), *rtab.thesis_tables(results)]

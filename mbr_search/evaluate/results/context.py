@@ -47,6 +47,12 @@ class Settings:
     postprocess_grid_frames: dict[str, tuple[int, ...]]
     segmental_overlap: float
     cv_metric: str
+    #: the test videos were predicted with test-time augmentation (``inference/tta.py``);
+    #: None: not recorded (a results.json written before it was)
+    tta: bool | None = None
+    #: views per test video (the most, when videos differ) when some model averaged over
+    #: them; None without TTA, or when no model had a member trained on augmented copies
+    tta_views: int | None = None
 
     def to_json(self) -> JSONObject:
         return {
@@ -59,10 +65,13 @@ class Settings:
             },
             "segmental_overlap": self.segmental_overlap,
             "cv_metric": self.cv_metric,
+            "tta": self.tta,
+            "tta_views": self.tta_views,
         }
 
     @classmethod
     def from_json(cls, node: Node) -> Settings:
+        tta, views = node.optional("tta"), node.optional("tta_views")
         return cls(
             top=node["top"].integer(),
             ensemble=node["ensemble"].boolean(),
@@ -73,6 +82,8 @@ class Settings:
             },
             segmental_overlap=node["segmental_overlap"].number(),
             cv_metric=node["cv_metric"].text(),
+            tta=None if tta is None else tta.boolean(),
+            tta_views=None if views is None else views.integer(),
         )
 
 
