@@ -2,6 +2,7 @@
 
     benchmarks/peers/.venv-dlc2action/bin/python benchmarks/peers/dlc2action_arm.py \\
         --work DIR --mode default|search [--epochs 50] [--trials 8] [--cpu-budget S]
+        [--continue-training | --predict-only]
 
 Reads ``WORK/prep/split.json`` and ``WORK/prep/annotations`` (written by run.py), writes
 ``WORK/dlc2action_MODE/probs.npz`` (``test/VIDEO`` and ``oof/VIDEO``: (frames, 3) at 10 fps),
@@ -354,6 +355,12 @@ def main() -> int:
         action="store_true",
         help="no training: predict with the best epoch the (possibly stopped) episode logged",
     )
+    parser.add_argument(
+        "--continue-training",
+        action="store_true",
+        help="resume a stopped default episode from its last checkpoint up to --epochs "
+        "(DLC2Action's continue_episode), then predict as --predict-only does",
+    )
     parser.add_argument("--videos", type=int, default=0, help="smoke test: first N fit videos")
     parser.add_argument("--tag", default="", help="suffix of the arm's folder name")
     parser.add_argument(
@@ -366,7 +373,9 @@ def main() -> int:
     split = json.loads((args.work / "prep" / "split.json").read_text())
     args.work = args.work.resolve()
     arm_dir = args.work / f"dlc2action_{args.mode}{args.tag}"
-    if args.predict_only:
+    if args.continue_training:
+        continue_training(args, split, arm_dir)
+    if args.predict_only or args.continue_training:
         return predict_only(args, split, arm_dir)
     scratch = projects_dir(arm_dir.name)
     if scratch.exists():
@@ -513,6 +522,38 @@ def main() -> int:
     (arm_dir / "meta.json").write_text(json.dumps(info, indent=1, default=str))
     print(f"done, {time.process_time() - t0:.0f} cpu-s", flush=True)
     return 0
+
+
+def continue_training(args: argparse.Namespace, split: dict, arm_dir: Path) -> None:
+    """Train a stopped episode on from its last checkpoint (model and optimizer state, every
+    parameter as it was) up to ``--epochs``: DLC2Action's own ``continue_episode``. A
+    checkpoint is saved every epoch, so this runs in parts across sessions. The label guard
+    checks the datasets again if DLC2Action rebuilds them (``guard_continued.json``); the
+    CPU seconds of each part are appended to ``meta_training.json``."""
+    from dlc2action.project import Project
+
+    info = json.loads((arm_dir / "meta_training.json").read_text())
+    if args.epochs != info["epochs"]:
+        raise SystemExit(
+            f"--epochs {args.epochs}: the episode was started for {info['epochs']} epochs; "
+            "continue it to the same number (its learning-rate schedule depends on it)"
+        )
+    scratch = projects_dir(arm_dir.name)
+    guard = Guard(
+        caltech_truth(split),
+        info["training_videos"],
+        info["validation_videos"],
+        arm_dir / "guard_continued.json",
+    )
+    guard.install()
+    project = Project("rats", projects_path=str(scratch / "projects"))
+    seed_everything()
+    t0 = time.process_time()
+    project.continue_episode(args.mode, num_epochs=args.epochs, device="cpu", num_cpus=1)
+    guard.active = False
+    info.setdefault("continued_cpu_seconds", []).append(round(time.process_time() - t0, 1))
+    info["continued_guard_checks"] = len(guard.records)
+    (arm_dir / "meta_training.json").write_text(json.dumps(info, indent=1, default=str))
 
 
 def predict_only(args: argparse.Namespace, split: dict, arm_dir: Path) -> int:
