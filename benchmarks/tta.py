@@ -39,6 +39,7 @@ from quality_units import Q
 NESTED = _bench.ROOT / "benchmarks" / ".work" / "nested"
 PARTS = _bench.ROOT / "benchmarks" / "results" / "quality_parts"
 ARM = "auto_pose"
+BEHAVIOURS = ("social", "nonsocial", "aggression")
 #: the unit's saved probabilities of the model directory (the selected ensemble)
 RECORDED = "selected_ensemble"
 
@@ -167,11 +168,10 @@ def f1_scores(labels: dict, probs: dict, post: dict) -> dict[str, Any]:
     and their mean (the package's scorer, evaluate/scores/metrics.py)."""
     from mbr_search.evaluate.scores.metrics import Scored, score
 
-    behaviours = ["social", "nonsocial", "aggression"]
     scored = {v: Scored(labels[v], probs[v], post[v]) for v in labels}
-    pooled = score(scored, behaviours, 10.0).pooled
-    f1 = {b: pooled[b].f1 for b in behaviours}
-    seg = {b: pooled[b].segmental_f1 for b in behaviours}
+    pooled = score(scored, list(BEHAVIOURS), 10.0).pooled
+    f1 = {b: pooled[b].f1 for b in BEHAVIOURS}
+    seg = {b: pooled[b].segmental_f1 for b in BEHAVIOURS}
     return {
         "f1": {b: round(v, 4) if v is not None else None for b, v in f1.items()},
         "mean_f1": round(float(np.mean([v for v in f1.values() if v is not None])), 4),
@@ -232,6 +232,8 @@ def scores(folds: dict[int, dict[str, Any]]) -> dict[str, Any]:
         out[f"{arm}_minus_plain"] = {
             "value": round(value, 4), "interval": iv.to_json() if iv else None,
         }  # fmt: skip
+    out["per_behaviour"] = per_behaviour(labels, arms)
+    out["against_lab_script"] = against_lab_script(folds, labels, arms)
     out["per_fold"] = {}
     for k, f in folds.items():
         ids = list(f["videos"])
@@ -243,6 +245,50 @@ def scores(folds: dict[int, dict[str, Any]]) -> dict[str, Any]:
             **{a: round(pooled_mean_pr_auc(lab, {v: arms[a][v] for v in ids}), 4) for a in arms},
             "members": f["members"],
         }
+    return out
+
+
+def per_behaviour(labels: dict, arms: dict[str, dict]) -> dict[str, dict[str, float]]:
+    """Pooled PR-AUC of each behaviour, per arm (the yardstick's scorer)."""
+    from mbr_search.training.scores import pr_auc
+
+    videos = sorted(labels)
+    y = np.concatenate([labels[v] for v in videos])
+    out = {}
+    for arm, probs in arms.items():
+        p = np.concatenate([probs[v] for v in videos])
+        out[arm] = {b: round(pr_auc(y[:, c], p[:, c]), 4) for c, b in enumerate(BEHAVIOURS)}
+    return out
+
+
+def against_lab_script(folds: dict[int, dict[str, Any]], labels: dict, arms: dict) -> dict:
+    """Each arm minus the lab's HGB script on the same videos (its yardstick units,
+    ``quality_parts/baseline_o{K}.npz``), paired, with a 90 % interval over videos: the
+    margin issue 20 sets its targets on, for the ensemble as ``predict`` now runs it."""
+    from mbr_search.scoring.bootstrap import difference, pooled_mean_pr_auc
+
+    script: dict[str, np.ndarray] = {}
+    for k in folds:
+        unit = PARTS / f"baseline_o{k}.npz"
+        if not unit.is_file():
+            return {"missing": f"baseline_o{k}.npz"}
+        stored = np.load(unit)
+        script |= {
+            v: stored[f"baseline/{v}"].astype(np.float64) / Q
+            for v in folds[k]["videos"]
+            if f"baseline/{v}" in stored
+        }
+    if set(script) != set(labels):
+        return {"missing": sorted(set(labels) - set(script))}
+    out: dict[str, Any] = {
+        "lab_script_pooled": round(pooled_mean_pr_auc(labels, script), 4),
+        "lab_script_per_behaviour": per_behaviour(labels, {"s": script})["s"],
+    }
+    for arm in ("plain", "tta"):
+        value, iv = difference(labels, arms[arm], script, seed=0)
+        out[f"{arm}_minus_lab_script"] = {
+            "value": round(value, 4), "interval": iv.to_json() if iv else None,
+        }  # fmt: skip
     return out
 
 
