@@ -195,6 +195,16 @@ trials: 2
     return study
 
 
+def with_user_ctrl_c() -> None:
+    """``preexec_fn`` for a child a test stops with Ctrl-C (SIGINT): give it SIGINT's
+    default. pytest-xdist workers, and anything launched from a shell without job control
+    (a background CI job), ignore SIGINT; an ignored signal stays ignored in a child, and
+    Python then installs no KeyboardInterrupt handler, so the child would never see it."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_cli(
     *args: str, env: dict[str, str] | None = None, timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:

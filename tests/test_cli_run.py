@@ -14,7 +14,7 @@ from pathlib import Path
 import optuna
 import pytest
 from _shared import loaded_by_help
-from conftest import run_cli, write_tiny_study
+from conftest import run_cli, with_user_ctrl_c, write_tiny_study
 
 
 def _study(db: Path, name: str = "tiny") -> optuna.Study:
@@ -65,9 +65,7 @@ def _stop_mid_trial(path: Path, db: Path, sig: signal.Signals) -> tuple[int, str
          f"sqlite:///{db}", "--no-progress", "--set", "training.max_epochs=3",
          "--set", "cv.max_folds=1"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
-        # pytest-xdist workers ignore SIGINT, and an ignored signal stays ignored in a child
-        # (Python then installs no KeyboardInterrupt handler): give the run a user's Ctrl-C.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=with_user_ctrl_c,
     )  # fmt: skip
     deadline = time.time() + 300
     while time.time() < deadline:

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import with_user_ctrl_c
 
 try:  # tests/ as a package (tests/__init__.py) or as plain rootdir-relative modules
     from tests._postgres import PASSWORD, TINY, PostgresServer
@@ -153,13 +154,9 @@ def _watch_arguments(
 
     err_path, out_path = tmp_path / "err.txt", tmp_path / "out.txt"
     with err_path.open("w") as err, out_path.open("w") as out:
-        # An ignored SIGINT stays ignored in a child, and Python then installs no
-        # KeyboardInterrupt handler: launched from a shell without job control (a
-        # background CI job) the dashboard would never see the Ctrl-C below. Give it a
-        # user's Ctrl-C, as test_cli_run does.
         proc = subprocess.Popen(
             cmd, env=_env(tmp_path), cwd=tmp_path, stdout=out, stderr=err,
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+            preexec_fn=with_user_ctrl_c,  # the dashboard must see the Ctrl-C below
         )  # fmt: skip
     while "visible to every user" not in err_path.read_text() and proc.poll() is None:
         time.sleep(0.01)
