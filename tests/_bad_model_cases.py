@@ -73,10 +73,14 @@ def model_json_mutations() -> dict[str, Mutate]:
         "features_missing": _replace('"features"', '"featurez"'),
         "member_file_escape": on_text(lambda t: t.replace('"m0_', '"../../m0_', 1)),
         "member_file_absolute": on_text(lambda t: t.replace('"m0_', '"/etc/m0_', 1)),
+        "augment_missing": _replace('"augment"', '"augmentz"'),
+        "augment_rotate_string": _replace('"rotate": true', '"rotate": "yes"'),
+        "augment_not_a_mapping": _replace('"augment": {', '"augment": 3, "unused": {'),
     })  # fmt: skip
     for name, value in values("").items():
         shown = value if name != "string" else '"abc"'
         out[f"fps_{name}"] = _replace('"fps": 10.0', f'"fps": {shown}')
+        out[f"augment_noise_{name}"] = _replace('"noise": 0.02', f'"noise": {shown}')
         out[f"threshold_{name}"] = on_text(
             lambda t, s=shown: t.replace(
                 t[t.index('"social": 0.') :].split(",")[0], f'"social": {s}', 1
