@@ -12,7 +12,7 @@ MODEL_LABEL = {
     "selected_ensemble": "selected ensemble",
     "baseline": "lab script",
 }
-ARM_ORDER = ("baseline", "gbdt_pose", "lstm_pose", "tcn_pose", "auto_pose")
+ARM_ORDER = ("baseline", "gbdt_pose", "lstm_pose", "tcn_pose", "auto_pose", "mstcn_pose")
 
 
 def _iv(iv: Result | None) -> str:
