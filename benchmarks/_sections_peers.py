@@ -63,11 +63,20 @@ def _row(name: str, a: Result, behaviours: list[str]) -> str:
     prs = " / ".join(fmt(per.get(b, {}).get("pr_auc")) for b in behaviours)
     f1 = fmt(a.get("mean_f1"), 2)
     seg = fmt(a.get("mean_segmental_f1"), 2)
-    cpu = a.get("cpu_seconds")
     return (
         f"{_what(name, a)} | **{fmt(a['mean_pr_auc'])}** | {prs} | {f1} | {seg} | "
-        f"{'—' if cpu is None else f'{cpu:,.0f}'} | {_guard(a)} | {_when(a)}"
+        f"{_cpu(a)} | {_guard(a)} | {_when(a)}"
     )
+
+
+def _cpu(a: Result) -> str:
+    """CPU seconds; a lower bound, saying which epochs it leaves out, when some ran untimed."""
+    cpu, untimed = a.get("cpu_seconds"), a.get("untimed_epochs")
+    if cpu is None:
+        return "—"
+    if untimed:
+        return f"≥ {cpu:,.0f} (epochs {untimed[0]}–{untimed[1]} untimed)"
+    return f"{cpu:,.0f}"
 
 
 def _order(d: Result) -> list[str]:
@@ -217,13 +226,21 @@ def _dlc2action_text(d: Result) -> str:
         )
     per_epoch = ""
     training = a.get("training") or {}
-    if training.get("cpu_seconds") and a.get("epochs_completed"):
+    untimed = a.get("untimed_epochs")
+    timed = untimed[0] - 1 if untimed else a.get("epochs_completed")
+    if training.get("cpu_seconds") and timed:
         per_epoch = (
             f" Training cost {training['cpu_seconds']:,.0f} CPU s for "
-            f"{a['epochs_completed']} epochs (dataset building included, "
-            f"~{training['cpu_seconds'] / a['epochs_completed']:,.0f} CPU s an epoch); "
+            f"{'its first ' if untimed else ''}{timed} epochs (dataset building included, "
+            f"~{training['cpu_seconds'] / timed:,.0f} CPU s an epoch); "
             f"prediction {a['prediction']['cpu_seconds']:,.0f} CPU s."
         )
+        if untimed:
+            per_epoch += (
+                f" Epochs {untimed[0]}–{untimed[1]} were trained on from its checkpoint "
+                f"(`dlc2action_arm.py --continue-training`) without the harness's clock: "
+                f"{a.get('untimed_note') or 'not recorded'}."
+            )
     budget = cfg.get("search_cpu_budget")
     pc = meta.get("pose_check") or {}
     kept = (

@@ -549,7 +549,14 @@ def continue_training(args: argparse.Namespace, split: dict, arm_dir: Path) -> N
     project = Project("rats", projects_path=str(scratch / "projects"))
     seed_everything()
     t0 = time.process_time()
-    project.continue_episode(args.mode, num_epochs=args.epochs, device="cpu", num_cpus=1)
+    try:
+        project.continue_episode(args.mode, num_epochs=args.epochs, device="cpu", num_cpus=1)
+    except TypeError as exc:
+        # DLC2Action 1.0 writes its episode table after the last epoch with a pandas 2
+        # idiom that pandas 3 refuses ("Invalid value '4' for dtype 'str'"): training,
+        # its checkpoints and its validation log are complete by then, and prediction
+        # reads only those.
+        info["continue_episode_save_error"] = str(exc).splitlines()[0]
     guard.active = False
     info.setdefault("continued_cpu_seconds", []).append(round(time.process_time() - t0, 1))
     info["continued_guard_checks"] = len(guard.records)

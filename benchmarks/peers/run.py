@@ -158,6 +158,7 @@ def run_child(cmd: list[str], log: Path, cwd: Path | None = None) -> dict[str, A
 def run_arm(arm: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
     here = HERE.relative_to(_bench.ROOT)
     predict_only = bool(getattr(args, "predict_only", False))
+    resume = bool(getattr(args, "continue_training", False))
     if arm == "simba_rf":
         cmd = [sys.executable, str(here / "simba_rf.py"), "--work", str(work)]
         cmd += ["--trees", str(args.trees)]
@@ -174,9 +175,12 @@ def run_arm(arm: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
             cmd += ["--search-epochs", str(args.search_epochs), "--trials", str(args.trials)]
             if args.cpu_budget:
                 cmd += ["--cpu-budget", str(args.cpu_budget)]
-        if predict_only:
+        if resume:
+            cmd += ["--continue-training"]
+        elif predict_only:
             cmd += ["--predict-only"]
-    part = "_predict" if predict_only else ""
+    # a continued training predicts too: its measure replaces the prediction's
+    part = "_predict" if predict_only or resume else ""
     print(f"[{arm}] {shlex.join(cmd)}", flush=True)
     code = _bench.git_code()
     m = run_child(cmd, work / arm / f"log{part}.txt", cwd=_bench.ROOT)
@@ -245,6 +249,18 @@ def first_guard(adir: Path) -> dict[str, Any] | None:
     return None
 
 
+def untimed(m: dict[str, Any], adir: Path) -> None:
+    """A training continued without the harness's clock (its CPU seconds not recorded):
+    which epochs ``m["cpu_seconds"]`` leaves out, so no page shows it as the whole cost."""
+    path = adir / "meta_training.json"
+    meta = json.loads(path.read_text()) if path.is_file() else {}
+    if None not in (meta.get("continued_cpu_seconds") or []):
+        return
+    timed = m.get("training", {}).get("timed_epochs") or meta.get("timed_epochs")
+    m["untimed_epochs"] = [timed + 1, m["epochs_completed"]] if timed else None
+    m["untimed_note"] = meta.get("continued_note")
+
+
 def run_entry(arm: str, work: Path, truth: dict[str, np.ndarray]) -> dict[str, Any] | None:
     """An arm that ran into ``work`` (this run or an earlier one of this checkout): its
     measurement, meta, label guard and scores; None when it has no output there."""
@@ -278,6 +294,7 @@ def run_entry(arm: str, work: Path, truth: dict[str, np.ndarray]) -> dict[str, A
         m["epochs"] = meta["epochs"]
         m["epochs_completed"] = meta.get("epochs_completed", meta["epochs"])
         m["best_epoch"] = meta.get("best_epoch")
+        untimed(m, adir)
     probs = adir / "probs.npz"
     if m["status"] == "ran" and probs.is_file():
         test, oof = read_npz(probs)
@@ -414,6 +431,11 @@ def main() -> int:
         action="store_true",
         help="DLC2Action arms: predict with the best epoch of a training the harness stopped",
     )
+    parser.add_argument(
+        "--continue-training",
+        action="store_true",
+        help="DLC2Action default arm: train a stopped episode on to --epochs, then predict",
+    )
     args = parser.parse_args()
     if not rat_dataset.available():
         print(rat_dataset.skip_message(), file=sys.stderr)
@@ -500,6 +522,8 @@ def main() -> int:
             f"{_bench.PYTHON} benchmarks/peers/run.py --arms dlc2action_default",
             f"{_bench.PYTHON} benchmarks/peers/run.py --arms dlc2action_default --predict-only"
             "  # after stopping its training: the best epoch so far",
+            f"{_bench.PYTHON} benchmarks/peers/run.py --arms dlc2action_default "
+            "--continue-training  # train a stopped episode on from its checkpoint, predict",
             f"{_bench.PYTHON} benchmarks/peers/run.py --arms dlc2action_search"
             f" --cpu-budget {args.cpu_budget:g}",
             f"{_bench.PYTHON} benchmarks/peers/run.py --arms simba_rf --trees {args.trees}",
