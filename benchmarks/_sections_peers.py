@@ -361,8 +361,7 @@ def readme_table(d: Result) -> str:
     scored.sort(key=lambda x: -x[1]["mean_pr_auc"])
     rows = []
     for n, a in scored:
-        cpu = a.get("cpu_seconds")
-        cell = "—" if cpu is None else f"{cpu:,.0f}"
+        cell = _cpu(a)
         score = fmt(a["mean_pr_auc"])
         if n == "mbr_auto_pose_ensemble":
             score = f"**{score}**"

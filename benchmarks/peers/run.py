@@ -216,7 +216,9 @@ HOW_RUN = (
     "the DLC2Action default arm ran alone among the peers (nice 5, one thread) on 2 cores "
     "shared with other engineers' test suites and benchmarks (load average 7-15), so it got "
     "a third to a half of a core; CPU seconds are the comparable cost, wall times are not. "
-    "Its training was stopped after 19 of 50 epochs to leave time for prediction. Arms marked "
+    "Its training was stopped after 19 of 50 epochs to leave time for prediction (2026-12-07 "
+    "morning), then trained on from its epoch-19 checkpoint to 50 (afternoon, beside the "
+    "nested yardstick's units; those 31 epochs untimed) and predicted again. Arms marked "
     "not re-run ran on 2026-12-02 beside other heavy jobs"
 )
 
