@@ -3,10 +3,11 @@
 The layout is documented in docs/usage.md (Evaluation results). :data:`SCHEMA_VERSION`
 changes when a key is removed, renamed or changes meaning (a reader must refuse the file);
 an added key does not: older files are read with it absent (``None`` / "not recorded"),
-so a report still opens the results of an earlier release. Each class maps one JSON object with an explicit ``to_json`` and
-``from_json``; :meth:`Results.from_json` is the one place a file is checked, so a missing or
-malformed value stops with one :class:`~mbr_search.errors.DataError` line naming the file
-and the key. Floats are written rounded to 6 digits, undefined values (0/0) as ``null``.
+so a report still opens the results of an earlier release. Each class maps one JSON object
+with an explicit ``to_json`` and ``from_json``; :meth:`Results.from_json` is the one place a
+file is checked, so a missing or malformed value stops with one
+:class:`~mbr_search.errors.DataError` line naming the file and the key. Floats are written
+rounded to 6 digits, undefined values (0/0) as ``null``.
 """
 
 from __future__ import annotations
