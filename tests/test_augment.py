@@ -216,5 +216,7 @@ def test_augment_belongs_to_the_sequence_families_only(tmp_path: Path) -> None:
 
     space = tmp_path / "s.yaml"
     space.write_text("model: gbdt\nfixed: {augment: true}\n")
-    with pytest.raises(ConfigError, match="augment: belongs to the lstm / tcn / transformer"):
+    with pytest.raises(
+        ConfigError, match="augment: belongs to the lstm / mstcn / tcn / transformer"
+    ):
         load_space(space)
