@@ -68,6 +68,16 @@ def add_model_inputs(parser: argparse.ArgumentParser, inputs_help: str) -> None:
     parser.add_argument("--cache-dir", type=Path, help="feature cache folder")
 
 
+def add_tta_option(parser: argparse.ArgumentParser, what: str, owner: str) -> None:
+    """``--tta/--no-tta``, left unset by default (inference/tta.py decides per model)."""
+    parser.add_argument(
+        "--tta", action=argparse.BooleanOptionalAction, default=None,
+        help=f"test-time augmentation{what}: average each member trained on augmented copies "
+        f"over fixed rotations, the mirror image and swapped animals (default: on for pose "
+        f"{owner}, off for CNN {owner}, where --tta is refused)",
+    )  # fmt: skip
+
+
 def parse_overrides(items: list[str]) -> dict[str, JSON]:
     out: dict[str, JSON] = {}
     for item in items:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mbr_search.cli._common import (
     add_study_arguments,
+    add_tta_option,
     quiet_tensorflow,
     study_and_storage,
 )
@@ -41,12 +42,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="permutation importance of the winner's feature groups (refits its fold "
         "models: about one more trial's training; default: on)",
     )  # fmt: skip
-    parser.add_argument(
-        "--tta", action=argparse.BooleanOptionalAction, default=None,
-        help="test-time augmentation of the test videos: average each member trained on "
-        "augmented copies over fixed rotations, the mirror image and swapped animals "
-        "(default: on for pose studies, off for CNN studies, where --tta is refused)",
-    )  # fmt: skip
+    add_tta_option(parser, " of the test videos", "studies")
     parser.add_argument(
         "--cv-only", action="store_true",
         help="allow a dataset without test videos: cross-validation results only",

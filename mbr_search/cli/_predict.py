@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mbr_search.cli._common import add_model_inputs, quiet_tensorflow
+from mbr_search.cli._common import add_model_inputs, add_tta_option, quiet_tensorflow
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -21,12 +21,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         ),
     )
     add_model_inputs(parser, "files to label")
-    parser.add_argument(
-        "--tta", action=argparse.BooleanOptionalAction, default=None,
-        help="test-time augmentation: average each member trained on augmented copies over "
-        "fixed rotations, the mirror image and swapped animals (default: on for pose models, "
-        "off for CNN models, where --tta is refused)",
-    )  # fmt: skip
+    add_tta_option(parser, "", "models")
     return parser
 
 
