@@ -195,10 +195,13 @@ def test_tta_on_a_cnn_model_is_refused_with_exit_code_2(tmp_path: Path) -> None:
     )  # fmt: skip
     video = tmp_path / "clip.mp4"
     video.write_bytes(b"not read")
-    res = run_cli("predict", str(folder), str(video), "--out", str(tmp_path / "p"), "--tta")
-    assert res.returncode == 2, res.stderr
-    assert "--tta" in res.stderr and "pose" in res.stderr and "Fix: leave out --tta" in res.stderr
-    assert "Traceback" not in res.stderr and not (tmp_path / "p").exists()
+    for command in ("predict", "suggest"):
+        out = tmp_path / command
+        res = run_cli(command, str(folder), str(video), "--out", str(out), "--tta")
+        assert res.returncode == 2, res.stderr
+        assert "--tta" in res.stderr and "pose" in res.stderr
+        assert "Fix: leave out --tta" in res.stderr
+        assert "Traceback" not in res.stderr and not out.exists()
 
 
 TTA_SPACE = """\
@@ -214,9 +217,10 @@ fixed:
 
 
 @pytest.mark.slow
-def test_evaluate_and_predict_with_tta_end_to_end(tmp_path: Path) -> None:
+def test_evaluate_predict_and_suggest_with_tta_end_to_end(tmp_path: Path) -> None:
     """One augmented trial; ``evaluate --tta`` scores the test videos with TTA and ``predict
-    --tta`` on rat08 gives the same probabilities; without --tta predict differs."""
+    --tta`` on rat08 gives the same probabilities; without --tta predict differs; ``suggest``
+    ranks the probabilities predict gives with the same flag."""
     study = write_tiny_study(tmp_path / "s", name="tta")
     (tmp_path / "s" / "tiny_space.yaml").write_text(TTA_SPACE)
     storage = f"sqlite:///{tmp_path / 'db.sqlite'}"
@@ -243,6 +247,32 @@ def test_evaluate_and_predict_with_tta_end_to_end(tmp_path: Path) -> None:
     for b in BEHAVIOURS:
         assert np.allclose(probs["--tta"][f"{b}_prob"], tested[f"{b}_prob"], atol=1e-4)
     assert not np.allclose(probs["--tta"]["social_prob"], probs["--no-tta"]["social_prob"])
+    for flag in ("--tta", "--no-tta"):
+        _check_suggest_ranks_predicts_probabilities(out / "model", probs[flag], flag, tmp_path)
+
+
+def _check_suggest_ranks_predicts_probabilities(
+    model: Path, predicted: pd.DataFrame, flag: str, tmp_path: Path
+) -> None:
+    """``suggest`` (one member) ranks the probabilities ``predict`` gave with the same flag."""
+    from mbr_search.inference import model_dir
+    from mbr_search.suggest import Lengths
+    from mbr_search.suggest.rank import rank
+
+    out = tmp_path / f"suggest{flag}"
+    res = run_cli("suggest", str(model), str(RAT08), "--n", "4", "--out", str(out), flag)
+    assert res.returncode == 0, res.stderr
+    assert ("(with TTA)" in res.stderr) == (flag == "--tta")
+    saved = json.loads((out / "suggestions.json").read_text())
+    assert saved["tta"] is (flag == "--tta")
+    loaded = model_dir.load(model)
+    member = predicted[[f"{b}_prob" for b in BEHAVIOURS]].to_numpy(np.float32)[None]
+    settings = Lengths().settings(4, float(loaded.fps or 10.0))
+    expected = rank({STEM: member}, BEHAVIOURS, loaded.threshold_list, [1.0], settings)
+    got = [s["segment"] for s in saved["suggestions"]]
+    assert [(g["behaviour"], g["start"], g["stop"]) for g in got] == [
+        (e.behaviour, e.start, e.stop) for e in expected
+    ]
 
 
 def _study_model(tmp_path: Path, features: str) -> tuple[Any, Any]:

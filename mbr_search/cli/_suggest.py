@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from mbr_search.cli._common import add_model_inputs, quiet_tensorflow
+from mbr_search.cli._common import add_model_inputs, add_tta_option, quiet_tensorflow
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -35,11 +35,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="video file of each pose INPUT, in order, for the clips (default: the video "
         "beside the pose file whose name starts the pose file's)",
     )  # fmt: skip
+    add_tta_option(parser, " of each member before ranking (as predict)", "models")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     from mbr_search.inference import model_dir
+    from mbr_search.inference.tta import resolve
     from mbr_search.predict import check_out_dir
     from mbr_search.predict.inputs import validate
     from mbr_search.suggest import Lengths, check_n, pair_videos, suggest_files
@@ -49,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     check_n(args.n)
     lengths = Lengths(args.min_seconds, args.max_seconds, args.gap_seconds)
     model = model_dir.load(args.model_dir)
+    resolve(args.tta, model.backbone, f"the model in {model.path}")  # --tta on a CNN model
     inputs = [p.expanduser() for p in args.inputs]
     validate(model, inputs, args.pose or None)
     pair_videos(inputs, args.video or None)
@@ -56,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     result = suggest_files(
         args.model_dir, inputs, args.out, n=args.n, lengths=lengths, source_fps=args.fps,
         poses=args.pose or None, videos=args.video or None, cache_dir=args.cache_dir,
-        echo=lambda msg: print(msg, file=sys.stderr, flush=True),
+        tta=args.tta, echo=lambda msg: print(msg, file=sys.stderr, flush=True),
     )  # fmt: skip
     for s in result.suggestions:
         g = s.segment

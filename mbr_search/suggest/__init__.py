@@ -2,7 +2,9 @@
 
 The inputs are taken, checked and turned into features exactly as ``predict`` does
 (:mod:`mbr_search.predict.inputs`); every member of the model directory predicts them
-(:func:`~mbr_search.inference.probabilities.member_probabilities`), :mod:`.rank` picks the
+(:func:`~mbr_search.inference.probabilities.member_probabilities`, or with test-time
+augmentation each member's mean over its views, as ``predict`` averages them: the
+uncertainty ranked is that of the probabilities ``predict`` gives), :mod:`.rank` picks the
 segments and :mod:`.write` writes them. Videos for the clips: a CNN model's inputs are
 videos; a pose file is paired with ``--video`` (in order) or with the video beside it whose
 name starts the pose file's (DeepLabCut's ``<video>DLC_...`` naming).
@@ -23,8 +25,8 @@ from mbr_search.suggest.rank import RankSettings, Segment
 from mbr_search.suggest.write import SuggestionSet
 
 if TYPE_CHECKING:
-    from mbr_search.features.store import VideoData
     from mbr_search.inference.model_dir import ModelDir
+    from mbr_search.predict.inputs import Prepared
 
 __all__ = ["Lengths", "check_n", "pair_videos", "suggest_files"]
 
@@ -108,13 +110,16 @@ def suggest_files(
     poses: Sequence[Path] | None = None,
     videos: Sequence[Path] | None = None,
     cache_dir: Path | None = None,
+    tta: bool | None = None,
     echo: Callable[[str], None] | None = None,
 ) -> SuggestionSet:
     """Rank segments of ``inputs`` for labelling with the model at ``model_path``; write
-    ``segments.csv``, BORIS import sheets, clips and ``suggestions.json`` into ``out_dir``."""
+    ``segments.csv``, BORIS import sheets, clips and ``suggestions.json`` into ``out_dir``.
+    ``tta`` as in :func:`mbr_search.predict.predict_files` (None: on for pose models)."""
     from mbr_search import paths
     from mbr_search.inference import model_dir
     from mbr_search.inference.probabilities import member_weights
+    from mbr_search.inference.tta import resolve, uses_views
     from mbr_search.predict import make_out_dir
     from mbr_search.predict.inputs import prepare, validate
     from mbr_search.suggest.rank import rank
@@ -124,6 +129,7 @@ def suggest_files(
     if not inputs:
         raise UsageError("no INPUT given. Fix: name at least one pose file or video.")
     model = model_dir.load(model_path)
+    tta = resolve(tta, model.backbone, f"the model in {model.path}") and uses_views(model.members)
     paths_in = [Path(p).expanduser() for p in inputs]
     pose_list = [Path(p).expanduser() for p in poses] if poses else None
     validate(model, paths_in, pose_list)
@@ -141,13 +147,14 @@ def suggest_files(
             model, path, source_fps=source_fps,
             pose=pose_list[i] if pose_list else None, cache_root=cache_dir or paths.cache_dir(),
         )  # fmt: skip
-        probs[prepared.name] = _member_probs(model, nets, prepared.video)
+        probs[prepared.name] = _member_probs(model, nets, prepared, tta, source_fps)
         sources[prepared.name] = (path, clip_videos[i])
-        say(f"{path.name}: {prepared.video.n_frames} frames predicted")
+        how = " (with TTA)" if tta else ""
+        say(f"{path.name}: {prepared.video.n_frames} frames predicted{how}")
     weights = member_weights(model.members)
     segments = rank(probs, model.behaviours, model.threshold_list, weights, settings)
     rate = source_fps or model.source_fps
-    result = _write(out_dir, str(model.path), fps, settings, segments, sources, rate)
+    result = _write(out_dir, str(model.path), fps, settings, segments, sources, rate, tta)
     say(f"{len(result.suggestions)} segments -> {out_dir / 'segments.csv'}")
     if result.clips_note:
         say(result.clips_note)
@@ -155,13 +162,23 @@ def suggest_files(
 
 
 def _member_probs(
-    model: ModelDir, nets: Sequence[Sequence[object]], video: VideoData
+    model: ModelDir,
+    nets: Sequence[Sequence[object]],
+    prepared: Prepared,
+    tta: bool,
+    source_fps: float | None,
 ) -> np.ndarray:
+    """(members, frames, behaviours): each member's probabilities, or with ``tta`` each
+    member's mean over its views (the members' spread stays visible to the ranking)."""
     from mbr_search.inference.probabilities import member_probabilities
+    from mbr_search.inference.tta import tta_member_probabilities
+    from mbr_search.predict.inputs import tta_input
 
-    return member_probabilities(
-        model.members, nets, model.standardiser, video, len(model.behaviours)
-    )
+    n = len(model.behaviours)
+    if tta:
+        views = tta_input(model, prepared, source_fps)
+        return tta_member_probabilities(model.members, nets, model.standardiser, views, n)
+    return member_probabilities(model.members, nets, model.standardiser, prepared.video, n)
 
 
 def _write(
@@ -172,6 +189,7 @@ def _write(
     segments: Sequence[Segment],
     sources: dict[str, tuple[Path, Path | None]],
     source_fps: float | None,
+    tta: bool,
 ) -> SuggestionSet:
     """Place each segment in its input, cut its clip when there is a video, write it all."""
     from mbr_search.suggest.write import (
@@ -195,7 +213,8 @@ def _write(
                 unreadable.add(str(video))
             s = replace(s, clip=f"clips/{clip}" if clip else None)
         placed.append(s)
-    result = SuggestionSet(model, fps, settings, tuple(placed), _clips_note(no_video, unreadable))
+    note = _clips_note(no_video, unreadable)
+    result = SuggestionSet(model, fps, settings, tuple(placed), note, tta)
     write_segments_csv(out_dir / "segments.csv", placed)
     write_boris_sheets(out_dir, placed)
     write_json(out_dir / "suggestions.json", result)

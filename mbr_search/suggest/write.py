@@ -79,12 +79,15 @@ class SuggestionSet:
     suggestions: tuple[Suggestion, ...]
     #: why some or all segments have no clip (None: every one has)
     clips_note: str | None = None
+    #: whether the members' probabilities were test-time augmented (``inference/tta.py``)
+    tta: bool = False
 
     def to_json(self) -> JSONObject:
         return {
             "format": FORMAT, "format_version": 1, "model": self.model, "fps": self.fps,
             "settings": self.settings.to_json(),
             "suggestions": [s.to_json() for s in self.suggestions], "clips_note": self.clips_note,
+            "tta": self.tta,
         }  # fmt: skip
 
     @classmethod
@@ -92,6 +95,7 @@ class SuggestionSet:
         return cls(
             str(data["model"]), float(data["fps"]), RankSettings.from_json(data["settings"]),
             tuple(Suggestion.from_json(s) for s in data["suggestions"]), data.get("clips_note"),
+            bool(data.get("tta", False)),  # files written before TTA: plain probabilities
         )  # fmt: skip
 
 
