@@ -1,5 +1,6 @@
 """Steps several test modules take the same way: the ``--help`` lazy-import probe, reading a
-Markdown table of a report, and ``run`` then ``evaluate`` of a study."""
+Markdown table of a report, ``run`` then ``evaluate`` of a study, and a new family's or
+option's way through ``predict`` and ``suggest``."""
 
 from __future__ import annotations
 
@@ -9,8 +10,16 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from conftest import run_cli
+import numpy as np
+from conftest import RAT_MINI, run_cli
+
+#: the bundled rat08 pose file, a test video of the tiny studies (1,500 frames at 10 fps)
+RAT08_POSE = (
+    RAT_MINI.parent / "dlc" / "8DLC_dlcrnetms5_DLC_ratJan24shuffle1_5000_el_filtered.csv.gz"
+)
+RAT_PROBS = [f"{b}_prob" for b in ("social", "nonsocial", "aggression")]
 
 #: ``mbr-search --help`` in a fresh interpreter, after importing the modules named in
 #: argv[1] (JSON); prints which of the modules named in argv[2] (JSON) it loaded.
@@ -62,3 +71,31 @@ def run_then_evaluate(
                  "--out", str(out))  # fmt: skip
     assert ev.returncode == 0, ev.stderr
     return ev
+
+
+def one_evaluated_trial(study: Path, storage: str, out: Path) -> tuple[dict[str, Any], Path]:
+    """``run`` one trial of ``study`` and ``evaluate`` it into ``out``: its results.json
+    entry and its model directory."""
+    run_then_evaluate(study, storage, out, trials=1)
+    (trial,) = json.loads((out / "results.json").read_text())["trials"]
+    return trial, out / trial["model_dir"]
+
+
+def predict_and_suggest_rat08(model: Path, out: Path, trial: dict[str, Any], tmp_path: Path) -> Any:
+    """``predict`` rat08 with ``model``: its probabilities must be the ones ``evaluate``
+    (into ``out``) scored for rat08; then ``suggest`` must rank 3 segments from the same
+    model. Returns predict's per-frame table."""
+    import pandas as pd
+
+    target = tmp_path / "pred"
+    pred = run_cli("predict", str(model), str(RAT08_POSE), "--out", str(target))
+    assert pred.returncode == 0, pred.stderr
+    predicted = pd.read_csv(next(target.glob("*_frames.csv")))
+    tested = pd.read_csv(out / "trials" / f"trial_{trial['number']}" / "test" / "rat08.csv")
+    assert len(predicted) == len(tested) == 1500
+    np.testing.assert_allclose(predicted[RAT_PROBS], tested[RAT_PROBS], atol=2e-5)
+    sug = tmp_path / "sug"
+    suggested = run_cli("suggest", str(model), str(RAT08_POSE), "--n", "3", "--out", str(sug))
+    assert suggested.returncode == 0, suggested.stderr
+    assert len(pd.read_csv(sug / "segments.csv")) == 3
+    return predicted

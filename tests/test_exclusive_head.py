@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _shared import RAT_PROBS, one_evaluated_trial, predict_and_suggest_rat08
 from conftest import RAT_MINI, TINY_SPACE, run_cli, write_tiny_study
 
 from mbr_search.errors import ConfigError
@@ -161,40 +162,16 @@ def test_overlapping_labels_are_refused_before_the_first_trial(tmp_path: Path) -
 
 
 @pytest.mark.slow
-def test_a_softmax_search_runs_through_evaluate_and_predict(tmp_path: Path) -> None:
-    import pandas as pd
-
+def test_a_softmax_search_runs_through_evaluate_predict_and_suggest(tmp_path: Path) -> None:
     study = write_tiny_study(tmp_path)
     (tmp_path / "tiny_space.yaml").write_text(SOFTMAX_SPACE)
-    db = f"sqlite:///{tmp_path / 's.db'}"
-    run = run_cli("run", str(study), "--trials", "1", "--storage", db, "--no-progress")
-    assert run.returncode == 0, run.stderr  # the rat Caltech S1 labels exclude each other
-    out = tmp_path / "rep"
-    evaluated = run_cli(
-        "evaluate", str(study), "--top", "1", "--no-importance", "--storage", db, "--out", str(out)
-    )
-    assert evaluated.returncode == 0, evaluated.stderr
-    (trial,) = json.loads((out / "results.json").read_text())["trials"]
+    out = tmp_path / "rep"  # the rat Caltech S1 labels exclude each other: run accepts it
+    trial, model = one_evaluated_trial(study, f"sqlite:///{tmp_path / 's.db'}", out)
     assert trial["params"]["head"] == "softmax"
-    model = out / trial["model_dir"]
     (member,) = json.loads((model / "model.json").read_text())["members"]
     assert member["params"]["head"] == "softmax" and len(member["groups"]) == 1
-    target = tmp_path / "pred"
-    pose = POSE / "8DLC_dlcrnetms5_DLC_ratJan24shuffle1_5000_el_filtered.csv.gz"
-    pred = run_cli("predict", str(model), str(pose), "--out", str(target))
-    assert pred.returncode == 0, pred.stderr
-    predicted = pd.read_csv(next(target.glob("*_frames.csv")))
-    tested = pd.read_csv(out / "trials" / f"trial_{trial['number']}" / "test" / "rat08.csv")
-    columns = [f"{b}_prob" for b in ("social", "nonsocial", "aggression")]
-    assert len(predicted) == len(tested) == 1500
-    np.testing.assert_allclose(predicted[columns], tested[columns], atol=2e-5)
-    assert predicted[columns].sum(axis=1).max() <= 1 + 1e-4
-    # suggest ranks segments from the same model (and so the same features / head)
-    suggested = run_cli(
-        "suggest", str(model), str(pose), "--n", "3", "--out", str(tmp_path / "sug")
-    )
-    assert suggested.returncode == 0, suggested.stderr
-    assert len(pd.read_csv(tmp_path / "sug" / "segments.csv")) == 3
+    predicted = predict_and_suggest_rat08(model, out, trial, tmp_path)
+    assert predicted[RAT_PROBS].sum(axis=1).max() <= 1 + 1e-4
 
 
 def test_the_example_space_searches_the_head_on_the_shipped_tcn_study() -> None:

@@ -4,13 +4,13 @@ real search through run, evaluate and predict on the bundled rat data."""
 
 from __future__ import annotations
 
-import json
 from math import log
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import RAT_MINI, run_cli, write_tiny_study
+from _shared import one_evaluated_trial, predict_and_suggest_rat08
+from conftest import write_tiny_study
 
 EPS = 1e-7  # keras.config.epsilon()
 SMALL = {"seq_len": 40, "mstcn_layers": 3, "mstcn_refine_layers": 2, "mstcn_filters": 8}
@@ -134,30 +134,12 @@ def test_mstcn_hyperparameters_are_checked() -> None:
 
 
 @pytest.mark.slow
-def test_an_mstcn_search_runs_through_evaluate_and_predict(tmp_path: Path) -> None:
-    import pandas as pd
-
+def test_an_mstcn_search_runs_through_evaluate_predict_and_suggest(tmp_path: Path) -> None:
     study = write_tiny_study(tmp_path)
     (tmp_path / "tiny_space.yaml").write_text(MSTCN_SPACE)
-    db = f"sqlite:///{tmp_path / 's.db'}"
-    run = run_cli("run", str(study), "--trials", "1", "--storage", db, "--no-progress")
-    assert run.returncode == 0, run.stderr
     out = tmp_path / "rep"
-    evaluated = run_cli(
-        "evaluate", str(study), "--top", "1", "--no-importance", "--storage", db, "--out", str(out)
-    )
-    assert evaluated.returncode == 0, evaluated.stderr
-    (trial,) = json.loads((out / "results.json").read_text())["trials"]
+    trial, model = one_evaluated_trial(study, f"sqlite:///{tmp_path / 's.db'}", out)
     assert trial["params"]["model"] == "mstcn"
     pooled = trial["test"]["raw"]["pooled"]
     assert all(0.0 < pooled[b]["pr_auc"] <= 1.0 for b in ("social", "nonsocial", "aggression"))
-    model = out / trial["model_dir"]
-    pose = RAT_MINI.parent / "dlc" / "8DLC_dlcrnetms5_DLC_ratJan24shuffle1_5000_el_filtered.csv.gz"
-    target = tmp_path / "pred"
-    pred = run_cli("predict", str(model), str(pose), "--out", str(target))
-    assert pred.returncode == 0, pred.stderr
-    predicted = pd.read_csv(next(target.glob("*_frames.csv")))
-    tested = pd.read_csv(out / "trials" / f"trial_{trial['number']}" / "test" / "rat08.csv")
-    columns = [f"{b}_prob" for b in ("social", "nonsocial", "aggression")]
-    assert len(predicted) == len(tested) == 1500
-    np.testing.assert_allclose(predicted[columns], tested[columns], atol=2e-5)
+    predict_and_suggest_rat08(model, out, trial, tmp_path)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import RAT_MINI, run_cli, write_tiny_study
+from _shared import one_evaluated_trial, predict_and_suggest_rat08
+from conftest import run_cli, write_tiny_study
 
 from mbr_search.config.windows import WindowSettings
 from mbr_search.errors import ConfigError
@@ -170,38 +171,14 @@ fixed: {num_leaves: 8, max_rounds: 30, early_stopping_rounds: 5, frame_step: 4}
 
 @pytest.mark.slow
 def test_predict_computes_the_bandpower_windows_evaluate_scored(tmp_path: Path) -> None:
-    import pandas as pd
-
     sets = "{spec: {seconds: [1.0, 3.0], stats: [mean, bandpower], bands: [[0.3, 1.5], [1.5, 5]]}}"
     path = _study(tmp_path, sets, GBDT_SPACE)
-    db = f"sqlite:///{tmp_path / 's.db'}"
-    run = run_cli("run", str(path), "--trials", "1", "--storage", db, "--no-progress")
-    assert run.returncode == 0, run.stderr
     out = tmp_path / "rep"
-    evaluated = run_cli(
-        "evaluate", str(path), "--top", "1", "--no-importance", "--storage", db, "--out", str(out)
-    )
-    assert evaluated.returncode == 0, evaluated.stderr
-    (trial,) = json.loads((out / "results.json").read_text())["trials"]
-    model = out / trial["model_dir"]
+    trial, model = one_evaluated_trial(path, f"sqlite:///{tmp_path / 's.db'}", out)
     (member,) = json.loads((model / "model.json").read_text())["members"]
     assert member["windows"]["bands"] == [[0.3, 1.5], [1.5, 5.0]]
     assert member["windows"]["stats"] == ["mean", "bandpower"]
-    pose = RAT_MINI.parent / "dlc" / "8DLC_dlcrnetms5_DLC_ratJan24shuffle1_5000_el_filtered.csv.gz"
-    target = tmp_path / "pred"
-    pred = run_cli("predict", str(model), str(pose), "--out", str(target))
-    assert pred.returncode == 0, pred.stderr
-    predicted = pd.read_csv(next(target.glob("*_frames.csv")))
-    tested = pd.read_csv(out / "trials" / f"trial_{trial['number']}" / "test" / "rat08.csv")
-    assert len(predicted) == len(tested) == 1500
-    for b in ("social", "nonsocial", "aggression"):
-        np.testing.assert_allclose(predicted[f"{b}_prob"], tested[f"{b}_prob"], atol=2e-5)
-    # suggest ranks segments from the same model (and so the same features / head)
-    suggested = run_cli(
-        "suggest", str(model), str(pose), "--n", "3", "--out", str(tmp_path / "sug")
-    )
-    assert suggested.returncode == 0, suggested.stderr
-    assert len(pd.read_csv(tmp_path / "sug" / "segments.csv")) == 3
+    predict_and_suggest_rat08(model, out, trial, tmp_path)
 
 
 def test_the_example_study_searches_statistics_against_band_power() -> None:
