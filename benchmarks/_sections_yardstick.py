@@ -60,6 +60,32 @@ def _folds_table(d: Result, arm: str, name: str) -> str:
     )
 
 
+def _tta_intro(t: Result) -> str:
+    return (
+        f"The same ensembles as `predict` gives them by default, with test-time augmentation "
+        f"(`{t['source']}`, commit `{t['commit']}`). The printed estimate comes from "
+        "out-of-fold predictions without TTA, so it sits below these scores by the mean gap "
+        f"{t['mean_gap']:+.3f}:"
+    )
+
+
+def _tta_table(t: Result) -> str:
+    rows = [
+        f"{r['fold']} | {fmt(r['estimate'])} | {fmt(r['outer_plain'])} | {fmt(r['outer'])} | "
+        f"{r['gap']:+.3f} | {yes(r['covered'])} | {yes(r['covered_expected'])}"
+        for r in t["folds"]
+    ]
+    rows.append(
+        f"mean abs | | | | {t['mean_abs_gap']:.3f} | {t['covered']}/{t['n_folds']} | "
+        f"{t['covered_expected']}/{t['n_folds']}"
+    )
+    return table(
+        "outer fold | estimate printed | outer, plain | outer, with TTA | estimate − outer "
+        "(TTA) | interval covered | expected test range covered",
+        rows,
+    )
+
+
 def _differences(d: Result) -> str:
     rows = [
         f"{x['a']} − {x['b']} | {x['videos']} | {x['value']:+.3f} | {_iv(x['interval'])} | "
@@ -107,9 +133,13 @@ def yardstick(d: Result) -> str:
     auto = d["arms"].get("auto_pose")
     if auto is not None and "selected_ensemble" in auto["models"]:
         parts += [
-            "What `predict` uses (auto_pose's selected ensemble), fold by fold:",
+            "What `predict` uses (auto_pose's selected ensemble), fold by fold, as each "
+            "unit's `evaluate` scored it (without TTA):",
             _folds_table(d, "auto_pose", "selected_ensemble"),
         ]
+        tta = d.get("predict_with_tta")
+        if tta:
+            parts += [_tta_intro(tta), _tta_table(tta)]
     parts += ["Paired differences on the same videos:", _differences(d), _search_value(d)]
     parts.append(f"**Target: {d['target']['statement']}. {d['target']['verdict']}**")
     floor = _noise_floor(d)

@@ -27,6 +27,7 @@ estimate minus the outer score per fold, and interval coverage.
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import sys
 import time
@@ -140,7 +141,9 @@ def assemble(outer: list[tuple[str, ...]], started: float, args: argparse.Namesp
     report = _bench.header(
         "quality", outer_k=OUTER_K, seed=SEED, outer_folds=[list(f) for f in outer]
     )
-    report |= quality_assemble.assemble(ARMS, outer, TARGETS)
+    tta_file = _bench.RESULTS / "tta.json"  # the same ensembles predicted with TTA
+    tta = json.loads(tta_file.read_text()) if tta_file.is_file() else None
+    report |= quality_assemble.assemble(ARMS, outer, TARGETS, tta)
     _bench.write_result(report, started)
 
 
