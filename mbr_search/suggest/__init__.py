@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Lengths", "check_n", "pair_videos", "suggest_files"]
 
+_WITH_TTA = {True: " (with TTA)", False: ""}
+
 
 @dataclass(frozen=True)
 class Lengths:
@@ -149,8 +151,7 @@ def suggest_files(
         )  # fmt: skip
         probs[prepared.name] = _member_probs(model, nets, prepared, tta, source_fps)
         sources[prepared.name] = (path, clip_videos[i])
-        how = " (with TTA)" if tta else ""
-        say(f"{path.name}: {prepared.video.n_frames} frames predicted{how}")
+        say(f"{path.name}: {prepared.video.n_frames} frames predicted{_WITH_TTA[tta]}")
     weights = member_weights(model.members)
     segments = rank(probs, model.behaviours, model.threshold_list, weights, settings)
     rate = source_fps or model.source_fps
