@@ -23,6 +23,7 @@ import _bench
 import _sections_active
 import _sections_peers
 import _sections_quality
+import _sections_transfer
 import _sections_tta
 import _sections_yardstick
 from _fmt import Result, fmt, provenance, table, yes
@@ -68,6 +69,7 @@ TITLES = {
     "active_learning": "Active learning: suggested segments vs random segments",
     "peers": "Side by side with the peers: DLC2Action and a SimBA-style random forest",
     "tta": "Test-time augmentation (issue 20)",
+    "transfer": "Which pose features carry over to unseen videos (issue 20)",
 }
 QUICK = "**`--quick` run: a smoke test of the script at toy scale, not a measurement.**\n\n"
 
@@ -113,6 +115,8 @@ def headline(name: str, d: Result) -> str:
         return _sections_active.headline(d)
     if name == "tta":
         return _sections_tta.headline(d)
+    if name == "transfer":
+        return _sections_transfer.headline(d)
     if name == "baseline":
         means = [
             f"{m['name']}: {m['summary']['mean']:.3f}"
@@ -139,6 +143,7 @@ RENDER: dict[str, Callable[[Result], str]] = {
     "active_learning": _sections_active.active_learning,
     "peers": _sections_peers.peers,
     "tta": _sections_tta.tta,
+    "transfer": _sections_transfer.transfer,
 }
 
 
