@@ -28,7 +28,10 @@ PAIRS = (
     (("gbdt_pose", "selected_ensemble"), ("baseline", "baseline")),
     (("lstm_pose", "selected_ensemble"), ("baseline", "baseline")),
     (("tcn_pose", "selected_ensemble"), ("baseline", "baseline")),
+    # does searching the families together beat each family searched alone?
     (("auto_pose", "selected_ensemble"), ("tcn_pose", "selected_ensemble")),
+    (("auto_pose", "selected_ensemble"), ("lstm_pose", "selected_ensemble")),
+    (("auto_pose", "selected_ensemble"), ("gbdt_pose", "selected_ensemble")),
     # issue 20: does MS-TCN beat the TCN family it would join auto_pose beside?
     (("mstcn_pose", "selected_ensemble"), ("tcn_pose", "selected_ensemble")),
     (("mstcn_pose", "best_single"), ("tcn_pose", "best_single")),
