@@ -146,7 +146,9 @@ def yardstick(d: Result) -> str:
     if floor:
         parts.append(floor)
     parts.append(
-        f"CPU seconds so far: {cpu or '—'}. Each unit runs (and is resumed) with "
+        f"CPU seconds so far: {cpu or '—'} (a unit resumed after a stop counts only the "
+        f"process that finished it, so a resumed arm's total is a lower bound). Each unit "
+        f"runs (and is resumed) with "
         f"`.venv/bin/python benchmarks/quality.py --arms ARM --folds K --budget "
         f"{', '.join(map(str, budgets)) or 'N'}`; the command below only assembled the units."
     )
