@@ -79,24 +79,35 @@ def with_tta(summary: dict[str, Any], tta: dict[str, Any] | None) -> dict[str, A
         if got is None or abs(got["recorded_outer"] - r["outer"]) > 1e-4:
             return None  # tta.json predicted other models than these units saved
         outer = float(got["tta"])
-        ci, expected = r["interval"], r["expected_test"]
         rows.append({
             "fold": r["fold"], "estimate": r["estimate"], "outer_plain": r["outer"],
             "outer": outer, "gap": r["estimate"] - outer,
-            "covered": None if ci is None else ci["low"] <= outer <= ci["high"],
-            "covered_expected": None if expected is None
-            else expected["low"] <= outer <= expected["high"],
+            "covered": _covers(r["interval"], outer),
+            "covered_expected": _covers(r["expected_test"], outer),
         })  # fmt: skip
     return {
         "source": "benchmarks/results/tta.json",
         "commit": tta["code"]["commit"],
         "folds": rows,
+        **gap_summary(rows),
+    }
+
+
+def gap_summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Mean (absolute) estimate - outer over fold rows, and how many folds each interval
+    covered."""
+    return {
         "mean_abs_gap": float(np.mean([abs(r["gap"]) for r in rows])),
         "mean_gap": float(np.mean([r["gap"] for r in rows])),
         "covered": sum(bool(r["covered"]) for r in rows),
         "covered_expected": sum(bool(r["covered_expected"]) for r in rows),
         "n_folds": len(rows),
     }
+
+
+def _covers(interval: dict[str, Any] | None, value: float) -> bool | None:
+    """Whether a JSON interval (``low``, ``high``) holds ``value``; None without one."""
+    return None if interval is None else interval["low"] <= value <= interval["high"]
 
 
 def arm_summary(parts: dict[int, tuple[dict[str, Any], units.Probs]]) -> dict[str, Any]:
@@ -116,11 +127,7 @@ def arm_summary(parts: dict[int, tuple[dict[str, Any], units.Probs]]) -> dict[st
             "outer_sd": float(np.std([r["outer"] for r in folds], ddof=1))
             if len(folds) > 1
             else None,
-            "mean_abs_gap": float(np.mean([abs(r["gap"]) for r in folds])),
-            "mean_gap": float(np.mean([r["gap"] for r in folds])),
-            "covered": sum(bool(r["covered"]) for r in folds),
-            "covered_expected": sum(bool(r["covered_expected"]) for r in folds),
-            "n_folds": len(folds),
+            **gap_summary(folds),
             "noise_floor": noise_floor(labels, probs, size=_test_size(parts, name)),
         }
     first = next(iter(parts.values()))[0]
@@ -144,11 +151,9 @@ def fold_row(fold: int, m: dict[str, Any]) -> dict[str, Any]:
         "outer": outer,
         "gap": m["estimate"] - outer,
         "interval": ci,
-        "covered": None if ci is None else ci["low"] <= outer <= ci["high"],
+        "covered": _covers(ci, outer),
         "expected_test": expected,
-        "covered_expected": None
-        if expected is None
-        else expected["low"] <= outer <= expected["high"],
+        "covered_expected": _covers(expected, outer),
     }
 
 

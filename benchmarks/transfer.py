@@ -86,25 +86,18 @@ def fold_predictions(fold: int, cache: Path) -> dict[str, Any]:
 
 def drops(folds: dict[int, dict[str, Any]]) -> dict[str, Any]:
     """Each group's pooled drop over every video, per behaviour, with its interval."""
+    from mbr_search.evaluate.importance.permutation import pooled_pr_auc
     from mbr_search.scoring.bootstrap import difference, pooled_mean_pr_auc
-    from mbr_search.training.scores import pr_auc
 
     videos = {v: d for f in folds.values() for v, d in f["videos"].items()}
     labels = {v: d["labels"] for v, d in videos.items()}
     plain = {v: d["plain"] for v, d in videos.items()}
     sizes = next(iter(folds.values()))["groups"]
-    order = sorted(videos)
-    y = np.concatenate([labels[v] for v in order])
-
-    def per_behaviour(probs: dict[str, np.ndarray]) -> list[float]:
-        p = np.concatenate([probs[v] for v in order])
-        return [float(pr_auc(y[:, c], p[:, c]) or np.nan) for c in range(len(BEHAVIOURS))]
-
-    base = per_behaviour(plain)
+    base = pooled_pr_auc(labels, plain, BEHAVIOURS)
     groups = {}
     for name, columns in sizes.items():
         shuffled = {v: d["permuted"][name] for v, d in videos.items()}
-        after = per_behaviour(shuffled)
+        after = pooled_pr_auc(labels, shuffled, BEHAVIOURS)
         value, iv = difference(labels, plain, shuffled, seed=SEED)
         low, high = (iv.low, iv.high) if iv else (np.nan, np.nan)
         verdict = "carries over" if low > 0 else ("hurts" if high < 0 else "no evidence")
@@ -112,7 +105,7 @@ def drops(folds: dict[int, dict[str, Any]]) -> dict[str, Any]:
             "columns": columns,
             "drop": round(value, 4),
             "interval": iv.to_json() if iv else None,
-            "per_behaviour": {b: round(base[c] - after[c], 4) for c, b in enumerate(BEHAVIOURS)},
+            "per_behaviour": {b: _drop(base[b], after[b]) for b in BEHAVIOURS},
             "verdict": verdict,
         }
     return {
@@ -124,6 +117,11 @@ def drops(folds: dict[int, dict[str, Any]]) -> dict[str, Any]:
         "groups": dict(sorted(groups.items(), key=lambda kv: -kv[1]["drop"])),
         "cpu_seconds": round(sum(f["cpu_seconds"] for f in folds.values()), 1),
     }
+
+
+def _drop(before: float | None, after: float | None) -> float | None:
+    """PR-AUC lost by permuting; None where the behaviour has no positive frame."""
+    return None if before is None or after is None else round(before - after, 4)
 
 
 def main() -> int:
