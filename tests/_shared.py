@@ -13,12 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from conftest import RAT_MINI, run_cli
+from conftest import RAT08_POSE, run_cli
 
-#: the bundled rat08 pose file, a test video of the tiny studies (1,500 frames at 10 fps)
-RAT08_POSE = (
-    RAT_MINI.parent / "dlc" / "8DLC_dlcrnetms5_DLC_ratJan24shuffle1_5000_el_filtered.csv.gz"
-)
 RAT_PROBS = [f"{b}_prob" for b in ("social", "nonsocial", "aggression")]
 
 #: ``mbr-search --help`` in a fresh interpreter, after importing the modules named in

@@ -22,6 +22,10 @@ REPO = Path(__file__).resolve().parents[1]
 BUNDLED = REPO / "datasets"
 RAT_MINI = BUNDLED / "rat_social_mini" / "dataset.yaml"
 STURMAN_MINI = BUNDLED / "sturman_oft_excerpts" / "dataset.yaml"
+#: the bundled rat08 pose file: a test video of the rat studies (1,500 frames at 10 fps)
+RAT08_POSE = (
+    RAT_MINI.parent / "dlc" / "8DLC_dlcrnetms5_DLC_ratJan24shuffle1_5000_el_filtered.csv.gz"
+)
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 #: Marker names of the tests that need a real system part (registered in pyproject.toml).

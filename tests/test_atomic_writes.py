@@ -12,12 +12,11 @@ import pandas as pd
 import pytest
 from _evaluated import Evaluated
 from _mounts import fill, tmpfs
-from conftest import RAT_MINI, run_cli
+from conftest import RAT08_POSE, run_cli
 
 from mbr_search.features import cache
 from mbr_search.predict.boris import boris_events, bout_rows, write_boris_xlsx, write_bouts_csv
 
-RAT08 = RAT_MINI.parent / "dlc" / "8DLC_dlcrnetms5_DLC_ratJan24shuffle1_5000_el_filtered.csv.gz"
 STEM = "8DLC_dlcrnetms5_DLC_ratJan24shuffle1_5000_el_filtered"
 
 
@@ -95,7 +94,7 @@ def test_predict_out_naming_an_existing_file(tmp_path: Path) -> None:
     taken = tmp_path / "results.csv"
     taken.write_text("keep me\n")
     for out in (taken, taken / "sub"):
-        res = run_cli("predict", str(tmp_path / "model"), str(RAT08), "--out", str(out))
+        res = run_cli("predict", str(tmp_path / "model"), str(RAT08_POSE), "--out", str(out))
         assert res.returncode == 2, res.stderr
         line = res.stderr.strip()
         assert len(line.splitlines()) == 1 and "Traceback" not in line
@@ -114,7 +113,7 @@ def test_predict_on_a_full_disk_leaves_nothing_half_written(
         filler.unlink()
         # Room for the bouts but not the 1,500-row frames CSV: where predict left 999 rows.
         (small / "filler.bin").write_bytes(b"\0" * (1024 * 1024 - 60 * 1024))
-        res = run_cli("predict", str(evaluated.out / "model"), str(RAT08), "--out", str(out))
+        res = run_cli("predict", str(evaluated.out / "model"), str(RAT08_POSE), "--out", str(out))
         assert res.returncode == 2, res.stderr
         line = res.stderr.strip().splitlines()[-1]
         assert line.startswith(f"mbr-search: error: {out / STEM}_frames.csv: the disk is full")
@@ -122,6 +121,6 @@ def test_predict_on_a_full_disk_leaves_nothing_half_written(
         assert list(out.iterdir()) == []  # no partial CSV, no temp file
     taken = tmp_path / "taken.csv"
     taken.write_text("keep me\n")  # with a real model too, --out FILE is one line, exit 2
-    res = run_cli("predict", str(evaluated.out / "model"), str(RAT08), "--out", str(taken))
+    res = run_cli("predict", str(evaluated.out / "model"), str(RAT08_POSE), "--out", str(taken))
     assert res.returncode == 2 and "is an existing file, not a folder" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1 and taken.read_text() == "keep me\n"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import optuna
 import pytest
-from conftest import run_cli, write_tiny_study
+from conftest import RAT08_POSE, run_cli, write_tiny_study
 
 #: lstm and gbdt, tiny: 1 epoch (the study's training section) or at most 10 rounds.
 AUTO_SPACE = """\
@@ -70,7 +70,6 @@ def test_evaluate_report_predict_on_gbdt_and_a_mixed_ensemble(tmp_path: Path) ->
     import json
 
     import pandas as pd
-    from conftest import RAT_MINI
 
     path = write_tiny_study(tmp_path, name="auto")
     (tmp_path / "tiny_space.yaml").write_text(AUTO_SPACE)
@@ -105,7 +104,7 @@ def test_evaluate_report_predict_on_gbdt_and_a_mixed_ensemble(tmp_path: Path) ->
     assert sorted(p.suffix for p in gbdt_dir.iterdir() if p.name.startswith("m0_")) == [".txt"] * 3
     report = run_cli("report", str(path), "--storage", db, "--out", str(out))
     assert report.returncode == 0, report.stderr
-    pose = RAT_MINI.parent / "dlc" / "8DLC_dlcrnetms5_DLC_ratJan24shuffle1_5000_el_filtered.csv.gz"
+    pose = RAT08_POSE
     for model in (gbdt_dir, out / "model_ensemble"):
         pred = run_cli("predict", str(model), str(pose), "--out", str(tmp_path / model.name))
         assert pred.returncode == 0, pred.stderr

@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 from _evaluated import Evaluated
 from _shared import run_then_evaluate
-from conftest import RAT_MINI, STURMAN_MINI, run_cli
+from conftest import RAT08_POSE, STURMAN_MINI, run_cli
 
-RAT08 = RAT_MINI.parent / "dlc" / "8DLC_dlcrnetms5_DLC_ratJan24shuffle1_5000_el_filtered.csv.gz"
 BEHAVIOURS = ["social", "nonsocial", "aggression"]
 
 
@@ -22,7 +21,7 @@ def test_predict_reproduces_the_evaluated_test_predictions(
     evaluated: Evaluated, tmp_path: Path
 ) -> None:
     out = tmp_path / "pred"
-    res = run_cli("predict", str(evaluated.out / "model"), str(RAT08), "--out", str(out))
+    res = run_cli("predict", str(evaluated.out / "model"), str(RAT08_POSE), "--out", str(out))
     assert res.returncode == 0, res.stderr
     stem = "8DLC_dlcrnetms5_DLC_ratJan24shuffle1_5000_el_filtered"
     frames = pd.read_csv(out / f"{stem}_frames.csv")
@@ -83,9 +82,10 @@ def test_predict_refuses_a_video_for_a_pose_model_and_other_keypoints(
     line = other.stderr.strip()
     assert len(line.splitlines()) == 1
     assert "'nose'" in line and "['top', 'body', 'tail', 'tail-m', 'tail-e']" in line
-    not_model = run_cli("predict", str(evaluated.out), str(RAT08), "--out", str(tmp_path / "p"))
+    out = tmp_path / "p"
+    not_model = run_cli("predict", str(evaluated.out), str(RAT08_POSE), "--out", str(out))
     assert not_model.returncode == 2 and "give its model/ folder" in not_model.stderr
-    assert not (tmp_path / "p").exists()
+    assert not out.exists()
 
 
 def _model(path: Path) -> Any:

@@ -9,9 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import RAT_MINI, run_cli, write_tiny_study
+from conftest import RAT08_POSE, RAT_MINI, run_cli, write_tiny_study
 
-RAT08 = RAT_MINI.parent / "dlc" / "8DLC_dlcrnetms5_DLC_ratJan24shuffle1_5000_el_filtered.csv.gz"
 STEM = "8DLC_dlcrnetms5_DLC_ratJan24shuffle1_5000_el_filtered"
 BEHAVIOURS = ["social", "nonsocial", "aggression"]
 
@@ -240,7 +239,7 @@ def test_evaluate_predict_and_suggest_with_tta_end_to_end(tmp_path: Path) -> Non
     probs = {}
     for flag in ("--tta", "--no-tta"):
         pred = tmp_path / f"pred{flag}"
-        args = ["predict", str(out / "model"), str(RAT08), "--out", str(pred)]
+        args = ["predict", str(out / "model"), str(RAT08_POSE), "--out", str(pred)]
         res = run_cli(*args, flag)
         assert res.returncode == 0, res.stderr
         probs[flag] = pd.read_csv(pred / f"{STEM}_frames.csv")
@@ -260,7 +259,7 @@ def _check_suggest_ranks_predicts_probabilities(
     from mbr_search.suggest.rank import rank
 
     out = tmp_path / f"suggest{flag}"
-    res = run_cli("suggest", str(model), str(RAT08), "--n", "4", "--out", str(out), flag)
+    res = run_cli("suggest", str(model), str(RAT08_POSE), "--n", "4", "--out", str(out), flag)
     assert res.returncode == 0, res.stderr
     assert ("(with TTA)" in res.stderr) == (flag == "--tta")
     saved = json.loads((out / "suggestions.json").read_text())
@@ -310,7 +309,7 @@ def _predict_views(folder: Path, tmp_path: Path) -> Any:
     from mbr_search.predict.inputs import prepare, tta_input
 
     model = model_dir.load(folder)
-    prepared = prepare(model, RAT08, source_fps=None, pose=None, cache_root=tmp_path / "cache")
+    prepared = prepare(model, RAT08_POSE, source_fps=None, pose=None, cache_root=tmp_path / "cache")
     return tta_input(model, prepared, None)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import RAT_MINI, run_cli, write_tiny_study
+from conftest import RAT08_POSE, run_cli, write_tiny_study
 
 from mbr_search.errors import ConfigError
 
@@ -128,7 +128,7 @@ def test_search_evaluate_and_predict_use_each_trials_window_choice(tmp_path: Pat
     assert sorted(str(m["windows"] and m["windows"]["name"]) for m in ensemble["members"]) == [
         "None", "short",
     ]  # fmt: skip
-    pose = RAT_MINI.parent / "dlc" / "8DLC_dlcrnetms5_DLC_ratJan24shuffle1_5000_el_filtered.csv.gz"
+    pose = RAT08_POSE
     predicted = {}
     for k, model in enumerate((windowed, out / "model_ensemble")):
         target = tmp_path / f"pred{k}"
