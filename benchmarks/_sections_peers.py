@@ -181,6 +181,27 @@ def _not_run(d: Result) -> str:
     return "\n".join(out)
 
 
+def _pairs(d: Result) -> str:
+    """The paired differences on the same test videos, with their intervals."""
+    rows = []
+    for r in d.get("paired_differences") or []:
+        iv = r.get("interval") or {}
+        span = f"{iv['low']:+.3f} to {iv['high']:+.3f}" if iv else "—"
+        verdict = {"a better": "a ahead", "b better": "b ahead"}.get(r["verdict"], r["verdict"])
+        rows.append(
+            f"{NAMES.get(r['a'], r['a'])} | {NAMES.get(r['b'], r['b'])} | "
+            f"**{r['value']:+.3f}** | {span} | {verdict}"
+        )
+    if not rows:
+        return ""
+    return (
+        "Paired differences (a − b) of pooled mean PR-AUC on the same test videos, with the "
+        "90 % interval over 2,000 draws of the videos (`benchmarks/peers/pairs.py`). With 5 "
+        "videos these intervals are rough; an interval that straddles zero is no evidence "
+        "either way:\n\n" + table("a | b | a − b | 90 % interval | verdict", rows)
+    )
+
+
 def _withdrawn(d: Result) -> str:
     w = d.get("withdrawn") or []
     if not w:
@@ -325,6 +346,8 @@ ignored; otherwise it stops.
 {table(head, rows)}
 
 {_chance_line(d)}
+
+{_pairs(d)}
 
 {_commits(d)}
 

@@ -56,7 +56,9 @@ from _common import (
     SOURCE_FPS,
     THREADS,
 )
-from scoring import mbr_arm, read_npz, score
+from entries import HOW_RUN, NOT_RUN, carried, relative, run_entry, withdrawn
+from pairs import paired_differences
+from scoring import mbr_arm
 
 # ---------------------------------------------------------------- data (shared by all arms)
 
@@ -192,190 +194,6 @@ def run_arm(arm: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
     return m
 
 
-# ---------------------------------------------------------------- the results file
-
-
-def relative(value: Any) -> Any:
-    """``value`` with this machine's paths made relative to the repository root (and the
-    DLC2Action venv's interpreter named as setup.sh makes it): the JSON and the page it
-    renders show commands anyone can run from the root."""
-    root = str(_bench.ROOT)
-    if isinstance(value, str):
-        return (
-            value.replace(root + "/", "").replace(root, ".").replace(sys.executable, _bench.PYTHON)
-        )
-    if isinstance(value, dict):
-        return {k: relative(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [relative(v) for v in value]
-    return value
-
-
-#: how the arms of this results file were run (the machine and its load)
-HOW_RUN = (
-    "the DLC2Action default arm ran alone among the peers (nice 5, one thread) on 2 cores "
-    "shared with other engineers' test suites and benchmarks (load average 7-15), so it got "
-    "a third to a half of a core; CPU seconds are the comparable cost, wall times are not. "
-    "Its training was stopped after 19 of 50 epochs to leave time for prediction (2026-12-07 "
-    "morning), then trained on from its epoch-19 checkpoint to 50 (afternoon, beside the "
-    "nested yardstick's units; those 31 epochs untimed) and predicted again. Arms marked "
-    "not re-run ran on 2026-12-02 beside other heavy jobs"
-)
-
-#: what the docs say of an arm that has no output here and none kept from an earlier run
-NOT_RUN = {
-    "dlc2action_search": "not run this session: at its defaults one trial is 50 epochs (about "
-    "3,300 CPU s here at the default arm's 67 CPU s an epoch, ten times mbr-search's whole "
-    "search budget), and the CPU this session "
-    "had went to the default arm; `dlc2action_arm.py --mode search` implements it (its "
-    "ms_tcn3 space, seeded TPE, Hyperband pruning, stopped at `--cpu-budget`)",
-    "dlc2action_search_smoke": "a smoke test at toy size ran it end to end: 1 training and 1 "
-    "validation video, 2 trials of 1 epoch, then 1 epoch with the best parameters; the label "
-    "guard passed in every trial, including trials that sampled `len_segment` 512 and 2048 "
-    "(the sampling that crashed on 2026-12-02, on the misaligned data). Not a measurement",
-}
-
-
-def first_guard(adir: Path) -> dict[str, Any] | None:
-    """The first label-guard record of a DLC2Action arm: guard.json, or, for a training the
-    harness stopped before the arm wrote it, the line the guard printed in the arm's log."""
-    if (adir / "guard.json").is_file():
-        records = json.loads((adir / "guard.json").read_text())
-        return records[0] if records else None
-    log = adir / "log.txt"
-    if log.is_file():
-        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
-            for head in ("LABEL GUARD passed: ", "LABEL GUARD FAILED: "):
-                if line.startswith(head):
-                    return json.loads(line[len(head) :])
-    return None
-
-
-def untimed(m: dict[str, Any], adir: Path) -> None:
-    """A training continued without the harness's clock (its CPU seconds not recorded):
-    which epochs ``m["cpu_seconds"]`` leaves out, so no page shows it as the whole cost."""
-    path = adir / "meta_training.json"
-    meta = json.loads(path.read_text()) if path.is_file() else {}
-    if None not in (meta.get("continued_cpu_seconds") or []):
-        return
-    timed = m.get("training", {}).get("timed_epochs") or meta.get("timed_epochs")
-    m["untimed_epochs"] = [timed + 1, m["epochs_completed"]] if timed else None
-    m["untimed_note"] = meta.get("continued_note")
-
-
-def run_entry(arm: str, work: Path, truth: dict[str, np.ndarray]) -> dict[str, Any] | None:
-    """An arm that ran into ``work`` (this run or an earlier one of this checkout): its
-    measurement, meta, label guard and scores; None when it has no output there."""
-    adir = work / arm
-    mpath = adir / "measure.json"
-    if not mpath.is_file():
-        if (adir / "not_run.json").is_file():
-            return {"status": "not run", **json.loads((adir / "not_run.json").read_text())}
-        return None
-    m = json.loads(mpath.read_text())
-    m.pop("log_tail", None)
-    meta_path = adir / "meta.json"
-    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
-    if not meta and (adir / "meta_training.json").is_file():
-        meta = json.loads((adir / "meta_training.json").read_text())
-    pred = adir / "measure_predict.json"
-    if pred.is_file():  # training stopped by the harness, then predicted on its own
-        p = json.loads(pred.read_text())
-        m["training"] = {k: m[k] for k in ("command", "exit_code", "cpu_seconds", "wall_seconds")}
-        m["prediction"] = {k: p[k] for k in ("command", "exit_code", "cpu_seconds", "wall_seconds")}
-        m["cpu_seconds"] = round(m["cpu_seconds"] + p["cpu_seconds"], 1)
-        m["peak_rss_mib"] = max(m["peak_rss_mib"], p["peak_rss_mib"])
-        m["status"] = "ran" if p["exit_code"] == 0 else "failed"
-        m["date"] = p["date"]
-    guard = meta.pop("label_guard", None) or first_guard(adir)
-    if isinstance(guard, dict):
-        guard.pop("per_video", None)
-    m["label_guard"] = guard
-    m["meta"] = meta
-    if "epochs" in meta:
-        m["epochs"] = meta["epochs"]
-        m["epochs_completed"] = meta.get("epochs_completed", meta["epochs"])
-        m["best_epoch"] = meta.get("best_epoch")
-        untimed(m, adir)
-    probs = adir / "probs.npz"
-    if m["status"] == "ran" and probs.is_file():
-        test, oof = read_npz(probs)
-        m |= score(truth, test, oof or None)
-        for t in meta.get("tree_counts") or []:
-            if (adir / f"probs_{t}.npz").is_file():
-                tt, to = read_npz(adir / f"probs_{t}.npz")
-                s = score(truth, tt, to or None)
-                m.setdefault("per_tree_count", {})[str(t)] = {
-                    "mean_pr_auc": s["mean_pr_auc"],
-                    "oof_mean_pr_auc": meta["oof_mean_pr_auc_per_count"][str(t)],
-                }
-    elif m["status"] != "ran":
-        m["why"] = "the arm failed; its log is " + str(adir / "log.txt")
-    return relative(m)
-
-
-def carried(arm: str, old: dict[str, Any], old_report: dict[str, Any]) -> dict[str, Any] | None:
-    """An arm scored in the previous peers.json that did not run this time: kept, said to be
-    from then (its date and commit), or None when it must not be kept (the DLC2Action arms
-    that ran before the label guard trained on misaligned labels)."""
-    if (
-        old.get("status") in ("not run", "not available", "failed")
-        or old.get("mean_pr_auc") is None
-    ):
-        return None
-    if arm.startswith("dlc2action") and not old.get("label_guard"):
-        return None
-    entry = relative({k: v for k, v in old.items() if k not in ("log_tail", "log")})
-    if entry.get("status") != "not re-run this session":
-        entry["status_then"] = entry.get("status")
-    entry["status"] = "not re-run this session"
-    code = old.get("code") or {}
-    entry["run_at"] = old.get("run_at") or {
-        "date": old.get("date") or old_report.get("date"),
-        "commit": code.get("commit"),
-        "commit_note": None
-        if code.get("commit")
-        else f"not recorded by the arm; the peers.json that held it was written at "
-        f"{(old_report.get('code') or {}).get('commit')}",
-    }
-    entry.setdefault("label_guard", None)
-    if entry["label_guard"] is None:
-        entry["label_guard_note"] = (
-            "ran before the label guard existed; the labels it trained on (prep/truth.npz) "
-            "pass the guard against the Caltech files now (label_guard_prep)"
-        )
-    if entry.get("source"):
-        entry["source"] = os.path.relpath(entry["source"], _bench.ROOT)
-    return entry
-
-
-def withdrawn(old_report: dict[str, Any], arms: dict[str, Any]) -> list[dict[str, Any]]:
-    """Earlier DLC2Action entries that are not kept, and why (no numbers: they were wrong).
-    An entry that is this file's own arm again (same date) is not one of them."""
-    current = {(n, a.get("date")) for n, a in arms.items()}
-    out = [w for w in old_report.get("withdrawn") or [] if (w["arm"], w.get("date")) not in current]
-    seen = {(w["arm"], w.get("date")) for w in out}
-    for name, a in (old_report.get("arms") or {}).items():
-        if (name, a.get("date")) in seen or (name, a.get("date")) in current:
-            continue
-        if (
-            name.startswith("dlc2action")
-            and a.get("mean_pr_auc") is not None
-            and not a.get("label_guard")
-        ):
-            out.append(
-                {
-                    "arm": name,
-                    "date": a.get("date"),
-                    "why": "trained on labels of the wrong clips: DLC2Action's csv annotation "
-                    "type ignores `interactive`, so it built 3 clips per video against the "
-                    "input store's 1 pair clip, and BehaviorDataset pairs them by position "
-                    "(issue 21); its scores said nothing about DLC2Action",
-                }
-            )
-    return out
-
-
 # ---------------------------------------------------------------- main
 
 
@@ -480,8 +298,9 @@ def main() -> int:
     prev_path = _bench.RESULTS / "peers.json"
     previous = json.loads(prev_path.read_text("utf-8")) if prev_path.is_file() else {}
     arms: dict[str, Any] = {}
+    test_probs: dict[str, Any] = {}
     for arm in RUN_ARMS:
-        entry = run_entry(arm, work, truth)
+        entry = run_entry(arm, work, truth, test_probs)
         if entry is None and arm in (previous.get("arms") or {}):
             entry = carried(arm, previous["arms"][arm], previous)
         arms[arm] = entry or {
@@ -502,7 +321,7 @@ def main() -> int:
                 ),
             }
     for name in MBR_ARMS:
-        entry = mbr_arm(name, args.quality_work, truth, quality)
+        entry = mbr_arm(name, args.quality_work, truth, quality, test_probs)
         if entry.get("source"):
             entry["source"] = os.path.relpath(entry["source"], _bench.ROOT)
         if entry.get("status") != "scored here":
@@ -538,6 +357,7 @@ def main() -> int:
             json.loads(f.read_text()) for f in sorted(work.glob("*_aborted_*/aborted.json"))
         ],
         "arms": arms,
+        "paired_differences": paired_differences(truth, test_probs),
         "target": {
             "statement": "every peer run on the same 5 test videos, 10 fps frames, one scorer, "
             "label guard passed, from one commit",

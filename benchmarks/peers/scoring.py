@@ -99,9 +99,14 @@ def read_frames_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def mbr_arm(
-    name: str, quality_work: Path, truth: dict[str, np.ndarray], quality: dict[str, Any]
+    name: str,
+    quality_work: Path,
+    truth: dict[str, np.ndarray],
+    quality: dict[str, Any],
+    probs_out: dict[str, Any],
 ) -> dict[str, Any]:
-    """One mbr-search model, scored here from its evaluate CSVs, or its quality.json numbers."""
+    """One mbr-search model, scored here from its evaluate CSVs (its test probabilities go
+    to ``probs_out[name]``), or its quality.json numbers."""
     from mbr_search.evaluate.results import Results
 
     arm, key = MBR_ARMS[name]
@@ -129,6 +134,7 @@ def mbr_arm(
                     mismatch.append(vid)
             for vid, rel in model.oof.files.items():
                 oof[vid], _ = read_frames_csv(root / rel)
+            probs_out[name] = test
             entry |= score(truth, test, oof) | {
                 "status": "scored here",
                 "source": str(results),
