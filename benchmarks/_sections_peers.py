@@ -193,7 +193,10 @@ def _pairs(d: Result) -> str:
             f"**{r['value']:+.3f}** | {span} | {verdict}"
         )
     if not rows:
-        return ""
+        return (
+            "No paired differences: fewer than two arms have their per-frame test "
+            "probabilities on the machine that scored this file."
+        )
     return (
         "Paired differences (a − b) of pooled mean PR-AUC on the same test videos, with the "
         "90 % interval over 2,000 draws of the videos (`benchmarks/peers/pairs.py`). With 5 "
