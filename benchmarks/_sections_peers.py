@@ -145,7 +145,33 @@ def _guard_text(d: Result) -> str:
                 f"{100 * p['ignored_fraction']:.1f} % — "
                 f"{'passed' if g['passed'] else '**failed**'}."
             )
-    return "\n".join(lines)
+    return "\n".join(lines + _frame_guard_lines(d))
+
+
+def _frame_guard_lines(d: Result) -> list[str]:
+    """The guards of the frame-level arms (forest, boosting) and of the mbr-search arms."""
+    lines = []
+    for name in _order(d):
+        g = d["arms"][name].get("label_guard")
+        if not isinstance(g, dict) or name.startswith("dlc2action"):
+            continue
+        verdict = "passed" if g.get("passed") else f"**failed** ({g.get('problems')})"
+        if "positives_per_behaviour" in g:
+            pos = " / ".join(f"{x:,}" for x in g["positives_per_behaviour"])
+            cal = " / ".join(f"{x:,}" for x in g["positives_per_behaviour_caltech"])
+            lines.append(
+                f"- {NAMES.get(name, name)}: {g['videos']} videos, {g['frames']:,} frames it "
+                f"trains on or is scored on, positives {pos}; Caltech {cal}, and a feature "
+                f"row for every label row — {verdict}."
+            )
+        elif "check" in g:
+            bad = g.get("mismatched_videos") or []
+            lines.append(
+                f"- {NAMES.get(name, name)}: {g['check']} ({g['test_videos']} test and "
+                f"{g['out_of_fold_videos']} out-of-fold videos) — "
+                f"{'passed' if g.get('passed') else f'**failed** on {bad}'}."
+            )
+    return lines
 
 
 def _trees(d: Result) -> str:

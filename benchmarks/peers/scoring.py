@@ -89,6 +89,10 @@ def read_npz(path: Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
 # ---------------------------------------------------------------- mbr-search arms (read)
 
 
+def _same(true: np.ndarray, want: np.ndarray | None) -> bool:
+    return want is not None and true.shape == want.shape and np.array_equal(true, want)
+
+
 def read_frames_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
     import pandas as pd
 
@@ -127,18 +131,29 @@ def mbr_arm(
             model = res.ensemble
         if model is not None and model.test is not None:
             root = results.parent
-            test, oof, mismatch = {}, {}, []
+            test, oof, mismatch, oof_mismatch = {}, {}, [], []
             for vid, rel in model.test.files.items():
                 test[vid], true = read_frames_csv(root / rel)
-                if not np.array_equal(true, truth[vid]):
+                if not _same(true, truth.get(vid)):
                     mismatch.append(vid)
             for vid, rel in model.oof.files.items():
-                oof[vid], _ = read_frames_csv(root / rel)
+                oof[vid], true = read_frames_csv(root / rel)
+                if not _same(true, truth.get(vid)):
+                    oof_mismatch.append(vid)
             probs_out[name] = test
             entry |= score(truth, test, oof) | {
                 "status": "scored here",
                 "source": str(results),
                 "truth_mismatch_videos": mismatch,
+                "label_guard": {
+                    "passed": not mismatch and not oof_mismatch,
+                    "check": "the labels its evaluate CSVs carry (the *_true columns: what it "
+                    "trained on, out of fold, and was scored against) equal the Caltech truth "
+                    "after the frame mapping, frame by frame",
+                    "test_videos": len(test),
+                    "out_of_fold_videos": len(oof),
+                    "mismatched_videos": mismatch + oof_mismatch,
+                },
             }
             if key == "best_single":
                 entry["trial"] = res.trials[0].number
