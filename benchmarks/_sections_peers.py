@@ -255,12 +255,35 @@ def _aborted(d: Result) -> str:
 def _commits(d: Result) -> str:
     commits = d.get("commits") or []
     if len(commits) == 1:
-        return f"Every scored arm ran from commit `{commits[0]}`."
+        return f"Every scored arm ran from commit `{commits[0]}`." + _changes(d)
     return (
         f"The scored arms come from {len(commits)} different runs and commits "
         f"({', '.join(f'`{c}`' for c in commits)}; the run column says which): this table "
         "is **not** one run from one commit. Arms marked *not re-run* are kept from an "
-        "earlier run, unchanged."
+        "earlier run, unchanged." + _changes(d)
+    )
+
+
+def _changes(d: Result) -> str:
+    """Per scored arm, the commits since its own that touched the code deciding its numbers."""
+    lines = []
+    for name in _order(d):
+        a = d["arms"][name]
+        changed = a.get("code_changed_since")
+        if not _scored(a) or changed is None:
+            continue
+        if not changed:
+            lines.append(f"- {NAMES.get(name, name)}: none")
+            continue
+        subjects = "; ".join(c[:110] + ("…" if len(c) > 110 else "") for c in changed[:4])
+        more = f" and {len(changed) - 4} more" if len(changed) > 4 else ""
+        lines.append(f"- {NAMES.get(name, name)}: {len(changed)} ({subjects}{more})")
+    if not lines:
+        return ""
+    return (
+        " Commits since each arm's own that touched the code deciding its numbers (its "
+        "harness, the shared preparation and guard; for mbr-search the package, studies and "
+        "spaces; `code_changed_since` in the JSON):\n\n" + "\n".join(lines)
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -203,3 +204,43 @@ def withdrawn(old_report: dict[str, Any], arms: dict[str, Any]) -> list[dict[str
                 }
             )
     return out
+
+
+#: the files whose code decides an arm's numbers (its harness, the shared prep and guard, and
+#: for the mbr-search arms the package and its shipped studies and spaces)
+SHARED = [
+    "benchmarks/peers/_common.py",
+    "benchmarks/peers/label_guard.py",
+    "benchmarks/rat_dataset.py",
+]
+DLC2ACTION = ["benchmarks/peers/dlc2action_arm.py", "benchmarks/peers/setup.sh", *SHARED]
+ARM_FILES: dict[str, list[str]] = {
+    "simba_rf": ["benchmarks/peers/simba_rf.py", *SHARED],
+    "hgb_baseline": ["benchmarks/peers/hgb_baseline.py", "benchmarks/lab_hgb.py", *SHARED],
+    "dlc2action_default": DLC2ACTION,
+    "dlc2action_search": DLC2ACTION,
+    "mbr": ["mbr_search", "studies", "search_spaces", "benchmarks/quality_fixed.py", *SHARED],
+}
+
+
+def changed_since(arm: str, entry: dict[str, Any]) -> list[str] | None:
+    """The commits since the arm's own that touched the code deciding its numbers (``git log
+    --oneline``), so a table of arms from different commits says what differs; None when the
+    arm's commit is not recorded or git cannot tell."""
+    commit = ((entry.get("code") or {}).get("commit")) or (entry.get("run_at") or {}).get("commit")
+    if not commit:
+        return None
+    files = ARM_FILES["mbr" if arm.startswith("mbr_") else arm]
+    try:
+        done = subprocess.run(
+            ["git", "log", "--oneline", "--no-decorate", f"{commit}..HEAD", "--", *files],
+            cwd=_bench.ROOT,
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    return [line[:160] for line in done.stdout.splitlines()]

@@ -56,7 +56,7 @@ from _common import (
     SOURCE_FPS,
     THREADS,
 )
-from entries import HOW_RUN, NOT_RUN, carried, relative, run_entry, withdrawn
+from entries import HOW_RUN, NOT_RUN, carried, changed_since, relative, run_entry, withdrawn
 from pairs import paired_differences
 from scoring import mbr_arm
 
@@ -333,6 +333,9 @@ def main() -> int:
                 "own scores are in the quality section)",
             }
         arms[name] = relative(entry)
+    for name, entry in arms.items():
+        if entry.get("mean_pr_auc") is not None:
+            entry["code_changed_since"] = changed_since(name, entry)
     report |= {
         "split": {"train": split["train"], "test": split["test"], "folds": split["folds"]},
         "frames_10fps": split["frames_10fps"],
