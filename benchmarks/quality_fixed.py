@@ -195,12 +195,12 @@ def baseline_study(work: Path, manifest: Path) -> Any:
 
 def baseline_cv(cfg: Any, train: Sequence[Any], behaviours: Sequence[str]) -> float:
     """The baseline's CV estimate on the arms' folds, scored like a trial's value."""
-    from mbr_search.search.folds import make_folds
+    from mbr_search.search.folds import video_folds
     from mbr_search.training.scores import pr_auc
 
     by_id = {v.id: v for v in train}
     scores: list[float] = []
-    for fold in make_folds([v.id for v in train], cfg.cv, cfg.seed):
+    for fold in video_folds(train, cfg.cv, cfg.seed):  # the arms' own (stratified) folds
         models = lab_hgb.hgb_models([by_id[v] for v in fold.train], behaviours)
         val = [by_id[v] for v in fold.validation]
         probs = lab_hgb.hgb_probs(models, val, len(behaviours))

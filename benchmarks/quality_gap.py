@@ -53,11 +53,12 @@ def reweighted_ap(labels: np.ndarray, probs: np.ndarray, prevalence: float) -> f
 
 
 def fold_prevalence(cfg: Any, train: list[Any]) -> list[dict[str, Any]]:
-    from mbr_search.search.folds import make_folds
+    from mbr_search.search.folds import video_folds
 
     by_id = {v.id: v for v in train}
     out = []
-    for fold in make_folds([v.id for v in train], cfg.cv, cfg.seed):
+    # the search's own folds (stratified by the videos' labels, the default since 2026-12-07)
+    for fold in video_folds(train, cfg.cv, cfg.seed):
         labels = np.concatenate([by_id[v].labels for v in fold.validation])
         share = labels.mean(axis=0)
         out.append(
