@@ -39,13 +39,15 @@ def relative(value: Any) -> Any:
 
 #: how the arms of this results file were run (the machine and its load)
 HOW_RUN = (
-    "the DLC2Action default arm ran alone among the peers (nice 5, one thread) on 2 cores "
-    "shared with other engineers' test suites and benchmarks (load average 7-15), so it got "
-    "a third to a half of a core; CPU seconds are the comparable cost, wall times are not. "
-    "Its training was stopped after 19 of 50 epochs to leave time for prediction (2026-12-07 "
-    "morning), then trained on from its epoch-19 checkpoint to 50 (afternoon, beside the "
-    "nested yardstick's units; those 31 epochs untimed) and predicted again. Arms marked "
-    "not re-run ran on 2026-12-02 beside other heavy jobs"
+    "DLC2Action's search, the forest's tree sweep and the lab's boosting script ran side by "
+    "side at `c576860` on 2026-12-07 evening (nice 5, one thread each), beside the quality "
+    "benchmark's re-run of the mbr-search studies on this split (`d2e621e`: the same package "
+    "code; the commit only mended the benchmark's fold bookkeeping), 4 processes on 2 cores "
+    "that nothing else used, so each got about half a core; CPU seconds are the comparable "
+    "cost, wall times are not. DLC2Action's default arm is kept from 2026-12-07 morning: it "
+    "ran alone among the peers on the then shared machine, was stopped after 19 of 50 epochs "
+    "to leave time for prediction, then trained on from its epoch-19 checkpoint to 50 "
+    "(afternoon; those 31 epochs untimed) and predicted again"
 )
 
 #: what the docs say of an arm that has no output here and none kept from an earlier run
