@@ -35,7 +35,6 @@ def dlc2action_text(d: Result) -> str:
                 f"(`dlc2action_arm.py --continue-training`) without the harness's clock: "
                 f"{a.get('untimed_note') or 'not recorded'}."
             )
-    budget = cfg.get("search_cpu_budget")
     pc = meta.get("pose_check") or {}
     kept = (
         f" — {100 * pc['kept_by_likelihood_threshold']:.1f} % of the keypoint values kept, "
@@ -66,9 +65,9 @@ def dlc2action_text(d: Result) -> str:
   `run_default_hyperparameter_search` makes — `run_hyperparameter_search` over its default
   ms_tcn3 space, metric F1, best 3 epochs averaged, Hyperband pruning, overlap 0, batch 32,
   {cfg["search_epochs"]} epochs a trial, up to {cfg["search_trials"]} trials — with a seeded
-  TPE sampler and a CPU budget ({budget:,.0f} CPU s here: mbr-search `auto_pose`'s search
-  CPU seconds in the quality benchmark, for {cfg.get("mbr_trials")} trials; the budget is
-  checked when a trial ends, so the search overshoots it by up to one trial).
+  TPE sampler and a CPU budget (`--cpu-budget`; by default mbr-search `auto_pose`'s search
+  CPU seconds in the quality benchmark, for {cfg.get("mbr_trials")} trials), checked when a
+  trial ends, so the search overshoots it by up to one trial.
   {_search_text(d)}"""
 
 
@@ -87,13 +86,18 @@ def _search_text(d: Result) -> str:
         state = str(t.get("state", "")).removeprefix("TrialState.").lower()
         states[state] = states.get(state, 0) + 1
     counts = ", ".join(f"{n} {k}" for k, n in sorted(states.items()))
-    best = ", ".join(f"`{k}` {v}" for k, v in (search.get("best_parameters") or {}).items())
+    best = ", ".join(
+        f"`{k}` {f'{v:.3g}' if isinstance(v, float) else v}"
+        for k, v in (search.get("best_parameters") or {}).items()
+    )
     episode = (a.get("meta") or {}).get("episode_cpu_seconds")
     tail = f"; the episode with them cost {episode:,.0f} CPU s" if episode else ""
     return (
         f"Measured: its search ran {len(trials)} trial(s) ({counts}) in "
         f"{search['cpu_seconds']:,.0f} CPU s against the budget of "
-        f"{search.get('cpu_budget') or 0:,.0f} CPU s, and chose {best or 'its defaults'}; "
+        f"{search.get('cpu_budget') or 0:,.0f} CPU s (`auto_pose`'s search CPU seconds in the "
+        f"quality benchmark's run then; its re-run in this table took "
+        f"{d['config'].get('search_cpu_budget') or 0:,.0f}), and chose {best or 'its defaults'}; "
         f"then one episode with those parameters at {a.get('epochs')} epochs (its default; "
         f"best validation epoch {a.get('best_epoch')}){tail}."
     )

@@ -122,6 +122,7 @@ def mbr_arm(
         entry["search_cpu_seconds"] = q.get("search_cpu_seconds")
         entry["budget_trials"] = q.get("budget_trials")
         entry["code"] = q.get("code")
+        entry["date"] = q.get("date")
     if results.is_file():
         res = Results.from_json(json.loads(results.read_text("utf-8")), source=str(results))
         model = {"best_single": res.trials[0] if res.trials else None}.get(key)
