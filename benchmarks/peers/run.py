@@ -328,9 +328,11 @@ def main() -> int:
             old = (previous.get("arms") or {}).get(name) or {}
             entry = carried(name, old, previous) or {
                 "status": "not run",
-                "why": "not scored by this scorer: the quality benchmark's per-frame "
-                "predictions of this study were not on the machine when the peers ran (its "
-                "own scores are in the quality section)",
+                "why": "not scored by this scorer: the quality benchmark's fixed-split run "
+                f"of `{MBR_ARMS[name][0]}` that left per-frame predictions in "
+                f"`{args.quality_work}` did not include it (its own scores, from an earlier "
+                "run, are in the fixed-split quality section; `benchmarks/quality_fixed.py "
+                f"--arms {MBR_ARMS[name][0]}` re-runs it)",
             }
         arms[name] = relative(entry)
     for name, entry in arms.items():
