@@ -6,6 +6,7 @@ misaligned labels (``withdrawn``), and every path made relative to the repositor
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -18,7 +19,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import _bench
-from scoring import read_npz, score
+from _common import D2A_VENV, MBR_ARMS, RUN_ARMS
+from scoring import mbr_arm, read_npz, score
 
 
 def relative(value: Any) -> Any:
@@ -246,3 +248,63 @@ def changed_since(arm: str, entry: dict[str, Any]) -> list[str] | None:
     if done.returncode != 0:
         return None
     return [line[:160] for line in done.stdout.splitlines()]
+
+
+def peer_entries(
+    work: Path,
+    truth: dict[str, np.ndarray],
+    previous: dict[str, Any],
+    args: argparse.Namespace,
+    test_probs: dict[str, Any],
+) -> dict[str, Any]:
+    """The peer arms' entries: from their outputs in ``work``, else kept from ``previous``."""
+    arms: dict[str, Any] = {}
+    for arm in RUN_ARMS:
+        entry = run_entry(arm, work, truth, test_probs)
+        if entry is None and arm in (previous.get("arms") or {}):
+            entry = carried(arm, previous["arms"][arm], previous)
+        arms[arm] = entry or {
+            "status": "not run",
+            "why": NOT_RUN.get(arm, "no output of this arm here and none kept from before"),
+        }
+        smoke = work / f"{arm}_smoke" / "meta.json"
+        if arms[arm]["status"] == "not run" and smoke.is_file():
+            meta = json.loads(smoke.read_text())
+            arms[arm]["smoke_test"] = {
+                "what": NOT_RUN.get(f"{arm}_smoke"),
+                "trials": (meta.get("search") or {}).get("trials"),
+                "label_guard_checks": meta.get("label_guard_checks"),
+                "command": relative(
+                    f"{D2A_VENV / 'bin' / 'python'} benchmarks/peers/dlc2action_arm.py --work "
+                    f"{args.work} --mode search --videos 1 --epochs 1 --search-epochs 1 "
+                    "--trials 2 --augment 1 --tag _smoke"
+                ),
+            }
+    return arms
+
+
+def mbr_entries(
+    truth: dict[str, np.ndarray],
+    quality: dict[str, Any],
+    previous: dict[str, Any],
+    args: argparse.Namespace,
+    test_probs: dict[str, Any],
+) -> dict[str, Any]:
+    """The mbr-search models' entries, scored from the quality benchmark's evaluate folders."""
+    arms: dict[str, Any] = {}
+    for name in MBR_ARMS:
+        entry = mbr_arm(name, args.quality_work, truth, quality, test_probs)
+        if entry.get("source"):
+            entry["source"] = os.path.relpath(entry["source"], _bench.ROOT)
+        if entry.get("status") != "scored here":
+            old = (previous.get("arms") or {}).get(name) or {}
+            entry = carried(name, old, previous) or {
+                "status": "not run",
+                "why": "not scored by this scorer: the quality benchmark's fixed-split run "
+                f"of `{MBR_ARMS[name][0]}` that left per-frame predictions in "
+                f"`{args.quality_work}` did not include it (its own scores, from an earlier "
+                "run, are in the fixed-split quality section; `benchmarks/quality_fixed.py "
+                f"--arms {MBR_ARMS[name][0]}` re-runs it)",
+            }
+        arms[name] = relative(entry)
+    return arms

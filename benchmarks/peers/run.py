@@ -50,15 +50,13 @@ from _common import (
     D2A_VENV,
     FPS,
     HERE,
-    MBR_ARMS,
     RUN_ARMS,
     SEED,
     SOURCE_FPS,
     THREADS,
 )
-from entries import HOW_RUN, NOT_RUN, carried, changed_since, relative, run_entry, withdrawn
+from entries import HOW_RUN, changed_since, mbr_entries, peer_entries, withdrawn
 from pairs import paired_differences
-from scoring import mbr_arm
 
 # ---------------------------------------------------------------- data (shared by all arms)
 
@@ -221,7 +219,7 @@ def peer_versions() -> dict[str, Any]:
     return out
 
 
-def main() -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arms", default=",".join(RUN_ARMS), help="arms to (re-)run")
     parser.add_argument("--work", type=Path, default=Path("benchmarks/.work/peers"))
@@ -256,7 +254,27 @@ def main() -> int:
         action="store_true",
         help="DLC2Action default arm: train a stopped episode on to --epochs, then predict",
     )
-    args = parser.parse_args()
+    return parser
+
+
+def arm_commands(args: argparse.Namespace) -> list[str]:
+    """The commands that (re-)run each arm, from the repository root."""
+    return [
+        f"{_bench.PYTHON} benchmarks/peers/run.py --arms dlc2action_default",
+        f"{_bench.PYTHON} benchmarks/peers/run.py --arms dlc2action_default --predict-only"
+        "  # after stopping its training: the best epoch so far",
+        f"{_bench.PYTHON} benchmarks/peers/run.py --arms dlc2action_default "
+        "--continue-training  # train a stopped episode on from its checkpoint, predict",
+        f"{_bench.PYTHON} benchmarks/peers/run.py --arms dlc2action_search"
+        f" --cpu-budget {args.cpu_budget:g}",
+        f"{_bench.PYTHON} benchmarks/peers/run.py --arms simba_rf --trees {args.trees}",
+        f"{_bench.PYTHON} benchmarks/peers/run.py --arms hgb_baseline",
+        f"{_bench.PYTHON} benchmarks/peers/run.py --arms ''  # score only",
+    ]
+
+
+def main() -> int:
+    args = build_parser().parse_args()
     if not rat_dataset.available():
         print(rat_dataset.skip_message(), file=sys.stderr)
         return 0
@@ -297,44 +315,9 @@ def main() -> int:
         run_arm(arm, work, args)
     prev_path = _bench.RESULTS / "peers.json"
     previous = json.loads(prev_path.read_text("utf-8")) if prev_path.is_file() else {}
-    arms: dict[str, Any] = {}
     test_probs: dict[str, Any] = {}
-    for arm in RUN_ARMS:
-        entry = run_entry(arm, work, truth, test_probs)
-        if entry is None and arm in (previous.get("arms") or {}):
-            entry = carried(arm, previous["arms"][arm], previous)
-        arms[arm] = entry or {
-            "status": "not run",
-            "why": NOT_RUN.get(arm, "no output of this arm here and none kept from before"),
-        }
-        smoke = work / f"{arm}_smoke" / "meta.json"
-        if arms[arm]["status"] == "not run" and smoke.is_file():
-            meta = json.loads(smoke.read_text())
-            arms[arm]["smoke_test"] = {
-                "what": NOT_RUN.get(f"{arm}_smoke"),
-                "trials": (meta.get("search") or {}).get("trials"),
-                "label_guard_checks": meta.get("label_guard_checks"),
-                "command": relative(
-                    f"{D2A_VENV / 'bin' / 'python'} benchmarks/peers/dlc2action_arm.py --work "
-                    f"{args.work} --mode search --videos 1 --epochs 1 --search-epochs 1 "
-                    "--trials 2 --augment 1 --tag _smoke"
-                ),
-            }
-    for name in MBR_ARMS:
-        entry = mbr_arm(name, args.quality_work, truth, quality, test_probs)
-        if entry.get("source"):
-            entry["source"] = os.path.relpath(entry["source"], _bench.ROOT)
-        if entry.get("status") != "scored here":
-            old = (previous.get("arms") or {}).get(name) or {}
-            entry = carried(name, old, previous) or {
-                "status": "not run",
-                "why": "not scored by this scorer: the quality benchmark's fixed-split run "
-                f"of `{MBR_ARMS[name][0]}` that left per-frame predictions in "
-                f"`{args.quality_work}` did not include it (its own scores, from an earlier "
-                "run, are in the fixed-split quality section; `benchmarks/quality_fixed.py "
-                f"--arms {MBR_ARMS[name][0]}` re-runs it)",
-            }
-        arms[name] = relative(entry)
+    arms = peer_entries(work, truth, previous, args, test_probs)
+    arms |= mbr_entries(truth, quality, previous, args, test_probs)
     for name, entry in arms.items():
         if entry.get("mean_pr_auc") is not None:
             entry["code_changed_since"] = changed_since(name, entry)
@@ -344,18 +327,7 @@ def main() -> int:
         "label_guard_prep": split["label_guard"],
         "versions": peer_versions(),
         "setup_command": "bash benchmarks/peers/setup.sh",
-        "arm_commands": [
-            f"{_bench.PYTHON} benchmarks/peers/run.py --arms dlc2action_default",
-            f"{_bench.PYTHON} benchmarks/peers/run.py --arms dlc2action_default --predict-only"
-            "  # after stopping its training: the best epoch so far",
-            f"{_bench.PYTHON} benchmarks/peers/run.py --arms dlc2action_default "
-            "--continue-training  # train a stopped episode on from its checkpoint, predict",
-            f"{_bench.PYTHON} benchmarks/peers/run.py --arms dlc2action_search"
-            f" --cpu-budget {args.cpu_budget:g}",
-            f"{_bench.PYTHON} benchmarks/peers/run.py --arms simba_rf --trees {args.trees}",
-            f"{_bench.PYTHON} benchmarks/peers/run.py --arms hgb_baseline",
-            f"{_bench.PYTHON} benchmarks/peers/run.py --arms ''  # score only",
-        ],
+        "arm_commands": arm_commands(args),
         "how_run": HOW_RUN,
         "withdrawn": withdrawn(previous, arms),
         "aborted": [

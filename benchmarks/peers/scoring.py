@@ -102,6 +102,35 @@ def read_frames_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return probs, true
 
 
+def _scored_here(model: Any, root: Path, truth: dict[str, np.ndarray]) -> dict[str, Any]:
+    """One evaluated model's test and out-of-fold CSVs scored by the one scorer, with the
+    label guard that fits what it exposes (its CSVs' labels against the Caltech truth); the
+    test probabilities ride along under ``_test``."""
+    test, oof, mismatch, oof_mismatch = {}, {}, [], []
+    for vid, rel in model.test.files.items():
+        test[vid], true = read_frames_csv(root / rel)
+        if not _same(true, truth.get(vid)):
+            mismatch.append(vid)
+    for vid, rel in model.oof.files.items():
+        oof[vid], true = read_frames_csv(root / rel)
+        if not _same(true, truth.get(vid)):
+            oof_mismatch.append(vid)
+    return score(truth, test, oof) | {
+        "status": "scored here",
+        "truth_mismatch_videos": mismatch,
+        "label_guard": {
+            "passed": not mismatch and not oof_mismatch,
+            "check": "the labels its evaluate CSVs carry (the *_true columns: what it "
+            "trained on, out of fold, and was scored against) equal the Caltech truth "
+            "after the frame mapping, frame by frame",
+            "test_videos": len(test),
+            "out_of_fold_videos": len(oof),
+            "mismatched_videos": mismatch + oof_mismatch,
+        },
+        "_test": test,
+    }
+
+
 def mbr_arm(
     name: str,
     quality_work: Path,
@@ -131,31 +160,9 @@ def mbr_arm(
         elif key == "top_mean":
             model = res.ensemble
         if model is not None and model.test is not None:
-            root = results.parent
-            test, oof, mismatch, oof_mismatch = {}, {}, [], []
-            for vid, rel in model.test.files.items():
-                test[vid], true = read_frames_csv(root / rel)
-                if not _same(true, truth.get(vid)):
-                    mismatch.append(vid)
-            for vid, rel in model.oof.files.items():
-                oof[vid], true = read_frames_csv(root / rel)
-                if not _same(true, truth.get(vid)):
-                    oof_mismatch.append(vid)
-            probs_out[name] = test
-            entry |= score(truth, test, oof) | {
-                "status": "scored here",
-                "source": str(results),
-                "truth_mismatch_videos": mismatch,
-                "label_guard": {
-                    "passed": not mismatch and not oof_mismatch,
-                    "check": "the labels its evaluate CSVs carry (the *_true columns: what it "
-                    "trained on, out of fold, and was scored against) equal the Caltech truth "
-                    "after the frame mapping, frame by frame",
-                    "test_videos": len(test),
-                    "out_of_fold_videos": len(oof),
-                    "mismatched_videos": mismatch + oof_mismatch,
-                },
-            }
+            entry |= _scored_here(model, results.parent, truth)
+            entry["source"] = str(results)
+            probs_out[name] = entry.pop("_test")
             if key == "best_single":
                 entry["trial"] = res.trials[0].number
                 entry["family"] = res.trials[0].params.get("model")
