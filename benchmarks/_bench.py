@@ -73,18 +73,20 @@ def machine() -> dict[str, Any]:
     }
 
 
+def git(*args: str, timeout: float = 10) -> str | None:
+    """``git ARGS`` in the repository: its stripped output, or None when git fails (not
+    installed, not a repository, an unknown commit, too slow)."""
+    try:
+        out = subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
 def git_code() -> dict[str, Any]:
     """The commit the run started from, and whether mbr_search/ had uncommitted changes."""
-
-    def git(*args: str) -> str:
-        try:
-            out = subprocess.run(
-                ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return ""
-        return out.stdout.strip()
-
     return {
         "commit": git("rev-parse", "--short", "HEAD") or None,
         "core_uncommitted_changes": bool(git("status", "--porcelain", "--", "mbr_search")),

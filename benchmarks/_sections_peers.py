@@ -122,8 +122,7 @@ def _guard_text(d: Result) -> str:
     lines = []
     prep = d.get("label_guard_prep") or {}
     if prep:
-        pos = " / ".join(f"{x:,}" for x in prep["positives_per_behaviour"])
-        cal = " / ".join(f"{x:,}" for x in prep["positives_per_behaviour_caltech"])
+        pos, cal = _positives(prep)
         lines.append(
             f"- Frame-level labels (`prep/truth.npz`, what the forest, the boosting script "
             f"and the scorer use): {prep['videos']} videos, {prep['frames']:,} frames at "
@@ -148,6 +147,15 @@ def _guard_text(d: Result) -> str:
     return "\n".join(lines + _frame_guard_lines(d))
 
 
+def _positives(guard: Result) -> tuple[str, str]:
+    """A frame guard's positives per behaviour: as the arm sees them, and from Caltech."""
+
+    def joined(key: str) -> str:
+        return " / ".join(f"{x:,}" for x in guard[key])
+
+    return joined("positives_per_behaviour"), joined("positives_per_behaviour_caltech")
+
+
 def _frame_guard_lines(d: Result) -> list[str]:
     """The guards of the frame-level arms (forest, boosting) and of the mbr-search arms."""
     lines = []
@@ -157,8 +165,7 @@ def _frame_guard_lines(d: Result) -> list[str]:
             continue
         verdict = "passed" if g.get("passed") else f"**failed** ({g.get('problems')})"
         if "positives_per_behaviour" in g:
-            pos = " / ".join(f"{x:,}" for x in g["positives_per_behaviour"])
-            cal = " / ".join(f"{x:,}" for x in g["positives_per_behaviour_caltech"])
+            pos, cal = _positives(g)
             lines.append(
                 f"- {NAMES.get(name, name)}: {g['videos']} videos, {g['frames']:,} frames it "
                 f"trains on or is scored on, positives {pos}; Caltech {cal}, and a feature "

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -235,19 +234,12 @@ def changed_since(arm: str, entry: dict[str, Any]) -> list[str] | None:
     if not commit:
         return None
     files = ARM_FILES["mbr" if arm.startswith("mbr_") else arm]
-    try:
-        done = subprocess.run(
-            ["git", "log", "--oneline", "--no-decorate", f"{commit}..HEAD", "--", *files],
-            cwd=_bench.ROOT,
-            capture_output=True,
-            text=True,
-            timeout=20,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+    out = _bench.git(
+        "log", "--oneline", "--no-decorate", f"{commit}..HEAD", "--", *files, timeout=20
+    )
+    if out is None:
         return None
-    if done.returncode != 0:
-        return None
-    return [line[:160] for line in done.stdout.splitlines()]
+    return [line[:160] for line in out.splitlines()]
 
 
 def peer_entries(

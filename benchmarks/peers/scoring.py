@@ -102,10 +102,12 @@ def read_frames_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return probs, true
 
 
-def _scored_here(model: Any, root: Path, truth: dict[str, np.ndarray]) -> dict[str, Any]:
+def _scored_here(
+    model: Any, root: Path, truth: dict[str, np.ndarray]
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """One evaluated model's test and out-of-fold CSVs scored by the one scorer, with the
-    label guard that fits what it exposes (its CSVs' labels against the Caltech truth); the
-    test probabilities ride along under ``_test``."""
+    label guard that fits what it exposes (its CSVs' labels against the Caltech truth), and
+    its test probabilities."""
     test, oof, mismatch, oof_mismatch = {}, {}, [], []
     for vid, rel in model.test.files.items():
         test[vid], true = read_frames_csv(root / rel)
@@ -115,7 +117,7 @@ def _scored_here(model: Any, root: Path, truth: dict[str, np.ndarray]) -> dict[s
         oof[vid], true = read_frames_csv(root / rel)
         if not _same(true, truth.get(vid)):
             oof_mismatch.append(vid)
-    return score(truth, test, oof) | {
+    scores = score(truth, test, oof) | {
         "status": "scored here",
         "truth_mismatch_videos": mismatch,
         "label_guard": {
@@ -127,8 +129,8 @@ def _scored_here(model: Any, root: Path, truth: dict[str, np.ndarray]) -> dict[s
             "out_of_fold_videos": len(oof),
             "mismatched_videos": mismatch + oof_mismatch,
         },
-        "_test": test,
     }
+    return scores, test
 
 
 def mbr_arm(
@@ -160,9 +162,9 @@ def mbr_arm(
         elif key == "top_mean":
             model = res.ensemble
         if model is not None and model.test is not None:
-            entry |= _scored_here(model, results.parent, truth)
+            scores, probs_out[name] = _scored_here(model, results.parent, truth)
+            entry |= scores
             entry["source"] = str(results)
-            probs_out[name] = entry.pop("_test")
             if key == "best_single":
                 entry["trial"] = res.trials[0].number
                 entry["family"] = res.trials[0].params.get("model")
