@@ -219,9 +219,24 @@ def peer_versions() -> dict[str, Any]:
     return out
 
 
+def arm_list(value: str) -> list[str]:
+    """``--arms``: comma-separated names of RUN_ARMS ('' runs none, only scores). An arm's
+    name becomes its folder under --work, so nothing else is taken."""
+    chosen = [a.strip() for a in value.split(",") if a.strip()]
+    unknown = [a for a in chosen if a not in RUN_ARMS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown arm {unknown[0]!r}. Fix: name some of {', '.join(RUN_ARMS)}, or pass "
+            "--arms '' to only score the arms already run"
+        )
+    return chosen
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--arms", default=",".join(RUN_ARMS), help="arms to (re-)run")
+    parser.add_argument(
+        "--arms", type=arm_list, default=",".join(RUN_ARMS), help="arms to (re-)run"
+    )
     parser.add_argument("--work", type=Path, default=Path("benchmarks/.work/peers"))
     parser.add_argument(
         "--quality-work",
@@ -288,7 +303,7 @@ def main() -> int:
             break
     auto = (quality.get("arms") or {}).get("auto_pose") or {}
     args.cpu_budget = args.cpu_budget or auto.get("search_cpu_seconds") or 0
-    chosen = [a.strip() for a in args.arms.split(",") if a.strip()]
+    chosen = args.arms
     report = _bench.header(
         "peers",
         arms_run_now=chosen,
