@@ -30,15 +30,17 @@ Q = 65535
 Probs = dict[str, dict[str, np.ndarray]]
 
 
-def part_path(arm: str, fold: int, suffix: str) -> Path:
-    return PARTS / f"{arm}_o{fold}{suffix}"
+def part_path(arm: str, fold: int, suffix: str, parts: Path = PARTS) -> Path:
+    return parts / f"{arm}_o{fold}{suffix}"
 
 
-def has_part(arm: str, fold: int) -> bool:
-    return part_path(arm, fold, ".json").is_file() and part_path(arm, fold, ".npz").is_file()
+def has_part(arm: str, fold: int, parts: Path = PARTS) -> bool:
+    return all(part_path(arm, fold, s, parts).is_file() for s in (".json", ".npz"))
 
 
-def save_part(arm: str, fold: int, entry: dict[str, Any], probs: Probs) -> None:
+def save_part(
+    arm: str, fold: int, entry: dict[str, Any], probs: Probs, parts: Path = PARTS
+) -> None:
     """The npz first, the JSON last: a JSON on disk means its unit is complete."""
     from mbr_search._atomic import atomic_path, write_text_atomic
 
@@ -49,16 +51,16 @@ def save_part(arm: str, fold: int, entry: dict[str, Any], probs: Probs) -> None:
                 arrays[f"labels/{vid}"] = values.astype(np.uint8)
             else:
                 arrays[f"{model}/{vid}"] = np.rint(np.clip(values, 0, 1) * Q).astype(np.uint16)
-    PARTS.mkdir(parents=True, exist_ok=True)
-    with atomic_path(part_path(arm, fold, ".npz")) as tmp, tmp.open("wb") as handle:
+    parts.mkdir(parents=True, exist_ok=True)
+    with atomic_path(part_path(arm, fold, ".npz", parts)) as tmp, tmp.open("wb") as handle:
         np.savez_compressed(handle, **arrays)  # type: ignore[arg-type]
-    write_text_atomic(part_path(arm, fold, ".json"), json.dumps(entry, indent=1) + "\n")
+    write_text_atomic(part_path(arm, fold, ".json", parts), json.dumps(entry, indent=1) + "\n")
 
 
-def load_part(arm: str, fold: int) -> tuple[dict[str, Any], Probs]:
-    entry = json.loads(part_path(arm, fold, ".json").read_text("utf-8"))
+def load_part(arm: str, fold: int, parts: Path = PARTS) -> tuple[dict[str, Any], Probs]:
+    entry = json.loads(part_path(arm, fold, ".json", parts).read_text("utf-8"))
     probs: Probs = {}
-    with np.load(part_path(arm, fold, ".npz"), allow_pickle=False) as npz:
+    with np.load(part_path(arm, fold, ".npz", parts), allow_pickle=False) as npz:
         for key in npz.files:
             model, vid = key.split("/", 1)
             values = np.asarray(npz[key])

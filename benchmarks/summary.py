@@ -21,6 +21,7 @@ from typing import Any
 
 import _bench
 import _sections_active
+import _sections_levers
 import _sections_peers
 import _sections_quality
 import _sections_transfer
@@ -70,6 +71,7 @@ TITLES = {
     "peers": "Side by side with the peers: DLC2Action and a SimBA-style random forest",
     "tta": "Test-time augmentation (issue 20)",
     "transfer": "Which pose features carry over to unseen videos (issue 20)",
+    "levers": "Issue 20's levers, each with and without, on the yardstick's folds",
 }
 QUICK = "**`--quick` run: a smoke test of the script at toy scale, not a measurement.**\n\n"
 
@@ -117,6 +119,8 @@ def headline(name: str, d: Result) -> str:
         return _sections_tta.headline(d)
     if name == "transfer":
         return _sections_transfer.headline(d)
+    if name == "levers":
+        return _sections_levers.headline(d)
     if name == "baseline":
         means = [
             f"{m['name']}: {m['summary']['mean']:.3f}"
@@ -144,6 +148,7 @@ RENDER: dict[str, Callable[[Result], str]] = {
     "peers": _sections_peers.peers,
     "tta": _sections_tta.tta,
     "transfer": _sections_transfer.transfer,
+    "levers": _sections_levers.levers,
 }
 
 
