@@ -42,12 +42,18 @@ def _variants(d: Result) -> str:
 
 
 def _comparisons(d: Result) -> str:
+    r = d["result"]
     rows = [
         f"{c['lever']} | {c['a']} − {c['b']} | {c['videos']} | **{c['value']:+.3f}** | "
-        f"{_iv(c['interval'])} | {c['verdict']}"
-        for c in d["result"]["comparisons"]
+        f"{_iv(c['interval'])} | {c['verdict']} | {c['among_seed_runs'] or '—'}"
+        for c in r["comparisons"]
     ]
-    head = "lever | difference | videos | value | 90 % interval (paired, over videos) | verdict"
+    runs = [r["variants"][n]["pooled"] for n in r["seed_runs"]]
+    where = f" ({fmt(min(runs))}–{fmt(max(runs))})" if runs else ""
+    head = (
+        "lever | difference | videos | value | 90 % interval (paired, over videos) | verdict "
+        f"over videos | a's score among the seed runs{where}"
+    )
     return table(head, rows)
 
 
@@ -70,8 +76,11 @@ def levers(d: Result) -> str:
     seed_line = (
         ""
         if seeds is None
-        else f" The three seeds of the same configuration span {fmt(seeds)} pooled mean "
-        "PR-AUC: a lever smaller than that is within one seed's luck."
+        else f" The {len(r['seed_runs'])} runs of the same configuration that differ only in "
+        f"their seed ({', '.join(r['seed_runs'])}) span {fmt(seeds)} pooled mean PR-AUC on "
+        "the same 20 videos. The interval is over videos only: it does not hold a retrained "
+        "model's seed luck, and `base` is one of those seeds, so a lever is only shown where "
+        "its score also leaves the seed runs' range (last column)."
     )
     return (
         "Does each lever pay on videos the search never saw? One configuration, the one the "

@@ -96,6 +96,26 @@ def compare(
     return rows
 
 
+def among_seed_runs(
+    rows: list[dict[str, Any]], variants: dict[str, Any], runs: list[str]
+) -> list[dict[str, Any]]:
+    """Each row whose ``a`` is not itself a seed run, placed among the seed runs (the same
+    configuration retrained with another seed, on the same 20 videos): below all, within or
+    above all of them. The bootstrap interval is over videos only; retraining moves a score
+    too, and ``base`` is one of those seeds (the luckiest or not), so a lever is only shown
+    where its score also leaves the seeds' range."""
+    scores = [variants[n]["pooled"] for n in runs]
+    for r in rows:
+        a = variants.get(r["a"], {})
+        if len(scores) < 2 or r["a"] in runs or a.get("videos") != 20:
+            r["among_seed_runs"] = None
+        elif a["pooled"] < min(scores):
+            r["among_seed_runs"] = "below all"
+        else:
+            r["among_seed_runs"] = "above all" if a["pooled"] > max(scores) else "within"
+    return rows
+
+
 def assemble(
     outer: list[tuple[str, ...]], comparisons: Sequence[tuple[str, str, str]]
 ) -> dict[str, Any]:
@@ -115,11 +135,14 @@ def assemble(
         row["cpu_seconds"] = round(sum(u["cpu_seconds"] for u in units.values()), 1)
         row["commits"] = sorted({u["code"]["commit"][:7] for u in units.values()})
         variants[name] = row
-    seeds = [variants[s]["pooled"] for s in SEEDS if s in variants and variants[s]["videos"] == 20]
+    runs = [n for n in (*SEEDS, "yardstick_best") if variants.get(n, {}).get("videos") == 20]
+    seeds = [variants[n]["pooled"] for n in runs]
+    rows = compare(labels, all_probs, comparisons)
     return {
         "result": {
             "variants": variants,
-            "comparisons": compare(labels, all_probs, comparisons),
+            "comparisons": among_seed_runs(rows, variants, runs),
+            "seed_runs": runs,
             "seed_range": round(max(seeds) - min(seeds), 4) if len(seeds) > 1 else None,
         },
         "target": {
