@@ -18,8 +18,16 @@ def _iv(iv: Result | None) -> str:
 
 
 def headline(d: Result) -> str:
-    rows = d["result"]["comparisons"]
-    return "; ".join(f"{c['a']} − {c['b']} {c['value']:+.3f} ({c['verdict']})" for c in rows)
+    """The levers themselves (not the seed-only rows, and the bag only against the top 3)."""
+    r = d["result"]
+    rows = [
+        c
+        for c in r["comparisons"]
+        if not c["lever"].startswith("no lever") and (c["a"] != "bag3" or c["b"] != "base")
+        and not (c["a"] == "bag3" and c["b"].startswith("seed"))
+    ]  # fmt: skip
+    levers = "; ".join(f"{c['a']} − {c['b']} {c['value']:+.3f} ({c['verdict']})" for c in rows)
+    return f"{levers}; seed runs span {fmt(r['seed_range'])}"
 
 
 def _variants(d: Result) -> str:

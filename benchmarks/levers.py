@@ -94,7 +94,9 @@ COMPARISONS = (
     ("seed1", "base", "no lever: the same configuration, study seed 1"),
     ("seed2", "base", "no lever: the same configuration, study seed 2"),
     ("yardstick_best", "base", "no lever: the yardstick's run of it (trial seed 1)"),
-    ("bag3", "base", "seed bagging: 3 seeds averaged vs one"),
+    ("bag3", "base", "seed bagging: 3 seeds averaged vs one (base)"),
+    ("bag3", "seed1", "seed bagging: 3 seeds averaged vs one (seed1)"),
+    ("bag3", "seed2", "seed bagging: 3 seeds averaged vs one (seed2)"),
     ("bag3", "yardstick_top3", "3 seeds of one configuration vs the search's top 3"),
 )
 
