@@ -76,6 +76,16 @@ def _issue_targets(d: Result) -> str:
     )
 
 
+def _commits(r: Result) -> str:
+    commits = ", ".join(f"`{c}`" for c in r["unit_commits"])
+    same = r["package_diff_between_commits"]
+    if len(r["unit_commits"]) < 2:
+        return commits
+    if same == "":
+        return f"{commits} (the same `mbr_search/` at each: only the benchmark changed)"
+    return f"{commits} (`mbr_search/` differs between them)"
+
+
 def levers(d: Result) -> str:
     c = d["config"]
     base = c["base"]
@@ -107,5 +117,9 @@ def levers(d: Result) -> str:
         + "\n\n"
         + _comparisons(d)
         + f"\n\n**A lever pays when its interval is above zero; straddling zero is no "
-        f"evidence.**{seed_line}\n\n" + _issue_targets(d)
+        f"evidence.**{seed_line}\n\n"
+        + _issue_targets(d)
+        + "\n\nEach unit runs (and resumes) with `.venv/bin/python benchmarks/levers.py "
+        "--variants V --folds K`, its part saved in `benchmarks/results/lever_parts/`; the "
+        f"command below assembled them. The units ran at {_commits(r)}."
     )

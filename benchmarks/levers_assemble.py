@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import quality_assemble
 import quality_units
+from _bench import git
 
 BEHAVIOURS = ("social", "nonsocial", "aggression")
 SEEDS = ("base", "seed1", "seed2")
@@ -96,6 +97,15 @@ def compare(
     return rows
 
 
+def package_diff(commits: list[str]) -> str | None:
+    """``git diff --stat`` of mbr_search/ between the first commit and each other one, joined:
+    "" when the package is the same at every commit; None when git cannot say."""
+    if not commits:
+        return None
+    diffs = [git("diff", "--stat", commits[0], c, "--", "mbr_search") for c in commits[1:]]
+    return None if None in diffs else "".join(d or "" for d in diffs)
+
+
 def among_seed_runs(
     rows: list[dict[str, Any]], variants: dict[str, Any], runs: list[str]
 ) -> list[dict[str, Any]]:
@@ -135,6 +145,7 @@ def assemble(
         row["cpu_seconds"] = round(sum(u["cpu_seconds"] for u in units.values()), 1)
         row["commits"] = sorted({u["code"]["commit"][:7] for u in units.values()})
         variants[name] = row
+    commits = sorted({c for v in variants.values() for c in v["commits"]})
     runs = [n for n in (*SEEDS, "yardstick_best") if variants.get(n, {}).get("videos") == 20]
     seeds = [variants[n]["pooled"] for n in runs]
     rows = compare(labels, all_probs, comparisons)
@@ -143,6 +154,9 @@ def assemble(
             "variants": variants,
             "comparisons": among_seed_runs(rows, variants, runs),
             "seed_runs": runs,
+            "unit_commits": commits,
+            # "" when mbr_search/ is the same at every unit's commit; None if git cannot say
+            "package_diff_between_commits": package_diff(commits),
             "seed_range": round(max(seeds) - min(seeds), 4) if len(seeds) > 1 else None,
         },
         "target": {
