@@ -23,9 +23,9 @@ def headline(d: Result) -> str:
     rows = [
         c
         for c in r["comparisons"]
-        if not c["lever"].startswith("no lever") and (c["a"] != "bag3" or c["b"] != "base")
-        and not (c["a"] == "bag3" and c["b"].startswith("seed"))
-    ]  # fmt: skip
+        if not c["lever"].startswith("no lever")
+        and (c["a"] != "bag3" or c["b"] == "yardstick_top3")
+    ]
     levers = "; ".join(f"{c['a']} − {c['b']} {c['value']:+.3f} ({c['verdict']})" for c in rows)
     return f"{levers}; seed runs span {fmt(r['seed_range'])}"
 

@@ -215,7 +215,8 @@ def assemble(outer: list[tuple[str, ...]], started: float) -> None:
         augment=AUGMENT,
         outer_folds=[list(f) for f in outer],
     )  # fmt: skip
-    report |= levers_assemble.assemble(outer, COMPARISONS)
+    names = [v.name for v in VARIANTS]
+    report |= levers_assemble.assemble(names, PARTS, len(outer), COMPARISONS)
     _bench.write_result(report, started)
 
 

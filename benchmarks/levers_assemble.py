@@ -4,40 +4,39 @@ and the paired differences the issue asks for, with their intervals over videos.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import quality_assemble
 import quality_units
 from _bench import git
+from rat_dataset import BEHAVIOURS
 
-BEHAVIOURS = ("social", "nonsocial", "aggression")
 SEEDS = ("base", "seed1", "seed2")
 Videos = dict[str, np.ndarray]
 
 
-def load(outer: list[tuple[str, ...]]) -> tuple[dict[str, Videos], Videos, dict[str, Any]]:
+def load(
+    names: Sequence[str], parts: Path, n_folds: int
+) -> tuple[dict[str, Videos], Videos, dict[str, Any]]:
     """Every saved unit's best-single test probabilities per variant, the labels, and the
     units' entries (``variant -> fold -> entry``)."""
-    from levers import PARTS, VARIANTS
-
     probs: dict[str, Videos] = {}
     labels: Videos = {}
     entries: dict[str, dict[int, Any]] = {}
-    for variant in VARIANTS:
-        for fold in range(len(outer)):
-            if not quality_units.has_part(variant.name, fold, PARTS):
+    for name in names:
+        for fold in range(n_folds):
+            if not quality_units.has_part(name, fold, parts):
                 continue
-            entry, part = quality_units.load_part(variant.name, fold, PARTS)
-            probs.setdefault(variant.name, {}).update(part["best_single"])
+            entry, part = quality_units.load_part(name, fold, parts)
+            probs.setdefault(name, {}).update(part["best_single"])
             labels.update(part["labels"])
-            entries.setdefault(variant.name, {})[fold] = entry
+            entries.setdefault(name, {})[fold] = entry
     return probs, labels, entries
 
 
-def derived(
-    probs: dict[str, Videos], outer: list[tuple[str, ...]]
-) -> tuple[dict[str, Videos], Videos]:
+def derived(probs: dict[str, Videos], n_folds: int) -> tuple[dict[str, Videos], Videos]:
     """``bag3``: the mean of the three seeds' probabilities on the videos all three scored;
     ``yardstick_top3`` / ``yardstick_best``: the yardstick's own tcn_pose models (8-trial
     search, evaluate --top 3) on the same outer test videos; and those videos' labels."""
@@ -46,12 +45,13 @@ def derived(
     if all(s in probs for s in SEEDS):
         shared = set.intersection(*(set(probs[s]) for s in SEEDS))
         out["bag3"] = {v: np.mean([probs[s][v] for s in SEEDS], axis=0) for v in sorted(shared)}
-    for name, model in (("yardstick_top3", "top_mean"), ("yardstick_best", "best_single")):
-        for fold in range(len(outer)):
-            if quality_units.has_part("tcn_pose", fold):
-                _, part = quality_units.load_part("tcn_pose", fold)
-                out.setdefault(name, {}).update(part[model])
-                labels.update(part["labels"])
+    for fold in range(n_folds):
+        if not quality_units.has_part("tcn_pose", fold):
+            continue
+        _, part = quality_units.load_part("tcn_pose", fold)
+        for name, model in (("yardstick_top3", "top_mean"), ("yardstick_best", "best_single")):
+            out.setdefault(name, {}).update(part[model])
+        labels.update(part["labels"])
     return out, labels
 
 
@@ -127,10 +127,11 @@ def among_seed_runs(
 
 
 def assemble(
-    outer: list[tuple[str, ...]], comparisons: Sequence[tuple[str, str, str]]
+    names: Sequence[str], parts: Path, n_folds: int, comparisons: Sequence[tuple[str, str, str]]
 ) -> dict[str, Any]:
-    probs, labels, entries = load(outer)
-    extra, yardstick_labels = derived(probs, outer)
+    """levers.json's measured part from the units of ``names`` saved in ``parts``."""
+    probs, labels, entries = load(names, parts, n_folds)
+    extra, yardstick_labels = derived(probs, n_folds)
     for vid, values in yardstick_labels.items():
         # the same Caltech labels on the same 10 fps frames, or the pairing is void
         assert vid not in labels or np.array_equal(labels[vid], values), vid

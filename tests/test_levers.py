@@ -52,7 +52,7 @@ def test_the_seed_bag_is_the_mean_of_the_seeds_on_the_videos_all_scored() -> Non
     rng = np.random.default_rng(4)
     probs = {s: {f"v{i}": rng.random((10, 3)) for i in range(3)} for s in levers_assemble.SEEDS}
     del probs["seed2"]["v2"]
-    bag = levers_assemble.derived(probs, outer=[])[0]["bag3"]
+    bag = levers_assemble.derived(probs, n_folds=0)[0]["bag3"]
     assert sorted(bag) == ["v0", "v1"]
     expected = (probs["base"]["v1"] + probs["seed1"]["v1"] + probs["seed2"]["v1"]) / 3
     assert np.allclose(bag["v1"], expected)
