@@ -94,8 +94,8 @@ def git_code() -> dict[str, Any]:
     }
 
 
-def snapshot(dest: Path) -> dict[str, Any]:
-    """Extract the committed ``mbr_search/`` (``git archive HEAD``) into ``dest``: a child
+def snapshot(dest: Path, commit: str = "HEAD") -> dict[str, Any]:
+    """Extract the committed ``mbr_search/`` (``git archive COMMIT``) into ``dest``: a child
     started with ``cwd=dest`` runs that code, not a working tree others are editing (its
     ``os.execv`` re-starts keep the cwd, so every process image runs the same code)."""
     import io
@@ -104,7 +104,7 @@ def snapshot(dest: Path) -> dict[str, Any]:
     def git(*args: str) -> bytes:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, check=True).stdout
 
-    commit = git("rev-parse", "--short", "HEAD").decode().strip()
+    commit = git("rev-parse", "--short", commit).decode().strip()
     tar = git("archive", "--format=tar", commit, "mbr_search")
     dest.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fileobj=io.BytesIO(tar)) as archive:

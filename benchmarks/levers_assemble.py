@@ -214,10 +214,34 @@ def issue_targets() -> list[dict[str, Any]]:
             + (", ".join(behind["plain"]) or "none"),
             not behind["tta"],
         ),
-        line(
-            "the shipped auto_pose on 20 videos at its default budget in <= 1 hour of wall "
-            "time on 2 idle cores",
-            "not measured: the default budget (30 trials) on 20 videos was not run",
-            None,
-        ),
+        cost_line(RESULTS / "budget.json"),
     ]
+
+
+def cost_line(budget_file: Path) -> dict[str, Any]:
+    """Issue 20's cost target, estimated from the budget run's CPU seconds per trial (it was
+    not run on idle cores): the shipped study's default trials, on all 20 videos."""
+    import json
+
+    import yaml
+    from _bench import ROOT
+
+    statement = (
+        "the shipped auto_pose on 20 videos at its default budget in <= 1 hour of wall time "
+        "on 2 idle cores"
+    )
+    shipped = yaml.safe_load((ROOT / "studies" / "auto_pose.yaml").read_text("utf-8"))
+    trials = int(shipped["trials"])
+    hours = {}
+    if budget_file.is_file():
+        cost = json.loads(budget_file.read_text("utf-8"))["result"]["cost"]
+        hours = {int(n): h for n, h in cost.get("estimated_hours_on_20_videos", {}).items()}
+    if trials not in hours:
+        value = f"not measured: no estimate for the default budget ({trials} trials) yet"
+        return {"statement": statement, "value": value, "met": None}
+    value = (
+        f"estimated, not measured: {hours[trials]:.1f} h at the default {trials} trials "
+        "(search + evaluate --top 3, from the budget run's CPU seconds per trial, at one "
+        "core)"
+    )
+    return {"statement": statement, "value": value, "met": hours[trials] <= 1.0}

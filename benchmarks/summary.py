@@ -21,6 +21,7 @@ from typing import Any
 
 import _bench
 import _sections_active
+import _sections_budget
 import _sections_levers
 import _sections_peers
 import _sections_quality
@@ -72,6 +73,7 @@ TITLES = {
     "tta": "Test-time augmentation (issue 20)",
     "transfer": "Which pose features carry over to unseen videos (issue 20)",
     "levers": "Issue 20's levers, each with and without, on the yardstick's folds",
+    "budget": "Trial budget: auto_pose's outer score against trials (issue 20)",
 }
 QUICK = "**`--quick` run: a smoke test of the script at toy scale, not a measurement.**\n\n"
 
@@ -121,6 +123,8 @@ def headline(name: str, d: Result) -> str:
         return _sections_transfer.headline(d)
     if name == "levers":
         return _sections_levers.headline(d)
+    if name == "budget":
+        return _sections_budget.headline(d)
     if name == "baseline":
         means = [
             f"{m['name']}: {m['summary']['mean']:.3f}"
@@ -149,6 +153,7 @@ RENDER: dict[str, Callable[[Result], str]] = {
     "tta": _sections_tta.tta,
     "transfer": _sections_transfer.transfer,
     "levers": _sections_levers.levers,
+    "budget": _sections_budget.budget,
 }
 
 
