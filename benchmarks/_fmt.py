@@ -24,6 +24,11 @@ def table(head: str, rows: Iterable[str]) -> str:
     return "\n".join([f"| {head} |", rule, *(f"| {r} |" for r in rows)])
 
 
+def signed_interval(iv: Result | None) -> str:
+    """A difference's interval, ``+0.012 to +0.034`` (``—`` without one)."""
+    return "—" if iv is None else f"{iv['low']:+.3f} to {iv['high']:+.3f}"
+
+
 def yes(met: bool | None) -> str:
     return {True: "yes", False: "**no**", None: "—"}[met]
 

@@ -3,17 +3,13 @@ benchmarks/results/budget.json (benchmarks/budget.py)."""
 
 from __future__ import annotations
 
-from _fmt import Result, fmt, table
+from _fmt import Result, fmt, signed_interval, table
 
 MODELS = {
     "best_single": "best single",
     "top_mean": "top-3 mean",
     "selected_ensemble": "selected ensemble (what `predict` uses)",
 }
-
-
-def _iv(iv: Result | None) -> str:
-    return "—" if iv is None else f"{iv['low']:+.3f} to {iv['high']:+.3f}"
 
 
 def headline(d: Result) -> str:
@@ -55,7 +51,7 @@ def _scores(d: Result) -> str:
 def _comparisons(d: Result) -> str:
     rows = [
         f"{c['lever']} | {c['a']} − {c['b']} | {c['videos']} | **{c['value']:+.3f}** | "
-        f"{_iv(c['interval'])} | {c['verdict']}"
+        f"{signed_interval(c['interval'])} | {c['verdict']}"
         for c in d["result"]["comparisons"]
     ]
     head = "step | difference | videos | value | 90 % interval (paired, over videos) | verdict"

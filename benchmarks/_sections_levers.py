@@ -3,7 +3,7 @@ benchmarks/results/levers.json (benchmarks/levers.py)."""
 
 from __future__ import annotations
 
-from _fmt import Result, fmt, table
+from _fmt import Result, fmt, signed_interval, table
 
 #: rows that are not a variant of levers.py, as the table names them
 DERIVED = {
@@ -11,10 +11,6 @@ DERIVED = {
     "yardstick_top3": "the yardstick's tcn_pose top-3 mean (8-trial search)",
     "yardstick_best": "the yardstick's tcn_pose best single (same configuration, trial seed 1)",
 }
-
-
-def _iv(iv: Result | None) -> str:
-    return "—" if iv is None else f"{iv['low']:+.3f} to {iv['high']:+.3f}"
 
 
 def headline(d: Result) -> str:
@@ -53,7 +49,7 @@ def _comparisons(d: Result) -> str:
     r = d["result"]
     rows = [
         f"{c['lever']} | {c['a']} − {c['b']} | {c['videos']} | **{c['value']:+.3f}** | "
-        f"{_iv(c['interval'])} | {c['verdict']} | {c['among_seed_runs'] or '—'}"
+        f"{signed_interval(c['interval'])} | {c['verdict']} | {c['among_seed_runs'] or '—'}"
         for c in r["comparisons"]
     ]
     runs = [r["variants"][n]["pooled"] for n in r["seed_runs"]]

@@ -166,9 +166,7 @@ def parse_args() -> argparse.Namespace:
     # evaluation reproduces the yardstick's scores
     if bad := [b for b in args.budgets if not YARDSTICK_BUDGET <= b <= args.trials]:
         parser.error(f"budgets {bad} must be {YARDSTICK_BUDGET} to --trials ({args.trials})")
-    args.folds = [int(f) for f in args.folds.split(",") if f.strip()]
-    if bad_folds := [f for f in args.folds if not 0 <= f < quality.OUTER_K]:
-        parser.error(f"outer folds {bad_folds} do not exist; choose from 0-{quality.OUTER_K - 1}")
+    args.folds = quality.folds_arg(parser, args.folds)
     return args
 
 

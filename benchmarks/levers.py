@@ -176,9 +176,7 @@ def parse_args() -> argparse.Namespace:
     args.variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     if bad := [v for v in args.variants if v not in BY_NAME]:
         parser.error(f"unknown variants {bad}; choose from {list(BY_NAME)}")
-    args.folds = [int(f) for f in args.folds.split(",") if f.strip()]
-    if bad_folds := [f for f in args.folds if not 0 <= f < quality.OUTER_K]:
-        parser.error(f"outer folds {bad_folds} do not exist; choose from 0-{quality.OUTER_K - 1}")
+    args.folds = quality.folds_arg(parser, args.folds)
     return args
 
 

@@ -70,6 +70,14 @@ def outer_folds(work: Path) -> list[tuple[str, ...]]:
     return [f.validation for f in folds]
 
 
+def folds_arg(parser: argparse.ArgumentParser, text: str) -> list[int]:
+    """``--folds 0,1`` as outer fold numbers; one that does not exist is a usage error."""
+    folds = [int(f) for f in text.split(",") if f.strip()]
+    if bad := [f for f in folds if not 0 <= f < OUTER_K]:
+        parser.error(f"outer folds {bad} do not exist; choose from 0-{OUTER_K - 1}")
+    return folds
+
+
 def numbers_of(videos: tuple[str, ...]) -> tuple[int, ...]:
     return tuple(int(v.removeprefix("rat")) for v in videos)
 
